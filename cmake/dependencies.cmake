@@ -1,0 +1,36 @@
+# Finds every dependency from Debian 12's packages. A missing one stops the
+# configuration with the name of the apt package that provides it
+# (scripts/install-deps.sh installs them all).
+find_package(PkgConfig)
+if(NOT PkgConfig_FOUND)
+  message(FATAL_ERROR "pkg-config not found: apt-get install pkg-config")
+endif()
+
+macro(hitless_require_package name apt)
+  find_package(${name} ${ARGN} QUIET)
+  if(NOT ${name}_FOUND)
+    message(FATAL_ERROR "${name} not found: apt-get install ${apt}")
+  endif()
+endmacro()
+
+macro(hitless_require_pkgconfig var module apt)
+  pkg_check_modules(${var} QUIET IMPORTED_TARGET ${module})
+  if(NOT ${var}_FOUND)
+    message(FATAL_ERROR "${module} (pkg-config) not found: apt-get install ${apt}")
+  endif()
+endmacro()
+
+hitless_require_package(absl libabsl-dev CONFIG)
+hitless_require_package(Boost libboost-dev 1.74)
+hitless_require_package(OpenSSL libssl-dev)
+hitless_require_package(tomlplusplus libtomlplusplus-dev CONFIG)
+hitless_require_package(Threads libc6-dev)
+hitless_require_pkgconfig(LIBURING liburing liburing-dev)
+hitless_require_pkgconfig(LIBSRT srt libsrt-openssl-dev)
+hitless_require_pkgconfig(LIBISAL libisal libisal-dev)
+if(HITLESS_TESTS)
+  hitless_require_package(GTest googletest CONFIG)
+endif()
+if(HITLESS_BENCH)
+  hitless_require_package(benchmark libbenchmark-dev CONFIG)
+endif()
