@@ -15,6 +15,10 @@
 //   at = "20s"
 //   netem = "delay 50ms loss 1%"      # new parameters from 20 s on
 // "forward" is the direction from the emulator's listener to its target.
+// A direction's netem applies on top of [both]'s. A direction's timeline is
+// [both]'s entries plus its own, ordered by `at` (ties: [both] first, then
+// file order); a timeline netem applies on top of the parameters in effect
+// just before it. Durations need a unit ("10s", "250ms").
 // Unknown keys are errors (a typo must not silently mean "no impairment").
 #pragma once
 

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds Hitless and runs every test: the release preset, the ASan+UBSan
+# preset, and each libFuzzer target for a bounded time (HITLESS_FUZZ_SECONDS,
+# default 60). Installs missing Debian packages first. Exits non-zero on any
+# failure. This is the README's test command and what CI (.ci/run) calls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzz_seconds=${HITLESS_FUZZ_SECONDS:-60}
+jobs=$(nproc)
+
+bash scripts/install-deps.sh
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "release build"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+step "release tests"
+ctest --preset release -j "$jobs"
+
+step "asan-ubsan build"
+cmake --preset asan-ubsan >/dev/null
+cmake --build --preset asan-ubsan -j "$jobs"
+step "asan-ubsan tests"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --preset asan-ubsan -j "$jobs"
+
+step "fuzz build (clang, libFuzzer)"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$jobs"
+for target in build/fuzz/tests/fuzz/*_fuzz; do
+  [[ -x $target ]] || continue
+  name=$(basename "$target")
+  corpus_seed=tests/fuzz/corpus/${name%_fuzz}
+  work=$(mktemp -d)
+  [[ -d $corpus_seed ]] && cp -r "$corpus_seed"/. "$work"/
+  step "fuzz $name for ${fuzz_seconds}s"
+  status=0
+  "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 -artifact_prefix="$work/" \
+    "$work" >"$work.log" 2>&1 || status=$?
+  if ((status != 0)); then
+    tail -n 60 "$work.log"
+    mkdir -p build/fuzz-artifacts && cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* \
+      build/fuzz-artifacts/ 2>/dev/null || true
+    echo "fuzz target $name failed (exit $status); artifacts in build/fuzz-artifacts" >&2
+    exit 1
+  fi
+  grep -E '^(stat::number_of_executed_units|Done)' "$work.log" || tail -n 3 "$work.log"
+  rm -rf "$work" "$work.log"
+done
+echo
+echo "all tests passed"
