@@ -58,7 +58,7 @@ absl::StatusOr<uint64_t> ParseBitrate(std::string_view text) {
     if (scale != 1) digits.remove_suffix(1);
   }
   double value = 0;
-  if (!absl::SimpleAtod(digits, &value) || !(value > 0) || value * scale > 10e9) {
+  if (!absl::SimpleAtod(absl::string_view(digits.data(), digits.size()), &value) || !(value > 0) || value * scale > 10e9) {
     return absl::InvalidArgumentError(
         absl::StrFormat("--bitrate: expected a rate like 10M or 800k (up to 10G), got \"%s\"",
                         text));
@@ -137,7 +137,7 @@ int RunSend(int argc, const char* const* argv) {
       batch.Add(buf, nullptr);
       ++seq;
     }
-    if (batch.size() > 0) sent += batch.Flush(fd, errors);
+    if (batch.size() > 0) sent += batch.Flush(fd, errors).datagrams;
     const Time next = start + interval * static_cast<int64_t>(seq);
     if (next >= end) break;
     if (next > clock.Now()) {

@@ -1,0 +1,107 @@
+// Batched UDP I/O with recvmmsg / sendmmsg on a socket's native handle.
+//
+// RecvBatch owns `capacity` receive buffers of `buffer_size` bytes plus the
+// mmsghdr/iovec/sockaddr arrays, reused across calls (no allocation per
+// packet). SendBatch gathers up to `capacity` datagrams that the caller keeps
+// alive until Flush, then sends them with as few sendmmsg calls as possible.
+// Neither holds a timer or a socket; both are single-threaded. Errors are
+// returned as errno values (a per-packet condition is a counter, not a Status).
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "transport/io/endpoint.h"
+
+namespace hitless::io {
+
+// Send failures by errno class, so a status line can say *why* sends fail.
+enum class SendErrorClass : uint8_t {
+  kWouldBlock,   // EAGAIN / EWOULDBLOCK / ENOBUFS: socket buffer full
+  kRefused,      // ECONNREFUSED: ICMP port unreachable from the peer
+  kUnreachable,  // ENETUNREACH / EHOSTUNREACH / EHOSTDOWN / ENETDOWN
+  kTooBig,       // EMSGSIZE
+  kOther,
+  kCount,
+};
+const char* SendErrorClassName(SendErrorClass c);
+SendErrorClass ClassifySendError(int error);
+
+struct SendErrorCounters {
+  std::array<uint64_t, static_cast<size_t>(SendErrorClass::kCount)> counts{};
+  void Count(int error) { ++counts[static_cast<size_t>(ClassifySendError(error))]; }
+  uint64_t Get(SendErrorClass c) const { return counts[static_cast<size_t>(c)]; }
+  uint64_t Total() const;
+};
+
+class RecvBatch {
+ public:
+  // `capacity` datagrams per call, each up to `buffer_size` bytes (both > 0).
+  RecvBatch(size_t capacity, size_t buffer_size);
+  ~RecvBatch();
+  RecvBatch(const RecvBatch&) = delete;
+  RecvBatch& operator=(const RecvBatch&) = delete;
+
+  // Receives up to capacity() datagrams from the non-blocking socket `fd`
+  // without waiting. Returns the number received (>= 0, 0 = nothing pending:
+  // EAGAIN) or -errno on another error (e.g. -ECONNREFUSED after an ICMP
+  // error on a connected socket). Results stay valid until the next call.
+  int Receive(int fd);
+
+  size_t capacity() const { return capacity_; }
+  // Payload of datagram `i` (< last Receive result), at most buffer_size bytes.
+  std::span<const uint8_t> data(size_t i) const;
+  // True when datagram `i` was larger than buffer_size (MSG_TRUNC): its
+  // payload is incomplete and the caller should drop it.
+  bool truncated(size_t i) const;
+  // Source address of datagram `i`.
+  UdpEndpoint source(size_t i) const;
+
+ private:
+  size_t capacity_;
+  size_t buffer_size_;
+  std::vector<uint8_t> buffers_;
+  std::vector<::mmsghdr> headers_;
+  std::vector<::iovec> iovecs_;
+  std::vector<::sockaddr_storage> addresses_;
+};
+
+class SendBatch {
+ public:
+  explicit SendBatch(size_t capacity);
+  ~SendBatch();
+  SendBatch(const SendBatch&) = delete;
+  SendBatch& operator=(const SendBatch&) = delete;
+
+  // Queues `data` for `destination` (nullptr: the socket is connected). The
+  // bytes and the endpoint must stay alive until Flush. Returns false, and
+  // queues nothing, when full() — flush first.
+  bool Add(std::span<const uint8_t> data, const UdpEndpoint* destination);
+  bool full() const { return size_ == capacity_; }
+  size_t size() const { return size_; }
+
+  // Sends everything queued on the non-blocking socket `fd`, then empties the
+  // batch. A datagram the kernel refuses is skipped and its errno counted in
+  // `errors`; on EAGAIN the rest of the batch is dropped and counted too (a
+  // UDP emulator must not block). Returns what the kernel accepted.
+  struct Sent {
+    size_t datagrams = 0;
+    size_t bytes = 0;
+  };
+  Sent Flush(int fd, SendErrorCounters& errors);
+
+ private:
+  size_t capacity_;
+  size_t size_ = 0;
+  std::vector<::mmsghdr> headers_;
+  std::vector<::iovec> iovecs_;
+};
+
+}  // namespace hitless::io
