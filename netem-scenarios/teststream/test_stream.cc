@@ -44,12 +44,22 @@ void Checker::OnDatagram(std::span<const uint8_t> datagram, Time now) {
   }
   if (!stream_id_) stream_id_ = parsed->stream_id;
   const uint64_t seq = parsed->seq;
-  if (seq >= seen_.size()) seen_.resize(std::max<uint64_t>(seq + 1, seen_.size() * 2), false);
-  if (seen_[seq]) {
+  if (highest_ && seq + kWindow <= *highest_) {
+    ++stale_;
+    return;
+  }
+  if (!highest_ || seq > *highest_) {
+    // Forget the ring slots the window slides over (at most kWindow of them).
+    const uint64_t first = highest_ ? *highest_ + 1 : 0;
+    const uint64_t clear_from = seq - first >= kWindow ? seq + 1 - kWindow : first;
+    for (uint64_t s = clear_from; s < seq; ++s) Seen(s) = false;
+    Seen(seq) = false;
+  }
+  if (Seen(seq)) {
     ++duplicates_;
     return;
   }
-  seen_[seq] = true;
+  Seen(seq) = true;
   ++unique_;
   if (highest_ && seq < *highest_) ++reordered_;
   if (!highest_ || seq > *highest_) highest_ = seq;
@@ -60,13 +70,12 @@ void Checker::OnDatagram(std::span<const uint8_t> datagram, Time now) {
   const double ms = delay.ToMillisecondsF();
   delay_sum_ms_ += ms;
   delay_sq_ms_ += ms * ms;
-  const int64_t bin = std::clamp<int64_t>(delay.ToNanoseconds() / kBinNs, 0, kBins - 1);
-  ++histogram_[static_cast<size_t>(bin)];
+  ++histogram_[BinOf(delay)];
 }
 
 uint64_t Checker::missing(std::optional<uint64_t> expected) const {
   const uint64_t span = std::max(highest_ ? *highest_ + 1 : 0, expected.value_or(0));
-  return span - unique_;
+  return span - std::min(span, unique_ + stale_);
 }
 
 double Checker::mean_delay_ms() const {
@@ -84,13 +93,25 @@ Duration Checker::delay_percentile(double q) const {
   const auto rank = static_cast<uint64_t>(std::ceil(std::clamp(q, 0.0, 1.0) *
                                                     static_cast<double>(unique_)));
   uint64_t cumulative = 0;
-  for (size_t i = 0; i < kBins; ++i) {
+  for (size_t i = 0; i < histogram_.size(); ++i) {
     cumulative += histogram_[i];
-    if (cumulative >= std::max<uint64_t>(rank, 1)) {
-      return Duration::Nanoseconds(static_cast<int64_t>(i + 1) * kBinNs);
-    }
+    if (cumulative >= std::max<uint64_t>(rank, 1)) return BinUpperEdge(i);
   }
   return max_delay_;
+}
+
+size_t Checker::BinOf(Duration delay) {
+  const int64_t ns = std::max<int64_t>(delay.ToNanoseconds(), 0);
+  const auto fine_limit = static_cast<int64_t>(kFineBins) * kFineBinNs;
+  if (ns < fine_limit) return static_cast<size_t>(ns / kFineBinNs);
+  return kFineBins + std::min(static_cast<size_t>((ns - fine_limit) / kCoarseBinNs),
+                              kCoarseBins - 1);
+}
+
+Duration Checker::BinUpperEdge(size_t bin) {
+  if (bin < kFineBins) return Duration::Nanoseconds(static_cast<int64_t>(bin + 1) * kFineBinNs);
+  return Duration::Nanoseconds(static_cast<int64_t>(kFineBins) * kFineBinNs +
+                               static_cast<int64_t>(bin - kFineBins + 1) * kCoarseBinNs);
 }
 
 }  // namespace hitless::teststream

@@ -35,9 +35,12 @@ struct ParsedDatagram {
 };
 std::optional<ParsedDatagram> ParseDatagram(std::span<const uint8_t> datagram);
 
-// Verifies a test stream: counts unique, duplicate, reordered, malformed and
-// missing datagrams and keeps a one-way delay histogram (0.1 ms bins up to
-// 10 s; larger delays land in the last bin).
+// Verifies a test stream: counts unique, duplicate, reordered, stale,
+// malformed and missing datagrams and keeps a one-way delay histogram
+// (0.1 ms bins up to 2 s, then 10 ms bins up to 62 s; larger delays land in
+// the last bin). Memory is fixed at construction: arrivals are remembered in
+// a window of kWindow sequence numbers below the highest, so a hostile
+// sequence number cannot make it allocate.
 class Checker {
  public:
   // `stream_id` of nullopt adopts the first valid datagram's id.
@@ -50,6 +53,9 @@ class Checker {
   uint64_t duplicates() const { return duplicates_; }
   uint64_t reordered() const { return reordered_; }  // arrived after a higher sequence
   uint64_t malformed() const { return malformed_; }  // not a test datagram of this stream
+  // Arrived more than kWindow below the highest: too old to tell a late
+  // datagram from a duplicate, so neither unique nor duplicate.
+  uint64_t stale() const { return stale_; }
   // Sequences below the highest seen that never arrived. With `expected`
   // (the sender's count), also those after the highest.
   uint64_t missing(std::optional<uint64_t> expected = std::nullopt) const;
@@ -62,13 +68,20 @@ class Checker {
   Duration delay_percentile(double q) const;
 
  private:
-  static constexpr int64_t kBinNs = 100'000;
-  static constexpr size_t kBins = 100'000;
+  static constexpr uint64_t kWindow = uint64_t{1} << 20;  // ~110 s at 100 Mbit/s
+  static constexpr int64_t kFineBinNs = 100'000;           // 0.1 ms
+  static constexpr size_t kFineBins = 20'000;              // up to 2 s
+  static constexpr int64_t kCoarseBinNs = 10'000'000;      // 10 ms
+  static constexpr size_t kCoarseBins = 6'000;             // 2 s .. 62 s
+  static size_t BinOf(Duration delay);
+  static Duration BinUpperEdge(size_t bin);
+  std::vector<bool>::reference Seen(uint64_t seq) { return seen_[seq % kWindow]; }
 
   std::optional<uint32_t> stream_id_;
-  std::vector<bool> seen_;
-  std::vector<uint32_t> histogram_ = std::vector<uint32_t>(kBins, 0);
+  std::vector<bool> seen_ = std::vector<bool>(kWindow, false);  // ring by seq
+  std::vector<uint32_t> histogram_ = std::vector<uint32_t>(kFineBins + kCoarseBins, 0);
   uint64_t received_ = 0, unique_ = 0, duplicates_ = 0, reordered_ = 0, malformed_ = 0;
+  uint64_t stale_ = 0;
   std::optional<uint64_t> highest_;
   Duration min_delay_ = Duration::Infinite();
   Duration max_delay_ = Duration::Zero();

@@ -61,5 +61,27 @@ TEST(TestStreamTest, CheckerCountsLossDuplicatesReorderingAndDelay) {
   EXPECT_EQ(c.delay_percentile(1.0), Duration::Microseconds(20100));
 }
 
+TEST(TestStreamTest, HostileSequenceJumpsKeepMemoryBoundedAndCountStale) {
+  Checker c;
+  c.OnDatagram(Make(1, 0, Ms(0)), Ms(1));
+  c.OnDatagram(Make(1, 0xFFFFFFFFull, Ms(0)), Ms(1));  // far jump: no huge allocation
+  EXPECT_EQ(c.unique(), 2u);
+  EXPECT_EQ(c.missing(), 0xFFFFFFFFull - 1);
+  c.OnDatagram(Make(1, 5, Ms(0)), Ms(1));  // far below the window: stale
+  EXPECT_EQ(c.stale(), 1u);
+  EXPECT_EQ(c.duplicates(), 0u);
+  c.OnDatagram(Make(1, 0xFFFFFFFEull, Ms(0)), Ms(1));  // inside the window: late, unique
+  c.OnDatagram(Make(1, 0xFFFFFFFEull, Ms(0)), Ms(1));
+  EXPECT_EQ(c.unique(), 3u);
+  EXPECT_EQ(c.duplicates(), 1u);
+}
+
+TEST(TestStreamTest, DelayPercentilesUseCoarseBinsBeyondTwoSeconds) {
+  Checker c;
+  c.OnDatagram(Make(1, 0, Ms(0)), Ms(5000));
+  EXPECT_EQ(c.delay_percentile(1.0), Duration::Milliseconds(5010));
+  EXPECT_EQ(c.max_delay(), Duration::Milliseconds(5000));
+}
+
 }  // namespace
 }  // namespace hitless::teststream

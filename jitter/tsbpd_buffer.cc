@@ -1,0 +1,327 @@
+#include "jitter/tsbpd_buffer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "transport/base/bug.h"
+
+namespace hitless::jitter {
+namespace {
+
+// Timestamps are clamped to +-2^50 us (35 years), as the drift estimator does,
+// so differences and sums of them fit in int64 nanoseconds.
+constexpr int64_t kMaxTsUs = int64_t{1} << 50;
+constexpr double kMaxEstimatedTsUs = static_cast<double>(kMaxTsUs);
+// Sequence steps above this are too far apart to teach the nominal interval.
+constexpr int64_t kMaxIntervalStep = 64;
+
+}  // namespace
+
+std::optional<DropReason> ToDropReason(InsertResult result) {
+  switch (result) {
+    case InsertResult::kAccepted:
+      return std::nullopt;
+    case InsertResult::kDuplicate:
+      return DropReason::kDuplicate;
+    case InsertResult::kTooLate:
+      return DropReason::kTooLate;
+    case InsertResult::kBufferFull:
+      return DropReason::kBufferFull;
+    case InsertResult::kOversized:
+      return DropReason::kOversized;
+  }
+  return std::nullopt;
+}
+
+namespace {
+DriftEstimatorConfig WithLag(DriftEstimatorConfig drift, Duration latency) {
+  drift.lag = latency;
+  return drift;
+}
+}  // namespace
+
+TsbpdBuffer::TsbpdBuffer(const TsbpdConfig& config)
+    : config_(config), drift_(WithLag(config.drift, config.latency)) {
+  config_.capacity = std::max<size_t>(config_.capacity, 1);
+  config_.max_payload = std::min<size_t>(config_.max_payload, UINT32_MAX);
+  slots_.resize(config_.capacity);
+  payloads_.resize(config_.capacity * config_.max_payload);
+}
+
+size_t TsbpdBuffer::Index(int64_t seq) const {
+  const auto cap = static_cast<int64_t>(config_.capacity);
+  return static_cast<size_t>(((seq % cap) + cap) % cap);
+}
+
+bool TsbpdBuffer::IsHeld(int64_t seq) const {
+  const Slot& s = SlotFor(seq);
+  return s.state == SlotState::kHeld && s.seq == seq;
+}
+
+std::optional<Time> TsbpdBuffer::ReleaseOf(int64_t ts_us) const {
+  const std::optional<Time> local = drift_.LocalTime(ts_us);
+  if (!local) return std::nullopt;
+  return *local + config_.latency;
+}
+
+std::optional<Time> TsbpdBuffer::HeldRelease(const Slot& slot) const {
+  const std::optional<Time> release = ReleaseOf(slot.ts_us);
+  if (!release) return std::nullopt;
+  return std::min(*release, slot.latest);
+}
+
+std::optional<int64_t> TsbpdBuffer::next_seq() const {
+  if (!started_) return std::nullopt;
+  return next_seq_;
+}
+
+InsertResult TsbpdBuffer::Insert(int64_t seq, int64_t ts_us, std::span<const uint8_t> payload,
+                                 Time now, uint8_t flags) {
+  now = std::max(now, last_now_);
+  last_now_ = now;
+  ts_us = std::clamp(ts_us, -kMaxTsUs, kMaxTsUs);
+  if (payload.size() > config_.max_payload) {
+    ++stats_.oversized;
+    return InsertResult::kOversized;
+  }
+  const bool repaired = (flags & (kFlagRetransmitted | kFlagRecovered)) != 0;
+  // Repairs do not tell the path's delay; but some mapping is better than none.
+  if (!repaired || !drift_.has_estimate()) {
+    drift_.OnSample(now, ts_us);
+  } else {
+    drift_.Advance(now);
+  }
+  if (!started_) {
+    started_ = true;
+    next_seq_ = seq;
+    highest_ = seq;
+    highest_ts_us_ = ts_us;
+  }
+  const auto too_late = [&] {
+    ++stats_.too_late;
+    if ((flags & kFlagRetransmitted) != 0) ++stats_.too_late_retransmitted;
+    return InsertResult::kTooLate;
+  };
+
+  const Time release = *ReleaseOf(ts_us);  // the estimator has a sample by now
+  const auto cap = static_cast<int64_t>(config_.capacity);
+  if (seq < next_seq_) {
+    const Slot& s = SlotFor(seq);
+    if (s.seq == seq && s.state == SlotState::kReleased) {
+      ++stats_.duplicates;
+      return InsertResult::kDuplicate;
+    }
+    // Before anything has left, a reordered older packet moves the start back.
+    const bool can_move_back = !moved_ && !pending_skip_ && highest_ - seq < cap;
+    if (!can_move_back || release < now) return too_late();
+    next_seq_ = seq;
+  }
+  if (IsHeld(seq)) {
+    ++stats_.duplicates;
+    return InsertResult::kDuplicate;
+  }
+  if (release < now) return too_late();
+  if (seq - next_seq_ >= cap) {
+    const int64_t new_base = seq - cap + 1;
+    if (held_ > 0 && head_ < new_base) {
+      ++stats_.buffer_full;
+      return InsertResult::kBufferFull;
+    }
+    // Only missing seqs lie below the new base: abandon them (reported at the
+    // next PopReady) rather than wedge the stream.
+    if (!pending_skip_) {
+      pending_skip_ = true;
+      pending_skip_from_ = next_seq_;
+    }
+    next_seq_ = new_base;
+    moved_ = true;
+  }
+  Store(seq, ts_us, payload, now, flags);
+
+  const Duration margin = release - now;
+  for (auto [bit, m] : {std::pair{kFlagRetransmitted, &stats_.retransmit_margin},
+                        std::pair{kFlagRecovered, &stats_.recovered_margin}}) {
+    if ((flags & bit) == 0) continue;
+    ++m->count;
+    m->min = std::min(m->min, margin);
+    m->sum += margin;
+  }
+  return InsertResult::kAccepted;
+}
+
+void TsbpdBuffer::Store(int64_t seq, int64_t ts_us, std::span<const uint8_t> payload, Time now,
+                        uint8_t flags) {
+  Slot& s = SlotFor(seq);
+  if (s.state == SlotState::kHeld) {
+    // The window invariant (held seqs within capacity of next_seq_) forbids it.
+    HITLESS_BUG("TsbpdBuffer slot collision");
+    --held_;
+    ++stats_.discarded;
+  }
+  if (!payload.empty()) {
+    std::memcpy(payloads_.data() + Index(seq) * config_.max_payload, payload.data(),
+                payload.size());
+  }
+  s.seq = seq;
+  s.ts_us = ts_us;
+  s.arrival = now;
+  // A packet is never due later than latency after it arrived (arrival is
+  // after sending); twice that leaves room for a young clock mapping, and
+  // keeps a packet stamped far in the future from holding the stream.
+  s.latest = now + config_.latency * 2;
+  if (*ReleaseOf(ts_us) > s.latest) ++stats_.capped;
+  s.size = static_cast<uint32_t>(payload.size());
+  s.flags = flags;
+  s.state = SlotState::kHeld;
+  head_ = held_ == 0 ? seq : std::min(head_, seq);
+  ++held_;
+  ++stats_.inserted;
+  if (seq > highest_) {
+    LearnInterval(seq, ts_us);
+    highest_ = seq;
+    highest_ts_us_ = ts_us;
+  }
+}
+
+void TsbpdBuffer::LearnInterval(int64_t seq, int64_t ts_us) {
+  const int64_t step = seq - highest_;
+  if (step > kMaxIntervalStep || ts_us < highest_ts_us_) return;
+  const double sample = static_cast<double>(ts_us - highest_ts_us_) / static_cast<double>(step);
+  interval_us_ = interval_us_ == 0.0 ? sample : interval_us_ + (sample - interval_us_) / 16;
+}
+
+void TsbpdBuffer::Abandon(int64_t first, int64_t end, TsbpdSink& sink) {
+  if (end <= first) return;
+  stats_.skipped += static_cast<uint64_t>(end - first);
+  sink.OnSkip(first, end - first);
+}
+
+std::optional<int64_t> TsbpdBuffer::HeldAbove(int64_t seq) const {
+  for (int64_t s = seq + 1; s <= highest_; ++s) {
+    if (IsHeld(s)) return s;
+  }
+  return std::nullopt;
+}
+
+void TsbpdBuffer::PopReady(Time now, TsbpdSink& sink) {
+  now = std::max(now, last_now_);
+  last_now_ = now;
+  drift_.Advance(now);
+  if (pending_skip_) {
+    pending_skip_ = false;
+    Abandon(pending_skip_from_, next_seq_, sink);
+  }
+  while (held_ > 0) {
+    Slot& s = SlotFor(head_);
+    const std::optional<Time> release = HeldRelease(s);
+    if (!release || *release > now) break;
+    Abandon(next_seq_, head_, sink);
+    ReleasedPacket packet;
+    packet.seq = head_;
+    packet.ts_us = s.ts_us;
+    packet.flags = s.flags;
+    packet.arrival = s.arrival;
+    packet.release_time = *release;
+    packet.payload =
+        std::span<const uint8_t>(payloads_.data() + Index(head_) * config_.max_payload, s.size);
+    sink.OnRelease(packet);
+    s.state = SlotState::kReleased;
+    --held_;
+    ++stats_.delivered;
+    last_delivered_seq_ = head_;
+    last_delivered_ts_us_ = s.ts_us;
+    next_seq_ = head_ + 1;
+    moved_ = true;
+    if (held_ > 0) {
+      const std::optional<int64_t> above = HeldAbove(head_);
+      if (!above) {
+        HITLESS_BUG("TsbpdBuffer lost track of held packets");
+        held_ = 0;
+        break;
+      }
+      head_ = *above;
+    }
+  }
+}
+
+std::optional<Time> TsbpdBuffer::NextRelease() const {
+  if (held_ == 0) return std::nullopt;
+  return HeldRelease(SlotFor(head_));
+}
+
+std::optional<Time> TsbpdBuffer::EstimatedReleaseTime(int64_t seq) const {
+  if (!started_ || seq < next_seq_) return std::nullopt;
+  if (IsHeld(seq)) return HeldRelease(SlotFor(seq));
+
+  struct Known {
+    int64_t seq;
+    int64_t ts_us;
+  };
+  std::optional<Known> below;
+  std::optional<Known> above;
+  const auto cap = static_cast<int64_t>(config_.capacity);
+  if (held_ > 0 && head_ < seq) {
+    for (int64_t s = std::min(seq - 1, highest_); s >= head_ && s > seq - cap; --s) {
+      if (IsHeld(s)) {
+        below = Known{s, SlotFor(s).ts_us};
+        break;
+      }
+    }
+  }
+  if (!below && last_delivered_seq_) below = Known{*last_delivered_seq_, last_delivered_ts_us_};
+  if (seq < highest_) {
+    for (int64_t s = seq + 1; s <= highest_ && s < seq + cap; ++s) {
+      if (IsHeld(s)) {
+        above = Known{s, SlotFor(s).ts_us};
+        break;
+      }
+    }
+    if (!above) above = Known{highest_, highest_ts_us_};
+  }
+
+  double ts = 0.0;
+  if (below && above) {
+    const double frac =
+        static_cast<double>(seq - below->seq) / static_cast<double>(above->seq - below->seq);
+    ts =
+        static_cast<double>(below->ts_us) + frac * static_cast<double>(above->ts_us - below->ts_us);
+  } else if (below) {
+    ts = static_cast<double>(below->ts_us) + interval_us_ * static_cast<double>(seq - below->seq);
+  } else if (above) {
+    ts = static_cast<double>(above->ts_us) - interval_us_ * static_cast<double>(above->seq - seq);
+  } else if (seq == highest_) {
+    ts = static_cast<double>(highest_ts_us_);
+  } else {
+    return std::nullopt;
+  }
+  ts = std::clamp(ts, -kMaxEstimatedTsUs, kMaxEstimatedTsUs);
+  return ReleaseOf(std::llround(ts));
+}
+
+void TsbpdBuffer::Reset() {
+  stats_.discarded += held_;
+  for (Slot& s : slots_) s.state = SlotState::kEmpty;
+  started_ = false;
+  moved_ = false;
+  held_ = 0;
+  pending_skip_ = false;
+  last_delivered_seq_.reset();
+  interval_us_ = 0.0;
+  drift_.Reset();
+}
+
+TsbpdStats TsbpdBuffer::stats() const {
+  TsbpdStats out = stats_;
+  out.relocks = drift_.relocks();
+  out.level_packets = held_;
+  if (held_ > 0) {
+    int64_t top = highest_;
+    while (top > head_ && !IsHeld(top)) --top;
+    out.level_span = std::max(Duration::Zero(),
+                              Duration::Microseconds(SlotFor(top).ts_us - SlotFor(head_).ts_us));
+  }
+  return out;
+}
+
+}  // namespace hitless::jitter

@@ -1,0 +1,41 @@
+// Runs a sender and a receiver session across the deterministic simulator:
+// a constant-bitrate test stream into SenderSession::OnMedia, impaired links
+// both ways, ReceiverSession's output verified by a teststream::Checker
+// (end-to-end latency = release time - media entry time, one virtual clock).
+// Shared by the simulator tests and the README table generator.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "transport/base/time.h"
+
+namespace hitless::sim {
+
+struct ArqRun {
+  std::string forward = "delay 30ms";  // netem spec, sender -> receiver
+  std::string reverse = "delay 30ms";  // receiver -> sender
+  Duration latency = Duration::Milliseconds(240);
+  uint64_t bitrate_bps = 10'000'000;
+  Duration duration = Duration::Seconds(60);
+  uint32_t initial_sequence = 1000;
+  uint64_t seed = 1;
+};
+
+struct ArqResult {
+  uint64_t sent = 0;              // media datagrams in
+  uint64_t delivered = 0;         // unique media datagrams out
+  uint64_t missing = 0;           // residual loss (sent - delivered)
+  uint64_t duplicates_out = 0;    // duplicates at the output (must be 0)
+  uint64_t out_of_order = 0;      // reordered at the output (must be 0)
+  uint64_t lost_on_network = 0;   // DATA the forward link dropped
+  uint64_t retransmitted = 0;     // retransmitted datagrams, copies included
+  uint64_t nacks = 0;             // NACK packets
+  double retransmit_overhead = 0; // retransmitted bytes / original DATA bytes
+  double control_overhead = 0;    // reverse-link bytes / original DATA bytes
+  double latency_min_ms = 0, latency_max_ms = 0, latency_p99_ms = 0;
+};
+
+ArqResult RunArq(const ArqRun& run);
+
+}  // namespace hitless::sim

@@ -1,0 +1,267 @@
+// LossTracker: gap detection, range coalescing and bounds, reorder tolerance
+// learning, the re-NACK schedule (normal, near the deadline, none when too
+// late), abandonment, duplicates, 64-bit ranges and the tracked-gap bound.
+#include "transport/arq/loss_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace hitless::arq {
+namespace {
+
+constexpr Duration Ms(int64_t ms) { return Duration::Milliseconds(ms); }
+constexpr Time At(int64_t ms) { return Time::Zero() + Duration::Milliseconds(ms); }
+constexpr Time AtUs(int64_t us) { return Time::Zero() + Duration::Microseconds(us); }
+constexpr auto kOrig = ArrivalOrigin::kOriginal;
+constexpr auto kRetx = ArrivalOrigin::kRetransmission;
+
+std::vector<NackRange> Collect(LossTracker& t, Time now, Duration rtt = Ms(40),
+                               size_t max_ranges = kMaxNackRangesPerPacket) {
+  std::vector<NackRange> out;
+  t.CollectNacks(now, rtt, out, max_ranges);
+  return out;
+}
+
+TEST(LossTrackerTest, DetectsGapsAndCoalescesRanges) {
+  LossTracker t;
+  for (int64_t s : {0, 1, 2}) EXPECT_EQ(t.OnPacket(s, At(0), kOrig).kind, ArrivalKind::kNew);
+  const ArrivalResult r = t.OnPacket(5, At(1), kOrig);
+  EXPECT_EQ(r.kind, ArrivalKind::kNew);
+  EXPECT_EQ(r.gap_first, 3);
+  EXPECT_EQ(r.gap_count, 2);
+  t.OnPacket(6, At(1), kOrig);
+  t.OnPacket(9, At(1), kOrig);
+  EXPECT_EQ(t.missing_count(), 4u);
+  EXPECT_EQ(t.highest_seq(), 9);
+  // First NACK waits for the reorder tolerance (1 ms minimum).
+  EXPECT_EQ(t.NextWakeup(), At(2));
+  EXPECT_TRUE(Collect(t, AtUs(1999)).empty());
+  EXPECT_EQ(Collect(t, At(2)), (std::vector<NackRange>{{3, 2}, {7, 2}}));
+  EXPECT_EQ(t.stats().gap_events, 2u);
+  EXPECT_EQ(t.stats().gaps_detected, 4u);
+  EXPECT_EQ(t.stats().nack_ranges, 2u);
+  EXPECT_EQ(t.stats().nack_seqs, 4u);
+  EXPECT_EQ(t.stats().nack_repeats, 0u);
+}
+
+TEST(LossTrackerTest, RangesPerPacketAreBounded) {
+  LossTracker t;
+  for (int64_t s = 0; s <= 1000; s += 2) t.OnPacket(s, At(0), kOrig);  // 500 holes
+  auto first = Collect(t, At(5));
+  EXPECT_EQ(first.size(), kMaxNackRangesPerPacket);
+  EXPECT_EQ(first.front(), (NackRange{1, 1}));
+  EXPECT_EQ(first.back(), (NackRange{487, 1}));
+  ASSERT_TRUE(t.NextWakeup().has_value());
+  EXPECT_LE(*t.NextWakeup(), At(5));  // the rest is still due: call again
+  EXPECT_EQ(Collect(t, At(5)).size(), kMaxNackRangesPerPacket);
+  auto third = Collect(t, At(5));
+  EXPECT_EQ(third.size(), 500u - 2 * kMaxNackRangesPerPacket);
+  EXPECT_EQ(third.back(), (NackRange{999, 1}));
+  EXPECT_GT(*t.NextWakeup(), At(5));
+  EXPECT_EQ(t.stats().nack_seqs, 500u);
+}
+
+TEST(LossTrackerTest, LongRunsSplitAtTheWireCountAndTheTrackedBound) {
+  LossTracker t;
+  t.OnPacket(0, At(0), kOrig);
+  const ArrivalResult r = t.OnPacket(70'001, At(0), kOrig);  // 70000 missing
+  EXPECT_EQ(r.gap_count, 65'536);
+  EXPECT_EQ(r.gap_first, 70'001 - 65'536);
+  EXPECT_EQ(t.stats().untracked, 70'000u - 65'536u);
+  EXPECT_EQ(t.stats().abandoned, 70'000u - 65'536u);
+  EXPECT_EQ(t.missing_count(), 65'536u);
+  const auto ranges = Collect(t, At(10));
+  EXPECT_EQ(ranges, (std::vector<NackRange>{{r.gap_first, kMaxNackRangeCount},
+                                            {r.gap_first + kMaxNackRangeCount, 1}}));
+}
+
+TEST(LossTrackerTest, NewGapsEvictTheOldestWhenTheBoundIsReached) {
+  LossTracker t({.max_missing = 100});
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(151, At(0), kOrig);  // 150 missing, 100 tracked: 51..150
+  EXPECT_EQ(t.missing_count(), 100u);
+  EXPECT_FALSE(t.IsMissing(50));
+  EXPECT_TRUE(t.IsMissing(51));
+  t.OnPacket(182, At(1), kOrig);  // 30 more: the 30 oldest go
+  EXPECT_EQ(t.missing_count(), 100u);
+  EXPECT_FALSE(t.IsMissing(80));
+  EXPECT_TRUE(t.IsMissing(81));
+  EXPECT_TRUE(t.IsMissing(181));
+  EXPECT_EQ(t.stats().untracked, 80u);
+  EXPECT_EQ(t.stats().abandoned, 80u);
+  // An untracked sequence arriving later is late, not recovered.
+  EXPECT_EQ(t.OnPacket(10, At(2), kRetx).kind, ArrivalKind::kLate);
+}
+
+TEST(LossTrackerTest, RangesAre64BitAcrossTheU32Wrap) {
+  LossTracker t;
+  const int64_t w = int64_t{1} << 32;
+  t.OnPacket(w - 2, At(0), kOrig);
+  t.OnPacket(w - 1, At(0), kOrig);
+  t.OnPacket(w + 2, At(0), kOrig);
+  EXPECT_EQ(Collect(t, At(5)), (std::vector<NackRange>{{w, 2}}));
+  // Negative indices (an unwrapper that started near 0 and saw older values).
+  LossTracker n;
+  n.OnPacket(-10, At(0), kOrig);
+  n.OnPacket(-6, At(0), kOrig);
+  EXPECT_EQ(Collect(n, At(5)), (std::vector<NackRange>{{-9, 3}}));
+  EXPECT_EQ(n.OnPacket(-8, At(6), kRetx).kind, ArrivalKind::kRecovered);
+  EXPECT_EQ(n.OnPacket(-8, At(6), kRetx).kind, ArrivalKind::kDuplicate);
+  // Out of range values are refused.
+  EXPECT_EQ(n.OnPacket(kMaxSeq + 1, At(7), kOrig).kind, ArrivalKind::kInvalid);
+  EXPECT_EQ(n.stats().invalid, 1u);
+}
+
+TEST(LossTrackerTest, DuplicatesLateAndTooOld) {
+  LossTracker t({.receive_window_log2 = 10});  // 1024-packet window
+  t.OnPacket(100, At(0), kOrig);
+  EXPECT_EQ(t.OnPacket(100, At(0), kOrig).kind, ArrivalKind::kDuplicate);
+  EXPECT_EQ(t.OnPacket(100, At(0), kRetx).kind, ArrivalKind::kDuplicate);
+  EXPECT_EQ(t.stats().duplicates, 2u);
+  EXPECT_EQ(t.stats().duplicate_retransmissions, 1u);
+  // Below the first packet, inside the window: accepted once as late.
+  EXPECT_EQ(t.OnPacket(99, At(0), kOrig).kind, ArrivalKind::kLate);
+  EXPECT_EQ(t.OnPacket(99, At(0), kOrig).kind, ArrivalKind::kDuplicate);
+  t.OnPacket(2000, At(1), kOrig);  // 100 is now outside the window
+  EXPECT_EQ(t.OnPacket(100, At(1), kOrig).kind, ArrivalKind::kTooOld);
+  EXPECT_EQ(t.stats().too_old, 1u);
+  EXPECT_EQ(t.stats().received, 3u);
+  // Tracked gaps are bounded by half the window: the newest 512 of 1899.
+  EXPECT_EQ(t.missing_count(), 512u);
+  EXPECT_TRUE(t.IsMissing(2000 - 512));
+  // 1124 shares 100's bitmap slot, which was cleared when the window moved.
+  EXPECT_EQ(t.OnPacket(1124, At(1), kOrig).kind, ArrivalKind::kLate);
+  EXPECT_EQ(t.OnPacket(1500, At(1), kOrig).kind, ArrivalKind::kRecovered);
+}
+
+TEST(LossTrackerTest, RecoveriesAreSplitByOriginWithTheirMargin) {
+  LossTracker t;
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(4, At(0), kOrig);  // 1, 2, 3 missing
+  t.SetDeadline(1, 3, At(100));
+  EXPECT_EQ(t.OnPacket(1, At(30), kRetx).kind, ArrivalKind::kRecovered);
+  EXPECT_EQ(t.OnPacket(2, At(93), ArrivalOrigin::kFec).kind, ArrivalKind::kRecovered);
+  EXPECT_EQ(t.OnPacket(3, At(2), kOrig).kind, ArrivalKind::kRecovered);
+  const LossTrackerStats& s = t.stats();
+  EXPECT_EQ(s.recovered_by_retransmission, 1u);
+  EXPECT_EQ(s.recovered_by_fec, 1u);
+  EXPECT_EQ(s.recovered_by_reorder, 1u);
+  EXPECT_EQ(s.reordered, 1u);
+  EXPECT_EQ(s.margin.count, 3u);
+  EXPECT_EQ(s.margin.min, Ms(7));
+  EXPECT_EQ(s.margin.mean(), (Ms(70) + Ms(7) + Ms(98)) / 3);
+  EXPECT_EQ(s.margin.histogram[1], 1u);  // [5, 10) ms
+  EXPECT_EQ(s.margin.histogram[4], 2u);  // [50, 100) ms
+  const LossReport report = t.Report();
+  EXPECT_EQ(report.highest, 4);
+  EXPECT_EQ(report.received, 5u);
+  EXPECT_EQ(report.lost, 2u);  // the reordered one was not lost
+  EXPECT_EQ(report.recovered, 2u);
+  EXPECT_EQ(report.abandoned, 0u);
+  EXPECT_FALSE(t.NextWakeup().has_value());
+}
+
+// 1000 packets at 1 per ms; every 10th is delayed 3 ms (overtaken by the
+// next three). No loss: once the tolerance has learned ~3 ms, nothing is
+// NACKed any more.
+TEST(LossTrackerTest, LearnsReorderToleranceAndStopsNackingReordering) {
+  LossTracker t;
+  struct Arrival {
+    int64_t seq;
+    int64_t at_us;
+  };
+  std::vector<Arrival> arrivals;
+  for (int64_t s = 0; s < 1000; ++s) {
+    arrivals.push_back({s, s * 1000 + (s % 10 == 5 ? 3'100 : 0)});
+  }
+  std::sort(arrivals.begin(), arrivals.end(),
+            [](const Arrival& a, const Arrival& b) { return a.at_us < b.at_us; });
+  uint64_t nacked = 0;
+  size_t next = 0;
+  for (int64_t us = 0; us <= 1'010'000; us += 100) {
+    while (next < arrivals.size() && arrivals[next].at_us <= us) {
+      t.OnPacket(arrivals[next].seq, AtUs(us), kOrig);
+      ++next;
+    }
+    for (const NackRange& r : Collect(t, AtUs(us), Ms(60))) nacked += r.count;
+  }
+  EXPECT_LE(nacked, 2u);  // only before the first reordering was seen
+  EXPECT_EQ(t.stats().reordered, 100u);
+  EXPECT_EQ(t.stats().abandoned, 0u);
+  EXPECT_EQ(t.missing_count(), 0u);
+  // Learned: about k x 2.1 ms (the delay since the gap was seen), decaying.
+  const Duration tol = t.ReorderTolerance(AtUs(1'010'000));
+  EXPECT_GT(tol, Ms(2));
+  EXPECT_LT(tol, Ms(3));
+}
+
+TEST(LossTrackerTest, ToleranceIsCappedByRttAndDecays) {
+  LossTracker t({.max_reorder_tolerance = Ms(50), .reorder_half_life = Duration::Seconds(1)});
+  t.SetRtt(Ms(20));
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(2, At(0), kOrig);
+  t.OnPacket(1, At(8), kOrig);  // reordered by 8 ms: 10 ms x 1.25 = 10 > RTT/2
+  EXPECT_EQ(t.ReorderTolerance(At(8)), Ms(10));
+  t.SetRtt(Ms(200));
+  EXPECT_EQ(t.ReorderTolerance(At(8)), Ms(10));     // 1.25 x 8 ms
+  EXPECT_EQ(t.ReorderTolerance(At(1008)), Ms(5));   // one half-life later
+  EXPECT_EQ(t.ReorderTolerance(At(20008)), Ms(1));  // floor
+}
+
+// Deadline 200 ms after detection, RTT 40 ms: first NACK after the 1 ms
+// tolerance; then every 1.25 RTT (50 ms) but entering the near zone (2 RTT
+// before the deadline, 120 ms) on time; then every RTT/4 (10 ms); none once
+// less than one RTT is left (160 ms); abandonment at the deadline.
+TEST(LossTrackerTest, RenackScheduleSpeedsUpNearTheDeadlineThenAbandons) {
+  LossTracker t;
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(2, At(0), kOrig);
+  t.SetDeadline(1, 1, At(200));
+  std::vector<int64_t> nack_times;
+  while (auto wake = t.NextWakeup()) {
+    if (!Collect(t, *wake).empty()) nack_times.push_back(wake->ToNanoseconds() / 1'000'000);
+  }
+  EXPECT_EQ(nack_times, (std::vector<int64_t>{1, 51, 101, 120, 130, 140, 150, 160}));
+  EXPECT_EQ(t.stats().abandoned, 1u);
+  EXPECT_EQ(t.stats().nack_repeats, 7u);
+  EXPECT_EQ(t.missing_count(), 0u);
+  EXPECT_EQ(t.OnPacket(1, At(201), kRetx).kind, ArrivalKind::kLate);
+}
+
+TEST(LossTrackerTest, WithoutADeadlineRenacksEveryRttForTheDefaultLifetime) {
+  LossTracker t({.default_lifetime = Duration::Seconds(1)});
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(2, At(0), kOrig);
+  int nacks = 0;
+  while (auto wake = t.NextWakeup()) {
+    if (!Collect(t, *wake, Ms(100)).empty()) ++nacks;
+  }
+  // 1 ms, then every 125 ms up to 800 ms (deadline - 2 RTT), then every 25 ms
+  // up to 900 ms (deadline - RTT): 1, 126, 251, 376, 501, 626, 751, 800, 825,
+  // 850, 875, 900.
+  EXPECT_EQ(nacks, 12);
+  EXPECT_EQ(t.stats().abandoned, 1u);
+}
+
+TEST(LossTrackerTest, OwnerAbandonment) {
+  LossTracker t;
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(10, At(0), kOrig);  // 1..9 missing
+  EXPECT_EQ(t.Abandon(5), 1u);
+  EXPECT_EQ(t.Abandon(5), 0u);
+  EXPECT_EQ(t.AbandonBefore(4), 3u);
+  EXPECT_EQ(t.missing_count(), 5u);
+  t.SetDeadline(6, 2, At(3));  // 6, 7 expire at 3 ms
+  EXPECT_EQ(t.AbandonExpired(At(2)), 0u);
+  EXPECT_EQ(t.AbandonExpired(At(3)), 2u);
+  EXPECT_EQ(Collect(t, At(3)), (std::vector<NackRange>{{4, 1}, {8, 2}}));
+  t.SetDeadline(4, 100, At(1));  // already past: gone at the next collection
+  EXPECT_TRUE(Collect(t, At(4)).empty());
+  EXPECT_EQ(t.missing_count(), 0u);
+  EXPECT_EQ(t.stats().abandoned, 9u);
+}
+
+}  // namespace
+}  // namespace hitless::arq

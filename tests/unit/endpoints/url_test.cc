@@ -1,0 +1,248 @@
+// URL parsing of the media endpoints: every scheme, every error path, and
+// hostile strings (huge, NUL bytes, bad escapes, out-of-range ports).
+#include "transport/endpoints/url.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "transport/endpoints/query.h"
+
+namespace hitless::endpoints {
+namespace {
+
+using ::testing::HasSubstr;
+
+EndpointSpec ParseOk(std::string_view url, Role role) {
+  auto spec = ParseEndpointUrl(url, role);
+  EXPECT_TRUE(spec.ok()) << url << ": " << spec.status();
+  return spec.ok() ? *std::move(spec) : EndpointSpec{};
+}
+
+// Expects an InvalidArgument whose message names the URL and contains `what`.
+void ExpectError(std::string_view url, Role role, std::string_view what) {
+  auto spec = ParseEndpointUrl(url, role);
+  ASSERT_FALSE(spec.ok()) << url << " parsed as " << spec->SchemeName();
+  EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string message(spec.status().message());
+  EXPECT_THAT(message, HasSubstr("endpoint URL \"")) << message;
+  EXPECT_THAT(message, HasSubstr(std::string(what))) << url;
+}
+
+TEST(UrlTest, UdpInputUnicastAndAny) {
+  EndpointSpec spec = ParseOk("udp://127.0.0.1:5000", Role::kInput);
+  ASSERT_NE(spec.As<UdpSpec>(), nullptr);
+  EXPECT_EQ(spec.As<UdpSpec>()->host, "127.0.0.1");
+  EXPECT_EQ(spec.As<UdpSpec>()->port, 5000);
+  EXPECT_STREQ(spec.SchemeName(), "udp");
+
+  spec = ParseOk("udp://:5000", Role::kInput);
+  EXPECT_EQ(spec.As<UdpSpec>()->host, "");
+  spec = ParseOk("udp://@:5000", Role::kInput);
+  EXPECT_EQ(spec.As<UdpSpec>()->host, "");
+  spec = ParseOk("udp://:0", Role::kInput);  // ephemeral
+  EXPECT_EQ(spec.As<UdpSpec>()->port, 0);
+}
+
+TEST(UrlTest, UdpMulticastInputWithOptions) {
+  const EndpointSpec spec =
+      ParseOk("UDP://@239.1.1.1:5000?iface=10.0.0.2&rcvbuf=16M", Role::kInput);
+  const UdpSpec* udp = spec.As<UdpSpec>();
+  ASSERT_NE(udp, nullptr);
+  EXPECT_EQ(udp->host, "239.1.1.1");
+  EXPECT_EQ(udp->iface, "10.0.0.2");
+  EXPECT_EQ(udp->rcvbuf, uint64_t{16} << 20);
+  EXPECT_FALSE(udp->ttl.has_value());
+}
+
+TEST(UrlTest, UdpOutput) {
+  const EndpointSpec spec = ParseOk("udp://[::1]:6000?ttl=4&sndbuf=512k", Role::kOutput);
+  const UdpSpec* udp = spec.As<UdpSpec>();
+  ASSERT_NE(udp, nullptr);
+  EXPECT_EQ(udp->host, "::1");
+  EXPECT_EQ(udp->port, 6000);
+  EXPECT_EQ(udp->ttl, 4);
+  EXPECT_EQ(udp->sndbuf, 512u * 1024);
+  EXPECT_EQ(ParseOk("udp://localhost:5000", Role::kOutput).As<UdpSpec>()->host, "localhost");
+}
+
+TEST(UrlTest, UdpErrors) {
+  ExpectError("udp://127.0.0.1", Role::kInput, "missing :PORT");
+  ExpectError("udp://127.0.0.1:", Role::kInput, "missing port");
+  ExpectError("udp://127.0.0.1:65536", Role::kInput, "0..65535");
+  ExpectError("udp://127.0.0.1:-1", Role::kInput, "0..65535");
+  ExpectError("udp://127.0.0.1:5x", Role::kInput, "0..65535");
+  ExpectError("udp://127.0.0.1:99999999999999999999999", Role::kInput, "0..65535");
+  ExpectError("udp://127.0.0.1:0", Role::kOutput, "destination port");
+  ExpectError("udp://:5000", Role::kOutput, "destination host");
+  ExpectError("udp://0.0.0.0:5000", Role::kOutput, "destination host");
+  ExpectError("udp://@239.1.1.1:5000", Role::kOutput, "'@'");
+  ExpectError("udp://::1:5000", Role::kInput, "brackets");
+  ExpectError("udp://[::1:5000", Role::kInput, "closing ']'");
+  ExpectError("udp://[::1]5000", Role::kInput, "missing :PORT");
+  ExpectError("udp://[zz]:5000", Role::kInput, "not an IPv6 address");
+  ExpectError("udp://a b:5000", Role::kInput, "may only hold");
+  ExpectError("udp://1.2.3.4:5000/path", Role::kInput, "unexpected path");
+  ExpectError("udp://" + std::string(300, 'a') + ":1", Role::kInput, "longer than 253");
+  ExpectError("udp://:5000?ttl=3", Role::kInput, "unknown key \"ttl\"");
+  ExpectError("udp://1.2.3.4:5000?rcvbuf=1M", Role::kOutput, "unknown key \"rcvbuf\"");
+  ExpectError("udp://1.2.3.4:5000?ttl=256", Role::kOutput, "ttl=");
+  ExpectError("udp://:5000?rcvbuf=2G", Role::kInput, "rcvbuf=");
+  ExpectError("udp://:5000?rcvbuf=12", Role::kInput, "rcvbuf=");
+  ExpectError("udp://:5000?iface=eth0", Role::kInput, "numeric IP address");
+  ExpectError("udp://:5000?foo=1", Role::kInput, "unknown key \"foo\"");
+}
+
+TEST(UrlTest, EmptyQueryIsAccepted) {
+  EXPECT_EQ(ParseOk("udp://:5000?", Role::kInput).As<UdpSpec>()->port, 5000);
+}
+
+TEST(UrlTest, FileAndStdio) {
+  EndpointSpec spec = ParseOk("file:///tmp/in%20put.ts?rate=20M", Role::kInput);
+  ASSERT_NE(spec.As<FileSpec>(), nullptr);
+  EXPECT_EQ(spec.As<FileSpec>()->path, "/tmp/in put.ts");
+  EXPECT_EQ(spec.As<FileSpec>()->rate_bps, 20'000'000u);
+  spec = ParseOk("file://localhost/tmp/out.ts", Role::kOutput);
+  EXPECT_EQ(spec.As<FileSpec>()->path, "/tmp/out.ts");
+  EXPECT_NE(ParseOk("-", Role::kInput).As<StdioSpec>(), nullptr);
+  EXPECT_NE(ParseOk("-", Role::kOutput).As<StdioSpec>(), nullptr);
+
+  ExpectError("file://relative/path", Role::kInput, "absolute path");
+  ExpectError("file://", Role::kInput, "absolute path");
+  ExpectError("file:///tmp/x?rate=20M", Role::kOutput, "unknown key \"rate\"");
+  ExpectError("file:///tmp/x?rate=fast", Role::kInput, "rate=");
+  ExpectError("file:///tmp/x%2", Role::kInput, "bad percent escape");
+  ExpectError("file:///tmp/x%zz", Role::kInput, "bad percent escape");
+  ExpectError("file:///tmp/x%00y", Role::kInput, "control character");
+  ExpectError("/tmp/x.ts", Role::kInput, "not a URL");
+}
+
+TEST(UrlTest, Gen) {
+  EndpointSpec spec = ParseOk("gen://", Role::kInput);
+  const GenSpec* gen = spec.As<GenSpec>();
+  ASSERT_NE(gen, nullptr);
+  EXPECT_EQ(gen->bitrate_bps, 10'000'000u);
+  EXPECT_TRUE(gen->duration.IsInfinite());
+  EXPECT_EQ(gen->size, 1316u);
+
+  spec = ParseOk("gen://?bitrate=2.5M&duration=1m30s&size=188&id=7", Role::kInput);
+  gen = spec.As<GenSpec>();
+  EXPECT_EQ(gen->bitrate_bps, 2'500'000u);
+  EXPECT_EQ(gen->duration, Duration::Seconds(90));
+  EXPECT_EQ(gen->size, 188u);
+  EXPECT_EQ(gen->stream_id, 7u);
+  EXPECT_EQ(ParseOk("gen://?bitrate=800k&duration=500ms", Role::kInput).As<GenSpec>()->duration,
+            Duration::Milliseconds(500));
+
+  ExpectError("gen://", Role::kOutput, "inputs only");
+  ExpectError("gen://host", Role::kInput, "takes no host");
+  ExpectError("gen://?bitrate=0", Role::kInput, "bitrate=");
+  ExpectError("gen://?bitrate=11G", Role::kInput, "bitrate=");
+  ExpectError("gen://?bitrate=nan", Role::kInput, "bitrate=");
+  ExpectError("gen://?bitrate=1e9", Role::kInput, "bitrate=");
+  ExpectError("gen://?bitrate=", Role::kInput, "bitrate=");
+  ExpectError("gen://?duration=0s", Role::kInput, "duration=");
+  ExpectError("gen://?duration=-1s", Role::kInput, "duration=");
+  ExpectError("gen://?duration=inf", Role::kInput, "duration=");
+  ExpectError("gen://?duration=10", Role::kInput, "duration=");
+  ExpectError("gen://?size=23", Role::kInput, "size=");
+  ExpectError("gen://?size=1473", Role::kInput, "size=");
+  ExpectError("gen://?id=4294967296", Role::kInput, "id=");
+  ExpectError("gen://?rate=1M", Role::kInput, "unknown key \"rate\"");
+  ExpectError("gen://?bitrate=1M&bitrate=2M", Role::kInput, "given twice");
+  ExpectError("gen://?bitrate", Role::kInput, "has no value");
+  ExpectError("gen://?=5", Role::kInput, "empty key");
+  ExpectError("gen://?bitrate=1M&&size=188", Role::kInput, "empty query parameter");
+  ExpectError("gen://?Bitrate=1M", Role::kInput, "lower-case");
+}
+
+TEST(UrlTest, Verify) {
+  EXPECT_EQ(ParseOk("verify", Role::kOutput).As<VerifySpec>()->report_path, "");
+  EXPECT_EQ(ParseOk("verify://", Role::kOutput).As<VerifySpec>()->report_path, "");
+  EXPECT_EQ(ParseOk("verify://?report=/tmp/r%2Ejson", Role::kOutput).As<VerifySpec>()->report_path,
+            "/tmp/r.json");
+  EXPECT_EQ(ParseOk("verify?report=r.json", Role::kOutput).As<VerifySpec>()->report_path, "r.json");
+  ExpectError("verify", Role::kInput, "outputs only");
+  ExpectError("verify://x", Role::kOutput, "takes no host");
+  ExpectError("verify://?report=", Role::kOutput, "needs a file name");
+  ExpectError("verify://?expect=5", Role::kOutput, "unknown key \"expect\"");
+}
+
+TEST(UrlTest, HitlessModesAndOptions) {
+  EndpointSpec spec =
+      ParseOk("hitless://relay.example:9000?latency=500ms&stream=cam%2F1&fec=rs(10,4)&paths=2",
+              Role::kOutput);
+  const HitlessSpec* h = spec.As<HitlessSpec>();
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->host, "relay.example");
+  EXPECT_EQ(h->port, 9000);
+  EXPECT_EQ(h->mode, HitlessMode::kCaller);
+  EXPECT_EQ(h->latency, Duration::Milliseconds(500));
+  EXPECT_EQ(h->stream, "cam/1");
+  EXPECT_EQ(h->options.size(), 2u);
+  EXPECT_EQ(h->options.at("fec"), "rs(10,4)");
+  EXPECT_EQ(h->options.at("paths"), "2");
+
+  EXPECT_EQ(ParseOk("hitless://:9000", Role::kInput).As<HitlessSpec>()->mode,
+            HitlessMode::kListener);
+  EXPECT_EQ(ParseOk("hitless://@:9000", Role::kInput).As<HitlessSpec>()->mode,
+            HitlessMode::kListener);
+  EXPECT_EQ(ParseOk("hitless://0.0.0.0:9000", Role::kInput).As<HitlessSpec>()->mode,
+            HitlessMode::kListener);
+  EXPECT_EQ(ParseOk("hitless://[::]:0", Role::kInput).As<HitlessSpec>()->mode,
+            HitlessMode::kListener);
+  spec = ParseOk("hitless://10.0.0.1:9000?mode=listener", Role::kInput);
+  EXPECT_EQ(spec.As<HitlessSpec>()->mode, HitlessMode::kListener);
+  EXPECT_EQ(spec.As<HitlessSpec>()->host, "10.0.0.1");
+  EXPECT_FALSE(spec.As<HitlessSpec>()->latency.has_value());
+  EXPECT_STREQ(HitlessModeName(HitlessMode::kListener), "listener");
+
+  ExpectError("hitless://:9000?mode=caller", Role::kOutput, "mode=caller needs a remote HOST");
+  ExpectError("hitless://1.2.3.4:0", Role::kOutput, "remote port");
+  ExpectError("hitless://1.2.3.4:9000?mode=both", Role::kOutput, "caller or listener");
+  ExpectError("hitless://1.2.3.4:9000?latency=10ms", Role::kOutput, "20ms..60s");
+  ExpectError("hitless://1.2.3.4:9000?latency=61s", Role::kOutput, "20ms..60s");
+  ExpectError("hitless://1.2.3.4:9000?latency=fast", Role::kOutput, "latency=");
+  ExpectError("hitless://1.2.3.4:9000?stream=" + std::string(513, 's'), Role::kOutput,
+              "longer than 512");
+  ExpectError("hitless://1.2.3.4", Role::kOutput, "missing :PORT");
+  ExpectError("hitless://1.2.3.4:9000?fec=%G1", Role::kOutput, "bad percent escape");
+}
+
+TEST(UrlTest, SchemeAndHostileStrings) {
+  ExpectError("", Role::kInput, "empty");
+  ExpectError("srt://1.2.3.4:5000", Role::kInput, "unknown scheme \"srt\"");
+  ExpectError("://x", Role::kInput, "not a URL");
+  ExpectError(std::string("udp://1.2.3.4:5000\0x", 19), Role::kInput, "control character");
+  ExpectError("udp://1.2.3.4:5000\n", Role::kInput, "control character");
+  const std::string huge = "udp://" + std::string(100000, '9');
+  ExpectError(huge, Role::kInput, "longer than 4096");
+  // The message quotes a bounded prefix, never the whole hostile string.
+  EXPECT_LT(ParseEndpointUrl(huge, Role::kInput).status().message().size(), 400u);
+  std::string many = "gen://?";
+  for (int i = 0; i < 65; ++i) many += "k" + std::to_string(i) + "=1&";
+  many.pop_back();
+  ExpectError(many, Role::kInput, "more than 64");
+}
+
+TEST(QueryTest, Helpers) {
+  EXPECT_EQ(*ParseBitrate("1G"), 1'000'000'000u);
+  EXPECT_EQ(*ParseBitrate("1000"), 1000u);
+  EXPECT_FALSE(ParseBitrate("M").ok());
+  EXPECT_FALSE(ParseBitrate("-5M").ok());
+  EXPECT_EQ(*ParseDurationText("2s"), Duration::Seconds(2));
+  EXPECT_EQ(*ParseByteSize("8M", 1, uint64_t{1} << 30), uint64_t{8} << 20);
+  EXPECT_EQ(*PercentDecode("a%2fb%2Fc"), "a/b/c");
+  EXPECT_FALSE(PercentDecode("%").ok());
+  EXPECT_FALSE(PercentDecode("%1").ok());
+  EXPECT_FALSE(PercentDecode("%7f").ok());
+  EXPECT_TRUE(ParseQuery("")->empty());
+  EXPECT_EQ(ParseQuery("a=&b=2")->at(0).second, "");
+  const std::string quoted = QuoteForMessage(std::string("a\0b", 3));
+  EXPECT_EQ(quoted.find('\0'), std::string::npos);
+  EXPECT_NE(quoted.find("\\x00"), std::string::npos) << quoted;
+}
+
+}  // namespace
+}  // namespace hitless::endpoints

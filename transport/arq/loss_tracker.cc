@@ -1,0 +1,311 @@
+// Receiver loss tracking and NACK scheduling; see loss_tracker.h.
+#include "transport/arq/loss_tracker.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace hitless::arq {
+namespace {
+
+constexpr int64_t kMaxTimeNs = int64_t{1} << 62;
+constexpr Duration kMaxRtt = Duration::Seconds(60);
+
+Duration Scale(Duration d, double f) {
+  return Duration::Nanoseconds(std::llround(static_cast<double>(d.ToNanoseconds()) * f));
+}
+
+Time ClampTime(Time t) {
+  return Time::FromNanoseconds(std::clamp(t.ToNanoseconds(), -kMaxTimeNs, kMaxTimeNs));
+}
+
+}  // namespace
+
+void RecoveryMargin::Add(Duration margin) {
+  ++count;
+  min = std::min(min, margin);
+  sum += margin;
+  size_t bucket = 0;
+  while (bucket < kEdgesMs.size() && margin >= Duration::Milliseconds(kEdgesMs[bucket])) {
+    ++bucket;
+  }
+  ++histogram[bucket];
+}
+
+LossTracker::LossTracker(LossTrackerConfig config)
+    : config_(config),
+      window_(int64_t{1} << std::clamp(config.receive_window_log2, 6, 24)),
+      received_bits_(static_cast<size_t>(window_ / 64), 0),
+      rtt_(config.default_rtt) {
+  // The window must cover every tracked sequence (see OnNewHighest).
+  config_.max_missing =
+      std::clamp<size_t>(config_.max_missing, 1, static_cast<size_t>(window_ / 2));
+  config_.near_deadline_divisor = std::max(config_.near_deadline_divisor, 1);
+  SetRtt(config.default_rtt);
+}
+
+ArrivalResult LossTracker::OnPacket(int64_t seq, Time now, ArrivalOrigin origin) {
+  if (!SeqInRange(seq)) {
+    ++stats_.invalid;
+    return {.kind = ArrivalKind::kInvalid};
+  }
+  if (!highest_ || seq > *highest_) return OnNewHighest(seq, now);
+  return OnOlder(seq, now, origin);
+}
+
+ArrivalResult LossTracker::OnNewHighest(int64_t seq, Time now) {
+  ArrivalResult result{.kind = ArrivalKind::kNew};
+  ++stats_.received;
+  if (!highest_) {
+    highest_ = seq;
+    MarkReceived(seq);
+    return result;
+  }
+  const int64_t gap = seq - *highest_ - 1;
+  ClearReceived(*highest_ + 1, std::min(seq, *highest_ + window_));
+  highest_ = seq;
+  MarkReceived(seq);
+  // Tracked sequences must stay inside the duplicate window.
+  AbandonBefore(seq - window_ + 1);
+  if (gap == 0) return result;
+
+  ++stats_.gap_events;
+  stats_.gaps_detected += static_cast<uint64_t>(gap);
+  const auto tracked = static_cast<int64_t>(
+      std::min(static_cast<uint64_t>(gap), static_cast<uint64_t>(config_.max_missing)));
+  const auto skipped = static_cast<uint64_t>(gap - tracked);
+  stats_.untracked += skipped;
+  stats_.abandoned += skipped;
+  // Make room by dropping the oldest: the newest gaps have the most time left.
+  while (missing_.size() + static_cast<size_t>(tracked) > config_.max_missing) {
+    ++stats_.untracked;
+    ++stats_.abandoned;
+    Remove(missing_.begin());
+  }
+  const Time first_nack = now + ReorderTolerance(now);
+  const Time deadline = ClampTime(now + config_.default_lifetime);
+  for (int64_t s = seq - tracked; s < seq; ++s) {
+    const Missing m{.detected = now, .next_nack = first_nack, .deadline = deadline};
+    missing_.insert(missing_.end(), {s, m});
+    schedule_.insert({m.wake(), s});
+  }
+  result.gap_first = seq - tracked;
+  result.gap_count = tracked;
+  return result;
+}
+
+ArrivalResult LossTracker::OnOlder(int64_t seq, Time now, ArrivalOrigin origin) {
+  if (seq <= *highest_ - window_) {
+    ++stats_.too_old;
+    return {.kind = ArrivalKind::kTooOld};
+  }
+  if (Received(seq)) {
+    ++stats_.duplicates;
+    if (origin == ArrivalOrigin::kRetransmission) ++stats_.duplicate_retransmissions;
+    return {.kind = ArrivalKind::kDuplicate};
+  }
+  MarkReceived(seq);
+  ++stats_.received;
+  auto it = missing_.find(seq);
+  if (it == missing_.end()) {
+    ++stats_.late;
+    return {.kind = ArrivalKind::kLate};
+  }
+  const Missing& m = it->second;
+  switch (origin) {
+    case ArrivalOrigin::kOriginal:
+      ++stats_.recovered_by_reorder;
+      ++stats_.reordered;
+      LearnReorder(now - m.detected, now);
+      break;
+    case ArrivalOrigin::kRetransmission:
+      ++stats_.recovered_by_retransmission;
+      break;
+    case ArrivalOrigin::kFec:
+      ++stats_.recovered_by_fec;
+      break;
+  }
+  if (m.deadline_set) stats_.margin.Add(m.deadline - now);
+  Remove(it);
+  return {.kind = ArrivalKind::kRecovered};
+}
+
+void LossTracker::SetDeadline(int64_t first, int64_t count, Time deadline) {
+  if (count <= 0 || !SeqInRange(first)) return;
+  deadline = ClampTime(deadline);
+  // Both in range: the difference cannot overflow.
+  for (auto it = missing_.lower_bound(first); it != missing_.end() && it->first - first < count;
+       ++it) {
+    Missing& m = it->second;
+    const Time old_wake = m.wake();
+    m.deadline = deadline;
+    m.deadline_set = true;
+    Reschedule(it->first, m, old_wake);
+  }
+}
+
+size_t LossTracker::Abandon(int64_t seq) {
+  auto it = missing_.find(seq);
+  if (it == missing_.end()) return 0;
+  ++stats_.abandoned;
+  Remove(it);
+  return 1;
+}
+
+size_t LossTracker::AbandonBefore(int64_t seq) {
+  size_t n = 0;
+  while (!missing_.empty() && missing_.begin()->first < seq) {
+    Remove(missing_.begin());
+    ++n;
+  }
+  stats_.abandoned += n;
+  return n;
+}
+
+size_t LossTracker::AbandonExpired(Time now) {
+  // Collect first: Remove() erases from schedule_, which we are walking.
+  due_.clear();
+  for (auto it = schedule_.begin(); it != schedule_.end() && it->first <= now; ++it) {
+    due_.push_back(it->second);
+  }
+  size_t n = 0;
+  for (const int64_t seq : due_) {
+    auto m = missing_.find(seq);
+    if (m != missing_.end() && m->second.deadline <= now) {
+      Remove(m);
+      ++n;
+    }
+  }
+  stats_.abandoned += n;
+  return n;
+}
+
+void LossTracker::SetRtt(Duration rtt) {
+  if (rtt > Duration::Zero()) rtt_ = std::min(rtt, kMaxRtt);
+}
+
+size_t LossTracker::CollectNacks(Time now, Duration rtt, std::vector<NackRange>& out,
+                                 size_t max_ranges) {
+  out.clear();
+  SetRtt(rtt);
+  AbandonExpired(now);
+  due_.clear();
+  for (auto it = schedule_.begin(); it != schedule_.end() && it->first <= now; ++it) {
+    due_.push_back(it->second);
+  }
+  std::sort(due_.begin(), due_.end());
+  size_t used = 0;  // sequences of due_ placed in ranges
+  for (; used < due_.size(); ++used) {
+    const int64_t s = due_[used];
+    if (!out.empty() && out.back().first + out.back().count == s &&
+        out.back().count < kMaxNackRangeCount) {
+      ++out.back().count;
+    } else if (out.size() < max_ranges) {
+      out.push_back({s, 1});
+    } else {
+      break;
+    }
+  }
+  for (size_t i = 0; i < used; ++i) {
+    auto it = missing_.find(due_[i]);
+    if (it == missing_.end()) continue;  // cannot happen: schedule_ mirrors missing_
+    Missing& m = it->second;
+    const Time old_wake = m.wake();
+    if (m.nacks > 0) ++stats_.nack_repeats;
+    ++m.nacks;
+    m.next_nack = NextNack(m, now);
+    Reschedule(it->first, m, old_wake);
+  }
+  stats_.nack_seqs += used;
+  stats_.nack_ranges += out.size();
+  return out.size();
+}
+
+Time LossTracker::NextNack(const Missing& m, Time now) const {
+  const Duration fast = std::max(rtt_ / config_.near_deadline_divisor, config_.min_renack_interval);
+  const Duration near = Scale(rtt_, config_.near_deadline_rtts);
+  Time next;
+  if (m.deadline - now < near) {
+    next = now + fast;
+  } else {
+    next = now + std::max(Scale(rtt_, config_.renack_rtt_factor), config_.min_renack_interval);
+    // Enter the fast zone on time rather than up to a whole interval late.
+    next = std::max(std::min(next, m.deadline - near), now + fast);
+  }
+  // A NACK sent later than deadline - RTT cannot be answered in time.
+  if (next > m.deadline - rtt_) return Time::Infinite();
+  return next;
+}
+
+void LossTracker::Reschedule(int64_t seq, Missing& m, Time old_wake) {
+  const Time wake = m.wake();
+  if (wake == old_wake) return;
+  schedule_.erase({old_wake, seq});
+  schedule_.insert({wake, seq});
+}
+
+void LossTracker::Remove(MissingMap::iterator it) {
+  schedule_.erase({it->second.wake(), it->first});
+  missing_.erase(it);
+}
+
+std::optional<Time> LossTracker::NextWakeup() const {
+  if (schedule_.empty()) return std::nullopt;
+  return schedule_.begin()->first;
+}
+
+double LossTracker::DecayedReorderNs(Time now) const {
+  if (reorder_max_ns_ <= 0) return 0;
+  const double half_life = static_cast<double>(config_.reorder_half_life.ToNanoseconds());
+  if (half_life <= 0) return 0;
+  const double age = static_cast<double>((now - reorder_at_).ToNanoseconds());
+  return reorder_max_ns_ * std::exp2(-std::max(age, 0.0) / half_life);
+}
+
+void LossTracker::LearnReorder(Duration delay, Time now) {
+  const double sample = static_cast<double>(std::max(delay, Duration::Zero()).ToNanoseconds());
+  reorder_max_ns_ = std::max(DecayedReorderNs(now), sample);
+  reorder_at_ = now;
+}
+
+Duration LossTracker::ReorderTolerance(Time now) const {
+  const Duration cap =
+      std::max(config_.min_reorder_tolerance, std::min(config_.max_reorder_tolerance, rtt_ / 2));
+  const double ns = DecayedReorderNs(now) * config_.reorder_tolerance_factor;
+  const Duration learned = ns >= static_cast<double>(cap.ToNanoseconds())
+                               ? cap
+                               : Duration::Nanoseconds(std::llround(ns));
+  return std::clamp(learned, config_.min_reorder_tolerance, cap);
+}
+
+LossReport LossTracker::Report() const {
+  return LossReport{
+      .highest = highest_,
+      .received = stats_.received,
+      .lost = stats_.gaps_detected - stats_.recovered_by_reorder,
+      .recovered = stats_.recovered_by_retransmission + stats_.recovered_by_fec,
+      .abandoned = stats_.abandoned,
+  };
+}
+
+bool LossTracker::Received(int64_t seq) const {
+  const uint64_t bit = static_cast<uint64_t>(seq) & static_cast<uint64_t>(window_ - 1);
+  return (received_bits_[bit / 64] >> (bit % 64)) & 1;
+}
+
+void LossTracker::MarkReceived(int64_t seq) {
+  const uint64_t bit = static_cast<uint64_t>(seq) & static_cast<uint64_t>(window_ - 1);
+  received_bits_[bit / 64] |= uint64_t{1} << (bit % 64);
+}
+
+void LossTracker::ClearReceived(int64_t first, int64_t last) {
+  if (last - first + 1 >= window_) {
+    std::fill(received_bits_.begin(), received_bits_.end(), 0);
+    return;
+  }
+  for (int64_t s = first; s <= last; ++s) {
+    const uint64_t bit = static_cast<uint64_t>(s) & static_cast<uint64_t>(window_ - 1);
+    received_bits_[bit / 64] &= ~(uint64_t{1} << (bit % 64));
+  }
+}
+
+}  // namespace hitless::arq

@@ -1,0 +1,214 @@
+// LossTracker (receiver): which DATA sequences are missing, when to NACK
+// them, and when to give up on them.
+//
+// State: the highest sequence seen; a bitmap of recent arrivals (the last
+// 2^receive_window_log2 sequences) that tells duplicates; the tracked missing
+// sequences (at most max_missing; each with its detection time, next NACK
+// time, NACK count and deadline); a decaying maximum of observed reorder
+// delays, from which the reorder tolerance is derived; the latest RTT.
+// Timers (one per missing sequence, merged into NextWakeup()):
+//   - first NACK at detection + reorder tolerance;
+//   - re-NACK every renack_rtt_factor x RTT while the deadline is far, every
+//     RTT / near_deadline_divisor once less than near_deadline_rtts x RTT is
+//     left (and no later than entering that zone), none once less than one
+//     RTT is left (an answer could not arrive in time);
+//   - abandonment at the deadline: the only true loss.
+// The repeat schedule is aimed at zero residual loss with 10% random loss in
+// both directions and latency = 4 x RTT: the first NACK fails with
+// probability 1 - 0.9 x 0.9 = 0.19; near the deadline a NACK goes every
+// RTT/4, so a lost NACK costs a quarter RTT instead of a whole one (the
+// sender answers at most once per RTT, so the extra NACKs cost no data), and
+// the sender's last-chance copies cover the retransmission itself
+// (retransmit_policy.h). tests/unit/arq/arq_sim_test.cc checks it.
+//
+// Reorder tolerance: a tracked missing sequence that then arrives as an
+// ORIGINAL was reordered, not lost; its delay since detection feeds a maximum
+// that halves every reorder_half_life, and tolerance = clamp(k x that max,
+// min_reorder_tolerance, min(max_reorder_tolerance, RTT/2)).
+//
+// Sequences are 64-bit unwrapped indices (SerialUnwrapper at the edge);
+// values outside +-2^62 (kMaxSeq) are refused and counted.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "transport/arq/nack_range.h"
+#include "transport/base/time.h"
+
+namespace hitless::arq {
+
+struct LossTrackerConfig {
+  // Most missing sequences tracked at once; beyond it the oldest are dropped
+  // (counted untracked and abandoned). 65536 = 2 s of a 40 Mbit/s outage.
+  size_t max_missing = 65536;
+  // Duplicate-detection window, 2^n sequences; must exceed max_missing.
+  int receive_window_log2 = 17;
+  Duration default_rtt = Duration::Milliseconds(100);  // until an RTT is given
+  Duration min_reorder_tolerance = Duration::Milliseconds(1);
+  Duration max_reorder_tolerance = Duration::Milliseconds(50);  // also <= RTT/2
+  double reorder_tolerance_factor = 1.25;                       // k
+  Duration reorder_half_life = Duration::Seconds(10);
+  // Normal re-NACK interval, in RTTs. A little over one so that a NACK is not
+  // repeated while its answer is still in flight.
+  double renack_rtt_factor = 1.25;
+  // Below this many RTTs to the deadline, re-NACK every RTT / divisor.
+  double near_deadline_rtts = 2.0;
+  int near_deadline_divisor = 4;
+  Duration min_renack_interval = Duration::Milliseconds(1);
+  // Deadline of a missing sequence whose owner never calls SetDeadline.
+  Duration default_lifetime = Duration::Seconds(10);
+};
+
+// Where a packet handed to OnPacket came from.
+enum class ArrivalOrigin : uint8_t { kOriginal, kRetransmission, kFec };
+
+enum class ArrivalKind : uint8_t {
+  kNew,        // above every sequence seen (possibly opening a gap)
+  kRecovered,  // filled a tracked missing sequence
+  kLate,       // below the highest, not tracked (abandoned, untracked, pre-start)
+  kDuplicate,  // already received
+  kTooOld,     // older than the duplicate window: cannot tell; treat as stale
+  kInvalid,    // outside +-kMaxSeq
+};
+
+struct ArrivalResult {
+  ArrivalKind kind = ArrivalKind::kNew;
+  // kNew only: the newly tracked missing sequences [gap_first, gap_first +
+  // gap_count), just below the packet. The owner should SetDeadline them.
+  int64_t gap_first = 0;
+  int64_t gap_count = 0;
+};
+
+// Deadline margin (deadline - arrival) of recovered packets with a deadline.
+struct RecoveryMargin {
+  // Bucket upper bounds; the last bucket is open-ended.
+  static constexpr std::array<int64_t, 7> kEdgesMs = {5, 10, 20, 50, 100, 200, 500};
+  uint64_t count = 0;
+  Duration min = Duration::Infinite();
+  Duration sum = Duration::Zero();
+  std::array<uint64_t, kEdgesMs.size() + 1> histogram{};
+  Duration mean() const {
+    return count == 0 ? Duration::Zero() : sum / static_cast<int64_t>(count);
+  }
+  void Add(Duration margin);
+};
+
+struct LossTrackerStats {
+  uint64_t received = 0;                   // unique packets accepted (kNew, kRecovered, kLate)
+  uint64_t duplicates = 0;                 // kDuplicate
+  uint64_t duplicate_retransmissions = 0;  // of which retransmissions (spurious)
+  uint64_t late = 0;                       // kLate
+  uint64_t too_old = 0;                    // kTooOld
+  uint64_t invalid = 0;                    // kInvalid
+  uint64_t gap_events = 0;                 // new highest that skipped >= 1 sequence
+  uint64_t gaps_detected = 0;              // sequences found missing
+  uint64_t untracked = 0;                  // missing but over max_missing (never NACKed)
+  uint64_t reordered = 0;                  // = recovered_by_reorder
+  uint64_t recovered_by_retransmission = 0;
+  uint64_t recovered_by_reorder = 0;
+  uint64_t recovered_by_fec = 0;
+  uint64_t abandoned = 0;  // deadline, owner skip, out of window, or untracked
+  uint64_t nack_ranges = 0;
+  uint64_t nack_seqs = 0;     // sequence-NACKs, first ones and repeats
+  uint64_t nack_repeats = 0;  // of which repeats
+  RecoveryMargin margin;
+};
+
+// Cumulative figures for a REPORT (docs/wire-format.md).
+struct LossReport {
+  std::optional<int64_t> highest;
+  uint64_t received = 0;
+  uint64_t lost = 0;  // missing on the network (gaps minus reorderings)
+  uint64_t recovered = 0;
+  uint64_t abandoned = 0;
+};
+
+class LossTracker {
+ public:
+  explicit LossTracker(LossTrackerConfig config = {});
+
+  // Records the arrival of DATA `seq` at `now` (non-decreasing across calls).
+  // A new highest opens a missing entry for every skipped sequence (the
+  // newest max_missing of them), first NACK due at now + tolerance and
+  // deadline now + default_lifetime until SetDeadline. Never fails; the kind
+  // says how the owner should treat the packet (kDuplicate/kTooOld: drop).
+  ArrivalResult OnPacket(int64_t seq, Time now, ArrivalOrigin origin);
+
+  // Sets the deadline (release time) of tracked missing sequences in
+  // [first, first + count); untracked ones are ignored. At the deadline a
+  // sequence is abandoned. Deadlines are clamped to +-2^62 ns.
+  void SetDeadline(int64_t first, int64_t count, Time deadline);
+
+  // Gives up on `seq` / on every tracked sequence below `seq` (the jitter
+  // buffer skipped them): removed and counted abandoned. Returns how many.
+  size_t Abandon(int64_t seq);
+  size_t AbandonBefore(int64_t seq);
+  // Abandons every tracked sequence whose deadline is <= now.
+  size_t AbandonExpired(Time now);
+
+  // Latest RTT (ignored unless > 0; capped at 60 s). Used for the tolerance
+  // cap and the re-NACK schedule.
+  void SetRtt(Duration rtt);
+
+  // Abandons expired sequences, then replaces `out` with the sequences whose
+  // NACK is due at `now`, ascending and coalesced into at most `max_ranges`
+  // ranges of at most kMaxNackRangeCount each, and schedules their repeats.
+  // Due sequences that do not fit stay due (NextWakeup() <= now: call again
+  // for another packet). `rtt` as in SetRtt. Returns out.size().
+  size_t CollectNacks(Time now, Duration rtt, std::vector<NackRange>& out,
+                      size_t max_ranges = kMaxNackRangesPerPacket);
+
+  // Earliest NACK or deadline among tracked sequences; nullopt when none.
+  std::optional<Time> NextWakeup() const;
+
+  Duration ReorderTolerance(Time now) const;
+  std::optional<int64_t> highest_seq() const { return highest_; }
+  size_t missing_count() const { return missing_.size(); }
+  bool IsMissing(int64_t seq) const { return missing_.contains(seq); }
+  const LossTrackerStats& stats() const { return stats_; }
+  LossReport Report() const;
+
+ private:
+  struct Missing {
+    Time detected;
+    Time next_nack;  // Time::Infinite() once no further NACK can help
+    Time deadline;
+    uint32_t nacks = 0;
+    bool deadline_set = false;
+    Time wake() const { return next_nack < deadline ? next_nack : deadline; }
+  };
+  using MissingMap = std::map<int64_t, Missing>;
+
+  ArrivalResult OnNewHighest(int64_t seq, Time now);
+  ArrivalResult OnOlder(int64_t seq, Time now, ArrivalOrigin origin);
+  void Remove(MissingMap::iterator it);
+  void Reschedule(int64_t seq, Missing& m, Time old_wake);
+  Time NextNack(const Missing& m, Time now) const;
+  double DecayedReorderNs(Time now) const;
+  void LearnReorder(Duration delay, Time now);
+
+  bool Received(int64_t seq) const;
+  void MarkReceived(int64_t seq);
+  void ClearReceived(int64_t first, int64_t last);  // inclusive
+
+  LossTrackerConfig config_;
+  int64_t window_;  // 2^receive_window_log2
+  std::vector<uint64_t> received_bits_;
+  std::optional<int64_t> highest_;
+  MissingMap missing_;
+  std::set<std::pair<Time, int64_t>> schedule_;  // (wake, seq)
+  std::vector<int64_t> due_;                     // scratch for CollectNacks
+  Duration rtt_;
+  double reorder_max_ns_ = 0;  // decaying max, as of reorder_at_
+  Time reorder_at_;
+  LossTrackerStats stats_;
+};
+
+}  // namespace hitless::arq

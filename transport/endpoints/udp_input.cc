@@ -1,0 +1,135 @@
+// Implements udp_input.h.
+#include "transport/endpoints/udp_input.h"
+
+#include <boost/asio/ip/multicast.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "transport/base/status_macros.h"
+#include "transport/endpoints/udp_resolve.h"
+#include "transport/io/socket_options.h"
+
+namespace hitless::endpoints {
+
+namespace asio = boost::asio;
+
+absl::StatusOr<UdpInput::Options> UdpInput::OptionsFromSpec(const UdpSpec& spec) {
+  Options options;
+  ASSIGN_OR_RETURN(options.local, ResolveUdp(spec.host, spec.port));
+  if (!spec.iface.empty()) {
+    boost::system::error_code ec;
+    const asio::ip::address iface = asio::ip::make_address(spec.iface, ec);
+    const asio::ip::address local = options.local.address();
+    if (ec || !iface.is_v4() || !local.is_multicast() || !local.is_v4()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("udp input ", spec.host, ":", spec.port,
+                       ": iface= applies to IPv4 multicast groups only (an IPv4 address)"));
+    }
+    options.iface = iface;
+  }
+  if (spec.rcvbuf) options.rcvbuf = *spec.rcvbuf;
+  return options;
+}
+
+UdpInput::UdpInput(Options options)
+    : options_(std::move(options)), batch_(options_.batch, options_.max_datagram) {}
+
+UdpInput::~UdpInput() { Stop(); }
+
+absl::Status UdpInput::Start(asio::io_context& io, DatagramHandler on_datagram,
+                             EndHandler /*on_end: a UDP input never ends by itself*/) {
+  if (started_) return absl::FailedPreconditionError("udp input: Start called twice");
+  started_ = true;
+  on_datagram_ = std::move(on_datagram);
+  const io::UdpEndpoint& local = options_.local;
+  const asio::ip::address group = local.address();
+  const bool multicast = group.is_multicast();
+  auto fail = [&](const char* what, const boost::system::error_code& ec) {
+    socket_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("udp input ", io::FormatEndpoint(local), ": ", what, ": ", ec.message()));
+  };
+  boost::system::error_code ec;
+  socket_.emplace(io);
+  socket_->open(local.protocol(), ec);
+  if (ec) return fail("cannot open a socket", ec);
+  if (multicast) {
+    // Several receivers of one group on this host must be able to share it.
+    socket_->set_option(asio::socket_base::reuse_address(true), ec);
+    if (ec) return fail("SO_REUSEADDR", ec);
+  }
+  socket_->non_blocking(true, ec);
+  if (ec) return fail("cannot make the socket non-blocking", ec);
+  effective_rcvbuf_ = io::SetSocketBuffers(socket_->native_handle(), options_.rcvbuf, 0).receive;
+  socket_->bind(local, ec);
+  if (ec) return fail("cannot bind", ec);
+  if (multicast) {
+    if (group.is_v4()) {
+      const asio::ip::address_v4 iface =
+          options_.iface ? options_.iface->to_v4() : asio::ip::address_v4::any();
+      socket_->set_option(asio::ip::multicast::join_group(group.to_v4(), iface), ec);
+    } else {
+      socket_->set_option(asio::ip::multicast::join_group(group), ec);
+    }
+    if (ec) return fail("cannot join the multicast group", ec);
+  }
+  Arm();
+  return absl::OkStatus();
+}
+
+void UdpInput::Stop() {
+  stopped_ = true;
+  if (socket_) {
+    boost::system::error_code ec;
+    socket_->close(ec);  // cancels the pending wait; nothing to report
+  }
+}
+
+std::optional<io::UdpEndpoint> UdpInput::local_endpoint() const {
+  if (!socket_ || !socket_->is_open()) return std::nullopt;
+  boost::system::error_code ec;
+  io::UdpEndpoint endpoint = socket_->local_endpoint(ec);
+  if (ec) return std::nullopt;
+  return endpoint;
+}
+
+void UdpInput::Arm() {
+  socket_->async_wait(asio::socket_base::wait_read,
+                      [this, alive = lifetime_.Weak()](const boost::system::error_code& ec) {
+                        if (ec || alive.expired() || stopped_) return;
+                        OnReadable();
+                      });
+}
+
+void UdpInput::OnReadable() {
+  const int fd = socket_->native_handle();
+  for (int round = 0; round < kMaxBatchesPerWake; ++round) {
+    const int n = batch_.Receive(fd);
+    if (n < 0) {
+      ++stats_.errors;  // e.g. a pending ICMP error; the socket stays usable
+      break;
+    }
+    if (n == 0) break;
+    const Time now = clock_.Now();
+    for (int i = 0; i < n; ++i) {
+      if (batch_.truncated(static_cast<size_t>(i))) {
+        stats_.drops.Count(DropReason::kOversized);
+        continue;
+      }
+      const std::span<const uint8_t> data = batch_.data(static_cast<size_t>(i));
+      ++stats_.datagrams;
+      stats_.bytes += data.size();
+      on_datagram_(data, now);
+      if (stopped_) return;
+    }
+    if (static_cast<size_t>(n) < batch_.capacity()) break;
+  }
+  Arm();
+}
+
+std::string UdpInput::Describe() const {
+  const auto local = local_endpoint();
+  return absl::StrCat("udp://", options_.local.address().is_multicast() ? "@" : "",
+                      io::FormatEndpoint(local ? *local : options_.local));
+}
+
+}  // namespace hitless::endpoints

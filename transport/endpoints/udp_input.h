@@ -1,0 +1,73 @@
+// UdpInput (udp:// as input): receives datagrams on a bound UDP socket,
+// unicast or multicast (a group address as the bind address joins it).
+//
+// One asynchronous readiness wait on the socket; when readable, up to
+// kMaxBatchesPerWake recvmmsg batches (io::RecvBatch) are drained, each
+// timestamped once, then the wait is re-armed (so one flooding socket cannot
+// starve the rest of the loop). Datagrams larger than max_datagram are
+// truncated by the kernel: they are counted (DropReason::kOversized) and
+// dropped. SO_RCVBUF is raised (default 8 MiB; above net.core.rmem_max only
+// with CAP_NET_ADMIN) and the effective size is reported.
+#pragma once
+
+#include <boost/asio/ip/udp.hpp>
+#include <optional>
+
+#include "transport/base/clock.h"
+#include "transport/endpoints/media.h"
+#include "transport/endpoints/url.h"
+#include "transport/io/batch_io.h"
+#include "transport/io/endpoint.h"
+
+namespace hitless::endpoints {
+
+class UdpInput final : public MediaInput {
+ public:
+  static constexpr size_t kDefaultRcvbuf = 8 << 20;
+  static constexpr size_t kDefaultMaxDatagram = 2048;
+  static constexpr int kMaxBatchesPerWake = 16;
+
+  struct Options {
+    io::UdpEndpoint local;  // bind here; a multicast group address = join it
+    std::optional<boost::asio::ip::address> iface;  // multicast join interface (IPv4)
+    size_t rcvbuf = kDefaultRcvbuf;
+    size_t max_datagram = kDefaultMaxDatagram;
+    size_t batch = 64;  // datagrams per recvmmsg
+  };
+
+  // Resolves the spec's host (blocking; startup only). Errors: unresolvable
+  // host, iface given for a unicast address or an IPv6 group.
+  static absl::StatusOr<Options> OptionsFromSpec(const UdpSpec& spec);
+
+  explicit UdpInput(Options options);
+  ~UdpInput() override;
+
+  // Errors (Unavailable, naming the address): socket, bind, multicast join.
+  absl::Status Start(boost::asio::io_context& io, DatagramHandler on_datagram,
+                     EndHandler on_end) override;
+  void Stop() override;
+  InputStats stats() const override { return stats_; }
+  std::string Describe() const override;
+
+  // The bound address (port 0 resolved) once started.
+  std::optional<io::UdpEndpoint> local_endpoint() const;
+  // SO_RCVBUF the kernel granted (0 before Start).
+  size_t effective_rcvbuf() const { return effective_rcvbuf_; }
+
+ private:
+  void Arm();
+  void OnReadable();
+
+  Options options_;
+  SteadyClock clock_;
+  std::optional<boost::asio::ip::udp::socket> socket_;
+  io::RecvBatch batch_;
+  DatagramHandler on_datagram_;
+  size_t effective_rcvbuf_ = 0;
+  bool started_ = false;
+  bool stopped_ = false;
+  InputStats stats_;
+  LifetimeToken lifetime_;
+};
+
+}  // namespace hitless::endpoints

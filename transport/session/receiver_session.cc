@@ -1,0 +1,231 @@
+#include "transport/session/receiver_session.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "transport/wire/control.h"
+#include "transport/wire/data.h"
+#include "transport/wire/nack.h"
+#include "transport/wire/report.h"
+#include "transport/wire/wire_error.h"
+
+namespace hitless::session {
+namespace {
+
+jitter::TsbpdConfig BufferConfig(const ReceiverConfig& config) {
+  jitter::TsbpdConfig buffer;
+  buffer.latency = config.latency;
+  buffer.capacity = config.buffer_capacity;
+  buffer.max_payload = kMaxDataPayload;
+  return buffer;
+}
+
+uint32_t ClampU32(int64_t v) {
+  return static_cast<uint32_t>(std::clamp<int64_t>(v, 0, UINT32_MAX));
+}
+
+// Gaps longer than this get one deadline estimate per chunk instead of per
+// sequence (EstimatedReleaseTime scans to the gap's neighbours).
+constexpr int64_t kDeadlineChunk = 16;
+
+}  // namespace
+
+ReceiverSession::ReceiverSession(const ReceiverConfig& config, Time now, DatagramSink* out,
+                                 MediaSink* media)
+    : config_(config),
+      out_(out),
+      media_(media),
+      epoch_(now - Duration::Milliseconds(1)),  // timestamp 0 means "no echo"
+      tracker_(config.loss),
+      buffer_(BufferConfig(config)),
+      next_report_(now + config.report_interval),
+      scratch_(kMaxDatagramSize) {}
+
+Header ReceiverSession::MakeHeader(PacketType type, Time now) {
+  Header h;
+  h.type = type;
+  h.path_id = config_.path_id;
+  h.session_id = config_.session_id;
+  h.sequence = control_seq_++;
+  h.timestamp_us = WireTimestamp(now, epoch_);
+  return h;
+}
+
+void ReceiverSession::OnPacket(const PacketView& packet, Time now) {
+  switch (packet.header.type) {
+    case PacketType::kData:
+      OnData(packet, now);
+      return;
+    case PacketType::kKeepalive:
+      OnKeepalive(packet, now);
+      return;
+    case PacketType::kShutdown: {
+      auto shutdown = ParseShutdown(packet.body);
+      if (!shutdown.ok()) {
+        stats_.drops.Count(DropReasonOf(shutdown.status()));
+        return;
+      }
+      stats_.shutdown_received = true;
+      return;
+    }
+    default:
+      stats_.drops.Count(DropReason::kBadField);
+      return;
+  }
+}
+
+void ReceiverSession::OnData(const PacketView& packet, Time now) {
+  auto data = ParseData(packet.body);
+  if (!data.ok()) {
+    stats_.drops.Count(DropReasonOf(data.status()));
+    return;
+  }
+  const bool retransmission = packet.header.retransmission;
+  ++stats_.data_received;
+  stats_.data_bytes += packet.header_bytes.size() + packet.body.size();
+  if (retransmission) ++stats_.retransmissions_received;
+
+  const int64_t seq = seq_unwrapper_.Unwrap(packet.header.sequence);
+  const int64_t ts_us = ts_unwrapper_.Unwrap(packet.header.timestamp_us);
+
+  const arq::ArrivalResult arrival = tracker_.OnPacket(
+      seq, now, retransmission ? arq::ArrivalOrigin::kRetransmission : arq::ArrivalOrigin::kOriginal);
+  if (arrival.kind == arq::ArrivalKind::kDuplicate || arrival.kind == arq::ArrivalKind::kTooOld ||
+      arrival.kind == arq::ArrivalKind::kInvalid) {
+    stats_.drops.Count(arrival.kind == arq::ArrivalKind::kDuplicate ? DropReason::kDuplicate
+                                                                    : DropReason::kTooLate);
+    return;
+  }
+
+  const jitter::InsertResult inserted = buffer_.Insert(
+      seq, ts_us, data->payload, now, retransmission ? jitter::kFlagRetransmitted : 0);
+  if (const auto drop = jitter::ToDropReason(inserted)) stats_.drops.Count(*drop);
+
+  if (!retransmission) {
+    // Echo candidate for the sender's RTT, and RFC 3550 interarrival jitter.
+    echo_timestamp_ = packet.header.timestamp_us;
+    echo_received_ = now;
+    const int64_t transit = now.ToNanoseconds() - ts_us * 1000;
+    if (last_transit_ && seq > last_transit_->second) {
+      const double d = std::abs(static_cast<double>(transit - last_transit_->first.ToNanoseconds()));
+      jitter_ns_ += (d - jitter_ns_) / 16.0;
+    }
+    if (!last_transit_ || seq > last_transit_->second) {
+      last_transit_.emplace(Time::FromNanoseconds(transit), seq);
+    }
+  }
+  if (arrival.kind == arq::ArrivalKind::kNew && arrival.gap_count > 0) {
+    SetGapDeadlines(arrival.gap_first, arrival.gap_count);
+  }
+}
+
+void ReceiverSession::SetGapDeadlines(int64_t first, int64_t count) {
+  for (int64_t chunk = first; chunk < first + count; chunk += kDeadlineChunk) {
+    const int64_t n = std::min(kDeadlineChunk, first + count - chunk);
+    // The chunk's first sequence is released first: its deadline is the
+    // conservative one for the chunk.
+    if (const auto deadline = buffer_.EstimatedReleaseTime(chunk)) {
+      tracker_.SetDeadline(chunk, n, *deadline);
+    }
+  }
+}
+
+void ReceiverSession::OnKeepalive(const PacketView& packet, Time now) {
+  auto keepalive = ParseKeepalive(packet.body);
+  if (!keepalive.ok()) {
+    stats_.drops.Count(DropReasonOf(keepalive.status()));
+    return;
+  }
+  ++stats_.keepalives_received;
+  if (keepalive->echo_timestamp_us == 0) return;
+  const uint32_t now_us = WireTimestamp(now, epoch_);
+  const int64_t rtt_us =
+      static_cast<int64_t>(static_cast<uint32_t>(now_us - keepalive->echo_timestamp_us)) -
+      static_cast<int64_t>(keepalive->echo_delay_us);
+  if (rtt_us >= 0 && rtt_us < 60'000'000) SetRttSample(Duration::Microseconds(rtt_us), now);
+}
+
+void ReceiverSession::SetRttSample(Duration rtt, Time now) {
+  rtt_.OnSample(rtt, now);
+  tracker_.SetRtt(rtt_.srtt());
+  buffer_.SetTransitEstimate(rtt_.min_rtt() / 2);
+}
+
+void ReceiverSession::OnTimer(Time now) {
+  release_now_ = now;
+  buffer_.PopReady(now, *this);
+  SendNacks(now);
+  if (now >= next_report_) {
+    SendReport(now);
+    // Fixed cadence; after a long stall, restart it rather than burst.
+    next_report_ = std::max(next_report_ + config_.report_interval, now);
+  }
+}
+
+void ReceiverSession::OnRelease(const jitter::ReleasedPacket& packet) {
+  ++stats_.delivered;
+  stats_.delivered_bytes += packet.payload.size();
+  media_->DeliverMedia(packet.payload, release_now_);
+}
+
+void ReceiverSession::OnSkip(int64_t first_seq, int64_t count) {
+  stats_.lost += static_cast<uint64_t>(count);
+  for (int64_t s = first_seq; s < first_seq + count; ++s) tracker_.Abandon(s);
+}
+
+void ReceiverSession::SendNacks(Time now) {
+  const Duration rtt = rtt_.has_sample() ? rtt_.srtt() : Duration::Zero();
+  for (int packets = 0; packets < 8; ++packets) {
+    const auto due = tracker_.NextWakeup();
+    if (!due || *due > now) return;
+    if (tracker_.CollectNacks(now, rtt, nacks_) == 0) return;
+    NackBody body;
+    body.ranges.reserve(nacks_.size());
+    for (const arq::NackRange& r : nacks_) {
+      body.ranges.push_back(
+          {static_cast<uint32_t>(r.first), static_cast<uint16_t>(r.count)});
+    }
+    if (const size_t size = Serialize(MakeHeader(PacketType::kNack, now), body, scratch_)) {
+      ++stats_.nacks_sent;
+      out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), config_.path_id);
+    }
+  }
+}
+
+void ReceiverSession::SendReport(Time now) {
+  const arq::LossReport loss = tracker_.Report();
+  const jitter::TsbpdStats buffer = buffer_.stats();
+  ReportBody report;
+  report.highest_sequence = loss.highest ? static_cast<uint32_t>(*loss.highest) : 0;
+  report.received = static_cast<uint32_t>(loss.received);
+  report.lost = static_cast<uint32_t>(loss.lost);
+  report.recovered = static_cast<uint32_t>(loss.recovered);
+  report.abandoned = static_cast<uint32_t>(stats_.lost);
+  report.jitter_us = ClampU32(static_cast<int64_t>(jitter_ns_ / 1000));
+  report.buffer_level_ms = ClampU32(buffer.level_span.ToMilliseconds());
+  if (echo_timestamp_) {
+    report.echo_timestamp_us = *echo_timestamp_;
+    report.echo_delay_us = ClampU32((now - echo_received_).ToMicroseconds());
+  }
+  if (const size_t size = Serialize(MakeHeader(PacketType::kReport, now), report, scratch_)) {
+    ++stats_.reports_sent;
+    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), config_.path_id);
+  }
+  stats_.jitter = Duration::Nanoseconds(static_cast<int64_t>(jitter_ns_));
+}
+
+std::optional<Time> ReceiverSession::NextWakeup() const {
+  Time next = next_report_;
+  if (const auto release = buffer_.NextRelease()) next = std::min(next, *release);
+  if (const auto nack = tracker_.NextWakeup()) next = std::min(next, *nack);
+  return next;
+}
+
+void ReceiverSession::SendShutdown(uint8_t reason, Time now) {
+  if (const size_t size =
+          Serialize(MakeHeader(PacketType::kShutdown, now), ShutdownBody{reason}, scratch_)) {
+    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), config_.path_id);
+  }
+}
+
+}  // namespace hitless::session

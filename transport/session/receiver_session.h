@@ -1,0 +1,113 @@
+// ReceiverSession: the receiving side of an established session, I/O-free.
+//
+// DATA from the sender is widened to 64-bit sequence and timestamp
+// (SerialUnwrapper), recorded by the LossTracker (gaps, reorder tolerance,
+// NACK schedule, deadlines) and held by the TsbpdBuffer, which releases each
+// payload at its sender timestamp + latency on the local clock (drift
+// tracked) and abandons what never arrived by then — the only true loss.
+// Gaps get their deadline from the buffer's estimated release time. A REPORT
+// goes to the sender every `report_interval` (highest sequence, cumulative
+// loss figures, jitter, buffer level, echo of the latest DATA timestamp for
+// the sender's RTT); the sender's KEEPALIVE echo of it gives our RTT, which
+// paces re-NACKs and sets the buffer's transit estimate (min RTT / 2).
+// State: the two unwrappers, loss tracker, jitter buffer, RTT estimator,
+// interarrival jitter (RFC 3550 style), stats. Timers: NACKs (tracker),
+// releases (buffer), reports.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "jitter/tsbpd_buffer.h"
+#include "transport/arq/loss_tracker.h"
+#include "transport/arq/rtt_estimator.h"
+#include "transport/base/drop_reason.h"
+#include "transport/base/serial.h"
+#include "transport/base/time.h"
+#include "transport/session/session_io.h"
+#include "transport/wire/header.h"
+
+namespace hitless::session {
+
+struct ReceiverConfig {
+  uint32_t session_id = 1;
+  Duration latency = Duration::Milliseconds(120);  // negotiated end-to-end budget
+  uint8_t path_id = 0;
+  Duration report_interval = Duration::Milliseconds(20);
+  arq::LossTrackerConfig loss;
+  size_t buffer_capacity = 32768;  // packets held (bounded memory)
+};
+
+struct ReceiverStats {
+  uint64_t data_received = 0;        // DATA datagrams, every copy
+  uint64_t data_bytes = 0;
+  uint64_t retransmissions_received = 0;
+  uint64_t delivered = 0;            // payloads released to the application
+  uint64_t delivered_bytes = 0;
+  uint64_t lost = 0;                 // abandoned at the deadline: residual loss
+  uint64_t nacks_sent = 0;           // NACK packets
+  uint64_t reports_sent = 0;
+  uint64_t keepalives_received = 0;
+  bool shutdown_received = false;
+  Duration jitter;                   // interarrival jitter estimate
+  DropCounters drops;                // duplicates, too late, malformed...
+};
+
+class ReceiverSession : private jitter::TsbpdSink {
+ public:
+  ReceiverSession(const ReceiverConfig& config, Time now, DatagramSink* out, MediaSink* media);
+  ReceiverSession(const ReceiverSession&) = delete;
+  ReceiverSession& operator=(const ReceiverSession&) = delete;
+
+  // A datagram of this session from the sender (header parsed, session id
+  // checked): DATA, KEEPALIVE or SHUTDOWN; anything else is counted as a drop.
+  void OnPacket(const PacketView& packet, Time now);
+  // Releases due media, sends due NACKs and the periodic REPORT.
+  void OnTimer(Time now);
+  std::optional<Time> NextWakeup() const;
+  // Supplies an RTT measured elsewhere (e.g. by the handshake).
+  void SetRttSample(Duration rtt, Time now);
+  void SendShutdown(uint8_t reason, Time now);
+
+  const ReceiverStats& stats() const { return stats_; }
+  const arq::LossTrackerStats& loss_stats() const { return tracker_.stats(); }
+  jitter::TsbpdStats buffer_stats() const { return buffer_.stats(); }
+  const arq::RttEstimator& rtt() const { return rtt_; }
+
+ private:
+  void OnData(const PacketView& packet, Time now);
+  void OnKeepalive(const PacketView& packet, Time now);
+  void SetGapDeadlines(int64_t first, int64_t count);
+  void SendNacks(Time now);
+  void SendReport(Time now);
+  Header MakeHeader(PacketType type, Time now);
+  // jitter::TsbpdSink
+  void OnRelease(const jitter::ReleasedPacket& packet) override;
+  void OnSkip(int64_t first_seq, int64_t count) override;
+
+  ReceiverConfig config_;
+  DatagramSink* out_;
+  MediaSink* media_;
+  Time epoch_;
+  Time release_now_;  // `now` of the PopReady in progress
+  uint32_t control_seq_ = 0;
+  SerialUnwrapper seq_unwrapper_;
+  SerialUnwrapper ts_unwrapper_;
+  arq::LossTracker tracker_;
+  jitter::TsbpdBuffer buffer_;
+  arq::RttEstimator rtt_;
+  Time next_report_;
+  // Latest original DATA, echoed in reports for the sender's RTT.
+  std::optional<uint32_t> echo_timestamp_;
+  Time echo_received_;
+  // RFC 3550 interarrival jitter state.
+  std::optional<std::pair<Time, int64_t>> last_transit_;
+  double jitter_ns_ = 0;
+  std::vector<arq::NackRange> nacks_;
+  std::vector<uint8_t> scratch_;
+  ReceiverStats stats_;
+};
+
+}  // namespace hitless::session

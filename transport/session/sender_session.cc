@@ -1,0 +1,205 @@
+#include "transport/session/sender_session.h"
+
+#include <algorithm>
+
+#include "transport/base/serial.h"
+#include "transport/wire/control.h"
+#include "transport/wire/data.h"
+#include "transport/wire/nack.h"
+#include "transport/wire/wire_error.h"
+
+namespace hitless::session {
+namespace {
+
+arq::RetransmitPolicyConfig PolicyConfig(const SenderConfig& config) {
+  arq::RetransmitPolicyConfig policy = config.policy;
+  policy.latency = config.latency;
+  return policy;
+}
+
+arq::RetransmitBufferConfig BufferConfig(const SenderConfig& config) {
+  // Kept for the latency window: a retransmission sent later than send time +
+  // latency cannot arrive before the receiver releases the packet.
+  return arq::RetransmitBufferConfig{config.buffer_capacity, config.latency};
+}
+
+}  // namespace
+
+SenderSession::SenderSession(const SenderConfig& config, Time now, DatagramSink* out)
+    : config_(config),
+      out_(out),
+      epoch_(now - Duration::Milliseconds(1)),  // timestamp 0 means "no echo"
+      next_seq_(config.initial_sequence),
+      buffer_(BufferConfig(config)),
+      policy_(PolicyConfig(config), &buffer_),
+      loss_rate_(config.loss_prior),
+      last_sent_(now),
+      scratch_(kMaxDatagramSize) {
+  UpdateLinkEstimate();
+}
+
+Header SenderSession::MakeHeader(PacketType type, Time now) {
+  Header h;
+  h.type = type;
+  h.path_id = config_.path_id;
+  h.session_id = config_.session_id;
+  h.sequence = type == PacketType::kData ? static_cast<uint32_t>(next_seq_) : control_seq_++;
+  h.timestamp_us = WireTimestamp(now, epoch_);
+  return h;
+}
+
+void SenderSession::Send(std::span<const uint8_t> datagram, Time now) {
+  out_->SendDatagram(datagram, config_.path_id);
+  last_sent_ = now;
+}
+
+void SenderSession::OnMedia(std::span<const uint8_t> payload, Time now) {
+  const Header header = MakeHeader(PacketType::kData, now);
+  const size_t size = Serialize(header, DataBody{payload}, scratch_);
+  if (size == 0) {
+    ++stats_.media_rejected;
+    return;
+  }
+  ++stats_.media_in;
+  const auto datagram = std::span<const uint8_t>(scratch_).first(size);
+  buffer_.Expire(now);
+  buffer_.Store(next_seq_, now, datagram);
+  ++next_seq_;
+  ++stats_.data_sent;
+  stats_.data_bytes += size;
+  Send(datagram, now);
+}
+
+int64_t SenderSession::UnwrapOwn(uint32_t seq) const {
+  // Our own sequence space: the closest 64-bit index to the last one sent.
+  const int64_t last = next_seq_ - 1;
+  return last + SerialDiff(seq, static_cast<uint32_t>(last));
+}
+
+void SenderSession::OnNack(std::span<const uint8_t> body, Time now) {
+  auto nack = ParseNack(body);
+  if (!nack.ok()) {
+    stats_.drops.Count(DropReasonOf(nack.status()));
+    return;
+  }
+  ++stats_.nacks_received;
+  ranges_.clear();
+  for (const NackRange& r : nack->ranges) ranges_.push_back({UnwrapOwn(r.first), r.count});
+  policy_.OnNack(ranges_, now);
+  OnTimer(now);
+}
+
+void SenderSession::OnReport(const PacketView& packet, Time now) {
+  auto report = ParseReport(packet.body);
+  if (!report.ok()) {
+    stats_.drops.Count(DropReasonOf(report.status()));
+    return;
+  }
+  ++stats_.reports_received;
+  // RTT: the report echoes one of our DATA timestamps and how long the
+  // receiver held it. 32-bit wrap-around arithmetic on our own clock.
+  if (report->echo_timestamp_us != 0 || report->echo_delay_us != 0) {
+    const uint32_t now_us = WireTimestamp(now, epoch_);
+    const int64_t rtt_us = static_cast<int64_t>(static_cast<uint32_t>(
+                               now_us - report->echo_timestamp_us)) -
+                           static_cast<int64_t>(report->echo_delay_us);
+    if (rtt_us >= 0 && rtt_us < 60'000'000) rtt_.OnSample(Duration::Microseconds(rtt_us), now);
+  }
+  // Forward loss rate, smoothed over reports: newly lost / newly expected.
+  if (previous_report_) {
+    const uint32_t lost = report->lost - previous_report_->lost;
+    const uint32_t received = report->received - previous_report_->received;
+    const double expected = static_cast<double>(lost) + static_cast<double>(received);
+    if (expected >= 1) {
+      const double sample = static_cast<double>(lost) / expected;
+      // Weight by sample size so a report covering few packets moves it little.
+      const double alpha = std::min(0.25, expected / 2000.0);
+      loss_rate_ += alpha * (sample - loss_rate_);
+    }
+  }
+  previous_report_ = *report;
+  stats_.last_report = *std::move(report);
+  UpdateLinkEstimate();
+
+  // Echo the report's timestamp back so the receiver measures the RTT too.
+  const KeepaliveBody echo{0, packet.header.timestamp_us, 0};
+  if (const size_t size = Serialize(MakeHeader(PacketType::kKeepalive, now), echo, scratch_)) {
+    ++stats_.keepalives_sent;
+    Send(std::span<const uint8_t>(scratch_).first(size), now);
+  }
+}
+
+void SenderSession::UpdateLinkEstimate() {
+  arq::LinkEstimate estimate;
+  estimate.srtt = rtt_.srtt();
+  estimate.one_way = rtt_.min_rtt() / 2;
+  estimate.loss_rate = loss_rate_;
+  policy_.SetLinkEstimate(estimate);
+}
+
+void SenderSession::OnPacket(const PacketView& packet, Time now) {
+  switch (packet.header.type) {
+    case PacketType::kNack:
+      OnNack(packet.body, now);
+      return;
+    case PacketType::kReport:
+      OnReport(packet, now);
+      return;
+    case PacketType::kKeepalive: {
+      auto keepalive = ParseKeepalive(packet.body);
+      if (!keepalive.ok()) stats_.drops.Count(DropReasonOf(keepalive.status()));
+      return;
+    }
+    case PacketType::kShutdown: {
+      auto shutdown = ParseShutdown(packet.body);
+      if (!shutdown.ok()) {
+        stats_.drops.Count(DropReasonOf(shutdown.status()));
+        return;
+      }
+      stats_.shutdown_received = true;
+      return;
+    }
+    default:
+      // DATA / FEC_REPAIR flow the other way; HANDSHAKE is the owner's.
+      stats_.drops.Count(DropReason::kBadField);
+      return;
+  }
+}
+
+void SenderSession::OnTimer(Time now) {
+  policy_.PopDue(now, due_);
+  for (const arq::Retransmission& r : due_) {
+    // The stored datagram with the RETRANSMISSION flag set; sequence and
+    // timestamp stay the original's (the receiver releases it on time).
+    const size_t size = std::min(r.bytes.size(), scratch_.size());
+    std::copy_n(r.bytes.begin(), size, scratch_.begin());
+    scratch_[2] |= kFlagRetransmission;
+    scratch_[3] = config_.path_id;
+    ++stats_.retransmitted;
+    stats_.retransmitted_bytes += size;
+    Send(std::span<const uint8_t>(scratch_).first(size), now);
+  }
+  if (now - last_sent_ >= config_.keepalive_interval) {
+    const KeepaliveBody keepalive{};
+    if (const size_t size =
+            Serialize(MakeHeader(PacketType::kKeepalive, now), keepalive, scratch_)) {
+      ++stats_.keepalives_sent;
+      Send(std::span<const uint8_t>(scratch_).first(size), now);
+    }
+  }
+}
+
+std::optional<Time> SenderSession::NextWakeup() const {
+  Time next = last_sent_ + config_.keepalive_interval;
+  if (const auto policy = policy_.NextWakeup()) next = std::min(next, *policy);
+  return next;
+}
+
+void SenderSession::SendShutdown(uint8_t reason, Time now) {
+  if (const size_t size =
+          Serialize(MakeHeader(PacketType::kShutdown, now), ShutdownBody{reason}, scratch_)) {
+    Send(std::span<const uint8_t>(scratch_).first(size), now);
+  }
+}
+
+}  // namespace hitless::session

@@ -1,0 +1,109 @@
+// SenderSession: the publishing side of an established session, I/O-free.
+//
+// Media payloads become DATA packets (64-bit sequence, wire timestamp = the
+// time the payload entered), a copy of each kept in the RetransmitBuffer for
+// the latency window. NACKs from the receiver feed the RetransmitPolicy
+// (deadline, once-per-RTT, bandwidth cap, last-chance copies: see
+// transport/arq/retransmit_policy.h); REPORTs give the RTT (echo of a DATA
+// timestamp), the receiver's loss figures and the loss rate the policy sizes
+// its copies with; every REPORT is answered with a KEEPALIVE echo so the
+// receiver learns the RTT too.
+// State: next sequence, retransmit buffer + policy, RTT estimator, the
+// latest receiver figures, stats. Timers: due retransmissions (policy),
+// buffer expiry, and a keepalive after `keepalive_interval` of silence.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "transport/arq/retransmit_buffer.h"
+#include "transport/arq/retransmit_policy.h"
+#include "transport/arq/rtt_estimator.h"
+#include "transport/base/drop_reason.h"
+#include "transport/base/time.h"
+#include "transport/session/session_io.h"
+#include "transport/wire/header.h"
+#include "transport/wire/report.h"
+
+namespace hitless::session {
+
+struct SenderConfig {
+  uint32_t session_id = 1;
+  Duration latency = Duration::Milliseconds(120);  // negotiated end-to-end budget
+  uint32_t initial_sequence = 0;                   // first DATA sequence (wire)
+  uint8_t path_id = 0;
+  Duration keepalive_interval = Duration::Seconds(1);
+  // Loss rate assumed until the receiver reports one (sizes last-chance copies).
+  double loss_prior = 0.05;
+  arq::RetransmitPolicyConfig policy;  // latency is overridden by `latency`
+  size_t buffer_capacity = 65536;
+};
+
+struct SenderStats {
+  uint64_t media_in = 0;            // payloads accepted
+  uint64_t media_rejected = 0;      // empty or larger than kMaxDataPayload
+  uint64_t data_sent = 0;           // original DATA packets
+  uint64_t data_bytes = 0;          // their datagram bytes
+  uint64_t retransmitted = 0;       // retransmitted datagrams, copies included
+  uint64_t retransmitted_bytes = 0;
+  uint64_t nacks_received = 0;
+  uint64_t reports_received = 0;
+  uint64_t keepalives_sent = 0;
+  bool shutdown_received = false;
+  DropCounters drops;               // bad control packets, by reason
+  // The receiver's latest REPORT (cumulative figures).
+  std::optional<ReportBody> last_report;
+};
+
+class SenderSession {
+ public:
+  SenderSession(const SenderConfig& config, Time now, DatagramSink* out);
+  SenderSession(const SenderSession&) = delete;
+  SenderSession& operator=(const SenderSession&) = delete;
+
+  // Sends one media payload (1..kMaxDataPayload bytes; others are counted
+  // and dropped) as a DATA packet now.
+  void OnMedia(std::span<const uint8_t> payload, Time now);
+  // A datagram of this session from the receiver, header already parsed and
+  // its session id checked. Handles NACK, REPORT, KEEPALIVE and SHUTDOWN;
+  // anything else is counted as a drop.
+  void OnPacket(const PacketView& packet, Time now);
+  // Sends what is due: retransmissions, a keepalive.
+  void OnTimer(Time now);
+  std::optional<Time> NextWakeup() const;
+  // Sends a SHUTDOWN to the receiver.
+  void SendShutdown(uint8_t reason, Time now);
+
+  const SenderStats& stats() const { return stats_; }
+  const arq::RttEstimator& rtt() const { return rtt_; }
+  const arq::RetransmitPolicyStats& policy_stats() const { return policy_.stats(); }
+  double loss_rate() const { return loss_rate_; }
+
+ private:
+  Header MakeHeader(PacketType type, Time now);
+  void Send(std::span<const uint8_t> datagram, Time now);
+  void OnNack(std::span<const uint8_t> body, Time now);
+  void OnReport(const PacketView& packet, Time now);
+  void UpdateLinkEstimate();
+  int64_t UnwrapOwn(uint32_t seq) const;
+
+  SenderConfig config_;
+  DatagramSink* out_;
+  Time epoch_;
+  int64_t next_seq_;
+  uint32_t control_seq_ = 0;
+  arq::RetransmitBuffer buffer_;
+  arq::RetransmitPolicy policy_;
+  arq::RttEstimator rtt_;
+  double loss_rate_;
+  std::optional<ReportBody> previous_report_;
+  Time last_sent_;
+  std::vector<uint8_t> scratch_;
+  std::vector<arq::Retransmission> due_;
+  std::vector<arq::NackRange> ranges_;
+  SenderStats stats_;
+};
+
+}  // namespace hitless::session
