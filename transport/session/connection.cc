@@ -1,0 +1,269 @@
+#include "transport/session/connection.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "transport/base/status_macros.h"
+#include "transport/wire/control.h"
+#include "transport/wire/handshake.h"
+#include "transport/wire/header.h"
+#include "transport/wire/wire_error.h"
+
+namespace hitless::session {
+namespace {
+// A caller whose CONCLUSION was refused tries again after this long (a
+// listener that keeps refusing must not be hammered at RTT pace).
+constexpr Duration kRejectHoldOff = Duration::Seconds(1);
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(const ConnectionConfig& config,
+                                                               Time now, DatagramSink* out,
+                                                               MediaSink* media) {
+  std::unique_ptr<Connection> c(new Connection(config, now, out, media));
+  if (config.role == Role::kCaller) {
+    HandshakeInitiatorConfig hs;
+    hs.stream_id = config.stream_id;
+    hs.latency = config.latency;
+    hs.publish = config.direction == MediaDirection::kSend;
+    ASSIGN_OR_RETURN(HandshakeInitiator initiator,
+                     HandshakeInitiator::Create(hs, c->NewSessionId()));
+    c->initiator_ = std::make_unique<HandshakeInitiator>(std::move(initiator));
+    c->SendInitiatorResult(c->initiator_->Start(now, c->scratch_), now);
+  } else {
+    HandshakeResponderConfig hs;
+    if (!config.stream_id.empty()) hs.accepted_stream_ids.push_back(config.stream_id);
+    hs.latency = config.latency;
+    ASSIGN_OR_RETURN(HandshakeResponder responder,
+                     HandshakeResponder::Create(hs, config.cookie_secret, c.get()));
+    c->responder_ = std::make_unique<HandshakeResponder>(std::move(responder));
+  }
+  return c;
+}
+
+Connection::Connection(const ConnectionConfig& config, Time now, DatagramSink* out,
+                       MediaSink* media)
+    : config_(config),
+      out_(out),
+      media_(media),
+      rng_(config.seed),
+      last_heard_(now),
+      scratch_(kMaxDatagramSize) {}
+
+Connection::~Connection() = default;
+
+uint32_t Connection::NewSessionId() {
+  uint32_t id = 0;
+  while (id == 0) id = static_cast<uint32_t>(rng_.NextU64());
+  return id;
+}
+
+ConnectionState Connection::state() const {
+  if (negotiated_) return ConnectionState::kEstablished;
+  return config_.role == Role::kCaller ? ConnectionState::kHandshaking
+                                       : ConnectionState::kListening;
+}
+
+void Connection::SendInitiatorResult(const HandshakeInitiatorResult& result, Time now) {
+  if (result.send_size > 0) {
+    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(result.send_size), 0);
+  }
+  if (result.drop) stats_.drops.Count(*result.drop);
+  switch (result.event) {
+    case HandshakeEvent::kEstablished:
+      if (const auto& negotiated = initiator_->negotiated()) StartSession(*negotiated, now);
+      break;
+    case HandshakeEvent::kPeerLost:
+      RestartCaller(now);
+      break;
+    case HandshakeEvent::kRejected:
+    case HandshakeEvent::kTimedOut:
+      EndSession();
+      retry_at_ = now + kRejectHoldOff;
+      break;
+    case HandshakeEvent::kNone:
+      break;
+  }
+}
+
+void Connection::StartSession(const NegotiatedSession& session, Time now) {
+  if (negotiated_) {
+    ++stats_.restarts;
+    EndSession();
+  }
+  negotiated_ = session;
+  ++stats_.sessions;
+  stats_.established_at = now;
+  last_heard_ = now;
+  if (config_.direction == MediaDirection::kSend) {
+    SenderConfig sender = config_.sender;
+    sender.session_id = session.session_id;
+    sender.latency = session.latency;
+    sender.initial_sequence = static_cast<uint32_t>(rng_.NextU64());
+    sender_ = std::make_unique<SenderSession>(sender, now, out_);
+  } else {
+    ReceiverConfig receiver = config_.receiver;
+    receiver.session_id = session.session_id;
+    receiver.latency = session.latency;
+    receiver_ = std::make_unique<ReceiverSession>(receiver, now, out_, media_);
+  }
+}
+
+void Connection::EndSession() {
+  negotiated_.reset();
+  sender_.reset();
+  receiver_.reset();
+}
+
+void Connection::RestartCaller(Time now) {
+  if (negotiated_) ++stats_.restarts;
+  EndSession();
+  retry_at_.reset();
+  SendInitiatorResult(initiator_->Restart(now, NewSessionId(), scratch_), now);
+}
+
+DatagramResult Connection::OnDatagram(std::span<const uint8_t> datagram,
+                                      std::span<const uint8_t> source, Time now,
+                                      std::span<uint8_t> reply) {
+  DatagramResult result;
+  auto view = ParseHeader(datagram);
+  if (!view.ok()) {
+    stats_.drops.Count(DropReasonOf(view.status()));
+    return result;
+  }
+  const Header& header = view->header;
+  if (header.encrypted) {  // no keys negotiated yet (a later issue)
+    stats_.drops.Count(DropReason::kAuthFailed);
+    return result;
+  }
+
+  if (header.type == PacketType::kHandshake) {
+    auto body = ParseHandshake(header, view->body);
+    if (!body.ok()) {
+      stats_.drops.Count(DropReasonOf(body.status()));
+      return result;
+    }
+    if (initiator_) {
+      SendInitiatorResult(initiator_->OnHandshake(header, *body, now, scratch_), now);
+      if (negotiated_) last_heard_ = now;
+      return result;
+    }
+    const HandshakeResponderOutcome outcome =
+        responder_->OnHandshake(source, header, *body, now, reply);
+    if (outcome.drop) stats_.drops.Count(*outcome.drop);
+    result.reply_size = outcome.reply_size;
+    if (outcome.accepted) {
+      const bool wants_our_direction =
+          outcome.accepted->initiator_publishes == (config_.direction == MediaDirection::kSend);
+      if (wants_our_direction) {
+        // Both ends would send (or both receive): never confirm the session.
+        ++stats_.direction_mismatch;
+        result.reply_size = 0;
+        return result;
+      }
+      StartSession(*outcome.accepted, now);
+      peer_.assign(source.begin(), source.end());
+      result.adopt_source_as_peer = true;
+    } else if (outcome.repeated && negotiated_ && header.session_id == negotiated_->session_id) {
+      last_heard_ = now;
+    }
+    return result;
+  }
+
+  if (!negotiated_ || header.session_id != negotiated_->session_id) {
+    stats_.drops.Count(DropReason::kUnknownSession);
+    if (responder_) result.reply_size = unknown_.OnUnknownSession(header, datagram.size(), now, reply);
+    return result;
+  }
+  last_heard_ = now;
+  if (responder_ && !std::equal(source.begin(), source.end(), peer_.begin(), peer_.end())) {
+    // The session id is what identifies the peer (NAT rebinding on cellular
+    // changes the source port mid-stream).
+    ++stats_.peer_address_changes;
+    peer_.assign(source.begin(), source.end());
+    result.adopt_source_as_peer = true;
+  }
+  bool shutdown = false;
+  if (sender_) {
+    sender_->OnPacket(*view, now);
+    shutdown = sender_->stats().shutdown_received;
+  } else if (receiver_) {
+    receiver_->OnPacket(*view, now);
+    shutdown = receiver_->stats().shutdown_received;
+  }
+  if (shutdown) {
+    ++stats_.shutdowns_received;
+    if (initiator_) {
+      // The listener went away in order; call again after a pause (it may be
+      // restarting).
+      EndSession();
+      retry_at_ = now + kRejectHoldOff;
+    } else {
+      EndSession();
+    }
+  }
+  return result;
+}
+
+void Connection::OnMedia(std::span<const uint8_t> payload, Time now) {
+  if (!sender_) {
+    ++stats_.media_not_connected;
+    return;
+  }
+  sender_->OnMedia(payload, now);
+}
+
+void Connection::OnTimer(Time now) {
+  if (retry_at_ && now >= *retry_at_) {
+    RestartCaller(now);
+    return;
+  }
+  if (negotiated_ && now - last_heard_ >= config_.peer_timeout) {
+    ++stats_.peer_timeouts;
+    if (initiator_) {
+      RestartCaller(now);
+    } else {
+      ++stats_.restarts;
+      EndSession();
+    }
+    return;
+  }
+  if (initiator_ && !negotiated_ && !retry_at_) {
+    SendInitiatorResult(initiator_->OnTimer(now, scratch_), now);
+  }
+  if (sender_) sender_->OnTimer(now);
+  if (receiver_) receiver_->OnTimer(now);
+}
+
+std::optional<Time> Connection::NextWakeup() const {
+  std::optional<Time> next;
+  const auto earliest = [&next](std::optional<Time> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  earliest(retry_at_);
+  if (negotiated_) earliest(last_heard_ + config_.peer_timeout);
+  if (initiator_ && !negotiated_ && !retry_at_) earliest(initiator_->NextWakeup());
+  if (sender_) earliest(sender_->NextWakeup());
+  if (receiver_) earliest(receiver_->NextWakeup());
+  return next;
+}
+
+void Connection::Close(Time now) {
+  if (sender_) sender_->SendShutdown(kShutdownNormal, now);
+  if (receiver_) receiver_->SendShutdown(kShutdownNormal, now);
+}
+
+HandshakeSessionLookup::Known Connection::FindById(uint32_t session_id) const {
+  if (negotiated_ && negotiated_->session_id == session_id) return {&*negotiated_, peer_};
+  return {};
+}
+
+const NegotiatedSession* Connection::FindByPeerAndStream(std::span<const uint8_t> peer,
+                                                         std::string_view stream_id) const {
+  if (negotiated_ && negotiated_->stream_id == stream_id &&
+      std::equal(peer.begin(), peer.end(), peer_.begin(), peer_.end())) {
+    return &*negotiated_;
+  }
+  return nullptr;
+}
+
+}  // namespace hitless::session

@@ -1,0 +1,139 @@
+// Connection: one end of a Hitless stream, I/O-free: the handshake (as
+// caller or listener) plus, once established, a SenderSession or a
+// ReceiverSession, with liveness and restarts.
+//
+// Roles: a caller runs a HandshakeInitiator towards a known address and
+// retries forever; a listener answers with a HandshakeResponder (stateless
+// cookies; one stream at a time) and learns its peer from the accepted
+// CONCLUSION. Directions: this side sends the media (publisher) or receives
+// it; a listener refuses a caller that wants the same direction.
+// Restarts: a caller whose peer REJECTs its session (the listener
+// restarted), sends SHUTDOWN, or goes silent for `peer_timeout` starts a new
+// handshake with a new session id; a listener that sees a new CONCLUSION
+// from the same peer and stream (the caller restarted) replaces the session.
+// Each restart builds fresh session state (sequence and timestamp spaces
+// start over) and is counted.
+// State: the handshake machine, the current session, the peer's last sign of
+// life, counters. Timers: the handshake's retries, the session's timers, the
+// liveness deadline.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "transport/base/drop_reason.h"
+#include "transport/base/random.h"
+#include "transport/base/time.h"
+#include "transport/crypto/cookie.h"
+#include "transport/session/handshake_initiator.h"
+#include "transport/session/handshake_responder.h"
+#include "transport/session/handshake_unknown_session.h"
+#include "transport/session/receiver_session.h"
+#include "transport/session/sender_session.h"
+#include "transport/session/session_io.h"
+
+namespace hitless::session {
+
+enum class Role : uint8_t { kCaller, kListener };
+enum class MediaDirection : uint8_t { kSend, kReceive };
+
+struct ConnectionConfig {
+  Role role = Role::kCaller;
+  MediaDirection direction = MediaDirection::kSend;
+  std::string stream_id;
+  Duration latency = Duration::Milliseconds(120);  // offered; the larger side wins
+  // No packet from the peer for this long: the session is lost.
+  Duration peer_timeout = Duration::Seconds(5);
+  SenderConfig sender;      // session_id / latency / initial_sequence are set per session
+  ReceiverConfig receiver;  // session_id / latency are set per session
+  uint64_t seed = 1;        // session ids and initial sequences
+  CookieSecret cookie_secret{};  // listener only
+};
+
+enum class ConnectionState : uint8_t { kHandshaking, kListening, kEstablished };
+
+struct ConnectionStats {
+  uint64_t sessions = 0;          // sessions established (first + restarts)
+  uint64_t restarts = 0;          // sessions replaced (either side restarted or timed out)
+  uint64_t peer_timeouts = 0;
+  uint64_t shutdowns_received = 0;
+  uint64_t direction_mismatch = 0;  // a caller that wanted our direction
+  uint64_t media_not_connected = 0; // media offered while no session (dropped)
+  uint64_t peer_address_changes = 0;
+  DropCounters drops;               // malformed, unknown session, ...
+  std::optional<Time> established_at;
+};
+
+// What OnDatagram asks of the I/O layer besides sending session traffic.
+struct DatagramResult {
+  size_t reply_size = 0;         // bytes in `reply` to send back to the source
+  bool adopt_source_as_peer = false;  // session traffic goes to this source from now on
+};
+
+class Connection : private HandshakeSessionLookup {
+ public:
+  // Errors: an invalid handshake configuration (stream id, latency).
+  static absl::StatusOr<std::unique_ptr<Connection>> Create(const ConnectionConfig& config,
+                                                            Time now, DatagramSink* out,
+                                                            MediaSink* media);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() override;
+
+  // A datagram from `source` (opaque address bytes, for cookies and peer
+  // identity). `reply` (kMaxDatagramSize bytes) receives a handshake answer
+  // for the source when reply_size > 0.
+  DatagramResult OnDatagram(std::span<const uint8_t> datagram, std::span<const uint8_t> source,
+                            Time now, std::span<uint8_t> reply);
+  // One media payload to send (publisher only); dropped and counted while no
+  // session is established.
+  void OnMedia(std::span<const uint8_t> payload, Time now);
+  void OnTimer(Time now);
+  std::optional<Time> NextWakeup() const;
+  // Sends SHUTDOWN to the peer if a session is up.
+  void Close(Time now);
+
+  ConnectionState state() const;
+  const ConnectionStats& stats() const { return stats_; }
+  const std::optional<NegotiatedSession>& negotiated() const { return negotiated_; }
+  const SenderSession* sender() const { return sender_.get(); }
+  const ReceiverSession* receiver() const { return receiver_.get(); }
+  const HandshakeInitiator* initiator() const { return initiator_.get(); }
+  const HandshakeResponder* responder() const { return responder_.get(); }
+
+ private:
+  Connection(const ConnectionConfig& config, Time now, DatagramSink* out, MediaSink* media);
+  void StartSession(const NegotiatedSession& session, Time now);
+  void EndSession();
+  void RestartCaller(Time now);
+  void SendInitiatorResult(const HandshakeInitiatorResult& result, Time now);
+  uint32_t NewSessionId();
+  // HandshakeSessionLookup
+  Known FindById(uint32_t session_id) const override;
+  const NegotiatedSession* FindByPeerAndStream(std::span<const uint8_t> peer,
+                                               std::string_view stream_id) const override;
+
+  ConnectionConfig config_;
+  DatagramSink* out_;
+  MediaSink* media_;
+  Random rng_;
+  std::unique_ptr<HandshakeInitiator> initiator_;
+  std::unique_ptr<HandshakeResponder> responder_;
+  UnknownSessionResponder unknown_;
+  std::optional<NegotiatedSession> negotiated_;
+  std::vector<uint8_t> peer_;  // listener: source bytes of the session's peer
+  std::unique_ptr<SenderSession> sender_;
+  std::unique_ptr<ReceiverSession> receiver_;
+  Time last_heard_;
+  std::optional<Time> retry_at_;  // caller: re-handshake after a refusal
+  std::vector<uint8_t> scratch_;
+  ConnectionStats stats_;
+};
+
+}  // namespace hitless::session
