@@ -1,0 +1,198 @@
+#include "transport/apps/stats_report.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace hitless::apps {
+namespace {
+
+std::string Drops(const DropCounters& drops) {
+  std::string out = "{";
+  bool first = true;
+  drops.ForEach([&](DropReason r, uint64_t n) {
+    const auto name = DropReasonName(r);
+    absl::StrAppend(&out, first ? "" : ", ", "\"", absl::string_view(name.data(), name.size()),
+                    "\": ", n);
+    first = false;
+  });
+  return out + "}";
+}
+
+// JSON string contents: quotes, backslashes and control characters escaped.
+std::string JsonEscape(std::string_view text) {
+  std::string out;
+  for (const char ch : text) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      out += absl::StrFormat("\\u%04x", static_cast<int>(ch));
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+double Ms(Duration d) { return d.ToMillisecondsF(); }
+
+const char* StateName(session::ConnectionState s) {
+  switch (s) {
+    case session::ConnectionState::kHandshaking:
+      return "handshaking";
+    case session::ConnectionState::kListening:
+      return "listening";
+    case session::ConnectionState::kEstablished:
+      return "connected";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string StatusLine::Render(const StatsContext& c, Time now) {
+  const session::Connection& conn = c.driver->connection();
+  const uint64_t bytes = c.input ? c.input->bytes : (c.output ? c.output->bytes : 0);
+  double mbps = 0;
+  if (last_ && now > *last_) {
+    mbps = static_cast<double>(bytes - last_bytes_) * 8 / (now - *last_).ToSecondsF() / 1e6;
+  }
+  last_ = now;
+  last_bytes_ = bytes;
+  std::string line = absl::StrFormat("%s %7.1fs %-11s %6.2f Mbit/s", c.program,
+                                     c.elapsed.ToSecondsF(), StateName(conn.state()), mbps);
+  if (const auto* s = conn.sender()) {
+    const auto& st = s->stats();
+    const double retx = st.data_bytes ? 100.0 * static_cast<double>(st.retransmitted_bytes) /
+                                            static_cast<double>(st.data_bytes)
+                                      : 0.0;
+    absl::StrAppendFormat(&line, " | rtt %5.1f ms | loss %4.1f%% | retx %4.1f%%",
+                          Ms(s->rtt().srtt()), 100 * s->loss_rate(), retx);
+    if (st.last_report) {
+      absl::StrAppendFormat(&line, " | peer: recovered %u lost %u buffer %u ms",
+                            st.last_report->recovered, st.last_report->abandoned,
+                            st.last_report->buffer_level_ms);
+    }
+  } else if (const auto* r = conn.receiver()) {
+    const auto& st = r->stats();
+    const auto& loss = r->loss_stats();
+    const auto buffer = r->buffer_stats();
+    absl::StrAppendFormat(&line,
+                          " | rtt %5.1f ms | net loss %llu | recovered %llu | lost %llu | late %llu"
+                          " | dup %llu | buffer %.0f ms",
+                          Ms(r->rtt().srtt()), static_cast<unsigned long long>(loss.gaps_detected),
+                          static_cast<unsigned long long>(loss.recovered_by_retransmission),
+                          static_cast<unsigned long long>(st.lost),
+                          static_cast<unsigned long long>(buffer.too_late),
+                          static_cast<unsigned long long>(loss.duplicates),
+                          Ms(buffer.level_span));
+  }
+  return line;
+}
+
+std::string StatsJson(const StatsContext& c) {
+  const io::ConnectionDriver& d = *c.driver;
+  const session::Connection& conn = d.connection();
+  const auto& cs = conn.stats();
+  const auto& ds = d.stats();
+  std::string j = absl::StrFormat(
+      "{\"program\": \"%s\", \"elapsed_s\": %.3f, \"state\": \"%s\",\n", c.program,
+      c.elapsed.ToSecondsF(), StateName(conn.state()));
+  if (const auto& n = conn.negotiated()) {
+    absl::StrAppendFormat(&j,
+                          " \"session\": {\"id\": %u, \"latency_ms\": %.1f, \"stream_id\": \"%s\"},\n",
+                          n->session_id, Ms(n->latency), JsonEscape(n->stream_id));
+  }
+  absl::StrAppendFormat(
+      &j,
+      " \"connection\": {\"sessions\": %d, \"restarts\": %d, \"peer_timeouts\": %d, "
+      "\"shutdowns_received\": %d, \"direction_mismatch\": %d, \"media_not_connected\": %d, "
+      "\"peer_address_changes\": %d, \"drops\": %s},\n",
+      cs.sessions, cs.restarts, cs.peer_timeouts, cs.shutdowns_received, cs.direction_mismatch,
+      cs.media_not_connected, cs.peer_address_changes, Drops(cs.drops));
+  absl::StrAppendFormat(
+      &j,
+      " \"socket\": {\"datagrams_in\": %d, \"bytes_in\": %d, \"datagrams_out\": %d, "
+      "\"bytes_out\": %d, \"truncated_in\": %d, \"receive_errors\": %d, \"no_peer\": %d, "
+      "\"send_errors\": %d},\n",
+      ds.datagrams_in, ds.bytes_in, ds.datagrams_out, ds.bytes_out, ds.truncated_in,
+      ds.receive_errors, ds.no_peer, ds.send_errors.Total());
+  if (const auto* s = conn.sender()) {
+    const auto& st = s->stats();
+    const auto& p = s->policy_stats();
+    absl::StrAppendFormat(
+        &j,
+        " \"sender\": {\"media_in\": %d, \"media_rejected\": %d, \"data_sent\": %d, "
+        "\"data_bytes\": %d, \"retransmitted\": %d, \"retransmitted_bytes\": %d, "
+        "\"nacks_received\": %d, \"reports_received\": %d, \"keepalives_sent\": %d, "
+        "\"rtt_ms\": %.3f, \"rtt_var_ms\": %.3f, \"min_rtt_ms\": %.3f, \"loss_rate\": %.5f,\n"
+        "  \"retransmit_policy\": {\"requested\": %d, \"answered\": %d, \"extra_copies\": %d, "
+        "\"last_chance\": %d, \"suppressed_within_rtt\": %d, \"too_late\": %d, "
+        "\"too_late_in_queue\": %d, \"capped\": %d, \"unknown_seq\": %d},\n"
+        "  \"drops\": %s",
+        st.media_in, st.media_rejected, st.data_sent, st.data_bytes, st.retransmitted,
+        st.retransmitted_bytes, st.nacks_received, st.reports_received, st.keepalives_sent,
+        Ms(s->rtt().srtt()), Ms(s->rtt().rttvar()), Ms(s->rtt().min_rtt()), s->loss_rate(),
+        p.nack_seqs, p.retransmitted, p.copies, p.last_chance, p.suppressed, p.too_late,
+        p.too_late_in_queue, p.capped, p.unknown_seq, Drops(st.drops));
+    if (st.last_report) {
+      const auto& r = *st.last_report;
+      absl::StrAppendFormat(
+          &j,
+          ",\n  \"receiver_report\": {\"highest_sequence\": %u, \"received\": %u, \"lost\": %u, "
+          "\"recovered\": %u, \"abandoned\": %u, \"jitter_us\": %u, \"buffer_level_ms\": %u}",
+          r.highest_sequence, r.received, r.lost, r.recovered, r.abandoned, r.jitter_us,
+          r.buffer_level_ms);
+    }
+    j += "},\n";
+  }
+  if (const auto* r = conn.receiver()) {
+    const auto& st = r->stats();
+    const auto& loss = r->loss_stats();
+    const auto buffer = r->buffer_stats();
+    absl::StrAppendFormat(
+        &j,
+        " \"receiver\": {\"data_received\": %d, \"data_bytes\": %d, "
+        "\"retransmissions_received\": %d, \"delivered\": %d, \"delivered_bytes\": %d, "
+        "\"lost_at_deadline\": %d, \"nacks_sent\": %d, \"reports_sent\": %d, "
+        "\"rtt_ms\": %.3f, \"jitter_ms\": %.3f,\n"
+        "  \"loss\": {\"gaps_detected\": %d, \"recovered_by_retransmission\": %d, "
+        "\"recovered_by_reorder\": %d, \"abandoned\": %d, \"duplicates\": %d, "
+        "\"spurious_retransmissions\": %d, \"late\": %d, \"nack_seqs\": %d, \"nack_repeats\": %d, "
+        "\"reorder_tolerance_ms\": %.3f, \"repair_margin_min_ms\": %.3f, "
+        "\"repair_margin_mean_ms\": %.3f},\n"
+        "  \"buffer\": {\"delivered\": %d, \"too_late\": %d, \"duplicates\": %d, "
+        "\"buffer_full\": %d, \"skipped\": %d, \"level_packets\": %d, \"level_ms\": %.3f, "
+        "\"drift_relocks\": %d},\n"
+        "  \"drops\": %s},\n",
+        st.data_received, st.data_bytes, st.retransmissions_received, st.delivered,
+        st.delivered_bytes, st.lost, st.nacks_sent, st.reports_sent, Ms(r->rtt().srtt()),
+        Ms(st.jitter), loss.gaps_detected, loss.recovered_by_retransmission,
+        loss.recovered_by_reorder, loss.abandoned, loss.duplicates,
+        loss.duplicate_retransmissions, loss.late, loss.nack_seqs, loss.nack_repeats,
+        Ms(r->loss_stats().margin.count ? r->loss_stats().margin.min : Duration::Zero()),
+        Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),
+        buffer.delivered, buffer.too_late, buffer.duplicates, buffer.buffer_full, buffer.skipped,
+        buffer.level_packets, Ms(buffer.level_span), buffer.relocks, Drops(st.drops));
+  }
+  if (c.input) {
+    absl::StrAppendFormat(&j,
+                          " \"input\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
+                          "\"drops\": %s},\n",
+                          c.input->datagrams, c.input->bytes, c.input->errors,
+                          Drops(c.input->drops));
+  }
+  if (c.output) {
+    absl::StrAppendFormat(&j,
+                          " \"output\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
+                          "\"drops\": %s},\n",
+                          c.output->datagrams, c.output->bytes, c.output->errors,
+                          Drops(c.output->drops));
+  }
+  // Close the object: drop the trailing ",\n".
+  j.resize(j.size() - 2);
+  j += "\n}\n";
+  return j;
+}
+
+}  // namespace hitless::apps

@@ -1,0 +1,41 @@
+// Status line and JSON stats of hitless-send / hitless-recv.
+//
+// Both are built from one snapshot of the driver, the connection and its
+// session, and the media endpoint. Counters are cumulative; the status line
+// shows rates over the last interval. The JSON names every drop reason, so a
+// user can tell apart: lost on the network and repaired (ARQ), arrived too
+// late, abandoned at the deadline (the only true loss), duplicate, malformed,
+// unknown session — and the deadline margin left when repairs arrived.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "transport/base/time.h"
+#include "transport/endpoints/media.h"
+#include "transport/io/connection_driver.h"
+
+namespace hitless::apps {
+
+struct StatsContext {
+  const char* program = "";
+  const io::ConnectionDriver* driver = nullptr;
+  const endpoints::InputStats* input = nullptr;    // hitless-send's media input
+  const endpoints::OutputStats* output = nullptr;  // hitless-recv's media output
+  Duration elapsed;
+};
+
+// One line for a terminal (no newline).
+class StatusLine {
+ public:
+  std::string Render(const StatsContext& context, Time now);
+
+ private:
+  std::optional<Time> last_;
+  uint64_t last_bytes_ = 0;
+};
+
+// The full counters as one JSON object (newline-terminated).
+std::string StatsJson(const StatsContext& context);
+
+}  // namespace hitless::apps

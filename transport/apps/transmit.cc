@@ -1,0 +1,345 @@
+#include "transport/apps/transmit.h"
+
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "transport/apps/flags.h"
+#include "transport/apps/stats_report.h"
+#include "transport/base/clock.h"
+#include "transport/crypto/cookie.h"
+#include "transport/endpoints/factory.h"
+#include "transport/endpoints/url.h"
+#include "transport/io/connection_driver.h"
+#include "transport/io/endpoint.h"
+
+namespace hitless::apps {
+namespace {
+
+constexpr Duration kDefaultLatency = Duration::Milliseconds(120);
+
+const char* Name(Side side) { return side == Side::kSend ? "hitless-send" : "hitless-recv"; }
+
+std::string Summary(Side side) {
+  if (side == Side::kSend) {
+    return "hitless-send [flags] INPUT hitless://HOST:PORT[?latency=300ms&stream=NAME]\n"
+           "  Carries a live stream from INPUT to a hitless-recv (or relay) with ARQ repair\n"
+           "  and a fixed end-to-end latency.\n"
+           "  INPUT:  udp://[@]HOST:PORT  (unicast, or multicast join; ?iface=ADDR&rcvbuf=N)\n"
+           "          file:///path[?rate=20M]   -  (stdin)   gen://?bitrate=20M&duration=60s";
+  }
+  return "hitless-recv [flags] hitless://[HOST]:PORT[?latency=300ms&stream=NAME] OUTPUT\n"
+         "  Receives a Hitless stream and outputs it at the configured end-to-end latency.\n"
+         "  OUTPUT: udp://HOST:PORT  (?ttl=N&iface=ADDR for multicast)   file:///path\n"
+         "          -  (stdout)   verify[://?report=FILE.json]  (checks a gen:// stream)";
+}
+
+std::string Epilogue() {
+  return "hitless:// URLs:\n"
+         "  hitless://HOST:PORT           call HOST:PORT (mode=caller, the default with a host)\n"
+         "  hitless://:PORT, hitless://@:PORT, hitless://0.0.0.0:PORT?mode=listener\n"
+         "                                 listen for a caller (either side may listen)\n"
+         "  latency=DURATION  end-to-end budget from sender input to receiver output\n"
+         "                    (20ms..60s, default 120ms); the larger of both sides' wins.\n"
+         "                    Set it to at least 3-4 x the round-trip time for ARQ to repair\n"
+         "                    heavy loss.\n"
+         "  stream=NAME       stream id; a listener with a stream id accepts only that one\n"
+         "Exit codes: 0 ok, 1 runtime failure (e.g. bind), 2 bad flags or URLs.\n"
+         "Examples:\n"
+         "  hitless-recv 'hitless://:9000?latency=300ms' udp://127.0.0.1:5000\n"
+         "  hitless-send udp://@239.1.1.1:5000 'hitless://relay.example:9000?latency=300ms'\n"
+         "  hitless-send 'gen://?bitrate=20M&duration=60s' hitless://127.0.0.1:9000\n";
+}
+
+int UsageError(Side side, const absl::Status& status) {
+  std::fprintf(stderr, "%s: %s\n", Name(side), std::string(status.message()).c_str());
+  return 2;
+}
+
+// Delivers released media to the output endpoint.
+class OutputSink final : public session::MediaSink {
+ public:
+  explicit OutputSink(endpoints::MediaOutput* output) : output_(output) {}
+  void DeliverMedia(std::span<const uint8_t> payload, Time now) override {
+    output_->Write(payload, now);
+  }
+
+ private:
+  endpoints::MediaOutput* output_;
+};
+
+// Where session traffic binds and calls, from the hitless:// spec.
+absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(const endpoints::HitlessSpec& spec,
+                                                          Side side, Duration latency_flag,
+                                                          bool latency_flag_set) {
+  io::ConnectionDriverOptions options;
+  for (const auto& [key, value] : spec.options) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "hitless:// option \"%s\" is not supported by this version (supported: latency, "
+        "stream, mode)",
+        key));
+  }
+  session::ConnectionConfig& c = options.connection;
+  c.direction = side == Side::kSend ? session::MediaDirection::kSend
+                                    : session::MediaDirection::kReceive;
+  c.stream_id = spec.stream;
+  c.latency = latency_flag_set ? latency_flag : spec.latency.value_or(kDefaultLatency);
+  c.cookie_secret = CookieMinter::RandomSecret();
+  // Session ids and initial sequences must differ across restarts: seed from
+  // the OS's randomness (the cookie secret is fresh random bytes).
+  uint64_t seed = 0;
+  for (size_t i = 0; i < 8; ++i) seed = seed << 8 | CookieMinter::RandomSecret()[i];
+  c.seed = seed;
+  const std::string port = absl::StrCat(spec.port);
+  if (spec.mode == endpoints::HitlessMode::kCaller) {
+    c.role = session::Role::kCaller;
+    auto remote = io::ParseEndpoint(spec.host.find(':') != std::string::npos
+                                        ? absl::StrCat("[", spec.host, "]:", port)
+                                        : absl::StrCat(spec.host, ":", port));
+    if (!remote.ok()) return remote.status();
+    options.remote = *remote;
+    options.local = io::UdpEndpoint(remote->protocol(), 0);
+  } else {
+    c.role = session::Role::kListener;
+    const std::string host = spec.host.empty() ? "0.0.0.0" : spec.host;
+    auto local = io::ParseEndpoint(host.find(':') != std::string::npos
+                                       ? absl::StrCat("[", host, "]:", port)
+                                       : absl::StrCat(host, ":", port));
+    if (!local.ok()) return local.status();
+    options.local = *local;
+  }
+  return options;
+}
+
+}  // namespace
+
+int RunTransmit(Side side, int argc, const char* const* argv) {
+  cli::FlagParser flags(Name(side), Summary(side), Epilogue());
+  flags.AddValue("latency", "DURATION", "end-to-end latency (overrides the URL's latency=)",
+                 "120ms");
+  flags.AddValue("stats-json", "FILE", "write every counter as JSON at exit");
+  flags.AddValue("status-interval", "DURATION",
+                 "status line period on stderr (default 1s on a terminal, off otherwise)");
+  flags.AddValue("duration", "DURATION", "stop after this long");
+  flags.AddSwitch("quiet", "no status line");
+
+  // FlagParser treats positionals as errors: split them off first.
+  std::vector<std::string> flag_args;
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
+      flag_args.push_back(arg);
+      const bool takes_value = arg.find('=') == std::string::npos && arg != "--quiet" &&
+                               arg != "--help" && arg != "-h";
+      if (takes_value && i + 1 < argc) flag_args.push_back(argv[++i]);
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (auto s = flags.Parse(flag_args); !s.ok()) return UsageError(side, s);
+  if (flags.help_requested()) {
+    std::printf("%s", flags.HelpText().c_str());
+    return 0;
+  }
+  if (positional.size() != 2) {
+    return UsageError(side, absl::InvalidArgumentError(absl::StrFormat(
+                                "expected INPUT and OUTPUT, got %d argument(s); see --help",
+                                positional.size())));
+  }
+  auto latency_flag = flags.GetDuration("latency");
+  if (!latency_flag.ok()) return UsageError(side, latency_flag.status());
+  if (*latency_flag && (**latency_flag < Duration::Milliseconds(20) ||
+                        **latency_flag > Duration::Seconds(60))) {
+    return UsageError(side, absl::InvalidArgumentError("--latency: must be within 20ms..60s"));
+  }
+  auto status_interval = flags.GetDuration("status-interval");
+  if (!status_interval.ok()) return UsageError(side, status_interval.status());
+  auto run_duration = flags.GetDuration("duration");
+  if (!run_duration.ok()) return UsageError(side, run_duration.status());
+
+  auto input_spec = endpoints::ParseEndpointUrl(positional[0], endpoints::Role::kInput);
+  if (!input_spec.ok()) return UsageError(side, input_spec.status());
+  auto output_spec = endpoints::ParseEndpointUrl(positional[1], endpoints::Role::kOutput);
+  if (!output_spec.ok()) return UsageError(side, output_spec.status());
+  const endpoints::EndpointSpec& net_spec = side == Side::kSend ? *output_spec : *input_spec;
+  const endpoints::EndpointSpec& media_spec = side == Side::kSend ? *input_spec : *output_spec;
+  const auto* hitless = net_spec.As<endpoints::HitlessSpec>();
+  if (!hitless) {
+    return UsageError(side, absl::InvalidArgumentError(absl::StrFormat(
+                                "%s must be a hitless:// URL, got \"%s\"",
+                                side == Side::kSend ? "OUTPUT" : "INPUT", net_spec.url)));
+  }
+  if (media_spec.As<endpoints::HitlessSpec>()) {
+    return UsageError(side, absl::InvalidArgumentError(
+                                "relaying hitless:// to hitless:// is the relay daemon's job"));
+  }
+  auto options = DriverOptions(*hitless, side, latency_flag->value_or(kDefaultLatency),
+                               latency_flag->has_value());
+  if (!options.ok()) return UsageError(side, options.status());
+
+  // The io_context outlives every endpoint (declared first, destroyed last).
+  boost::asio::io_context io;
+  std::unique_ptr<endpoints::MediaInput> input;
+  std::unique_ptr<endpoints::MediaOutput> output;
+  if (side == Side::kSend) {
+    auto made = endpoints::MakeInput(media_spec);
+    if (!made.ok()) return UsageError(side, made.status());
+    input = *std::move(made);
+  } else {
+    auto made = endpoints::MakeOutput(media_spec);
+    if (!made.ok()) return UsageError(side, made.status());
+    output = *std::move(made);
+  }
+  OutputSink sink(output.get());
+  auto driver = io::ConnectionDriver::Create(io, *options, output ? &sink : nullptr);
+  if (!driver.ok()) {
+    std::fprintf(stderr, "%s: %s\n", Name(side), std::string(driver.status().message()).c_str());
+    return 1;
+  }
+  SteadyClock clock;
+  const Time start = clock.Now();
+  absl::Status failure;
+  bool stopping = false;
+  boost::asio::steady_timer drain_timer(io), status_timer(io), duration_timer(io);
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+
+  const auto stop = [&](absl::Status why) {
+    if (stopping) return;
+    stopping = true;
+    failure = std::move(why);
+    if (input) input->Stop();
+    (*driver)->Close();
+    signals.cancel();
+    drain_timer.cancel();
+    status_timer.cancel();
+    duration_timer.cancel();
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) stop(absl::OkStatus());
+  });
+  if (*run_duration) {
+    duration_timer.expires_after(std::chrono::nanoseconds((**run_duration).ToNanoseconds()));
+    duration_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) stop(absl::OkStatus());
+    });
+  }
+
+  // A publisher starts reading its input once the first session is up: what
+  // arrives before has nowhere to go (a live input keeps running from then
+  // on, across restarts, and what it offers while reconnecting is counted).
+  bool input_started = false;
+  const auto start_input = [&] {
+    if (input_started || stopping) return;
+    input_started = true;
+    auto started = input->Start(
+        io, [&](std::span<const uint8_t> d, Time) { (*driver)->OnMedia(d); },
+        [&](absl::Status end) {
+          if (!end.ok()) {
+            stop(std::move(end));
+            return;
+          }
+          // Input over: keep answering NACKs for one latency window, then stop.
+          const auto& negotiated = (*driver)->connection().negotiated();
+          const Duration drain =
+              (negotiated ? negotiated->latency : (*options).connection.latency) +
+              Duration::Milliseconds(200);
+          drain_timer.expires_after(std::chrono::nanoseconds(drain.ToNanoseconds()));
+          drain_timer.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec) stop(absl::OkStatus());
+          });
+        });
+    if (!started.ok()) stop(started);
+  };
+  if (input) {
+    (*driver)->SetStateHandler([&](session::ConnectionState state) {
+      if (state == session::ConnectionState::kEstablished) start_input();
+    });
+  } else {
+    auto started = output->Start(io, [&](absl::Status why) { stop(std::move(why)); });
+    if (!started.ok()) {
+      std::fprintf(stderr, "%s: %s\n", Name(side), std::string(started.message()).c_str());
+      return 1;
+    }
+  }
+
+  std::fprintf(stderr, "%s: %s %s, media %s\n", Name(side),
+               hitless->mode == endpoints::HitlessMode::kCaller ? "calling" : "listening on",
+               io::FormatEndpoint((*options).remote.value_or((*driver)->local_endpoint())).c_str(),
+               (input ? input->Describe() : output->Describe()).c_str());
+  if (hitless->mode == endpoints::HitlessMode::kListener) {
+    // Machine-readable, for scripts and tests that listen on port 0.
+    std::printf("listening %s\n", io::FormatEndpoint((*driver)->local_endpoint()).c_str());
+    std::fflush(stdout);
+  }
+
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  const std::optional<Duration> status_every =
+      flags.GetSwitch("quiet") ? std::nullopt
+      : *status_interval       ? *status_interval
+      : terminal               ? std::optional<Duration>(Duration::Seconds(1))
+                               : std::nullopt;
+  StatusLine status_line;
+  const auto context = [&] {
+    StatsContext c;
+    c.program = Name(side);
+    c.driver = driver->get();
+    c.elapsed = clock.Now() - start;
+    return c;
+  };
+  std::function<void()> arm_status = [&] {
+    if (!status_every) return;
+    status_timer.expires_after(std::chrono::nanoseconds(status_every->ToNanoseconds()));
+    status_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      StatsContext c = context();
+      const endpoints::InputStats in = input ? input->stats() : endpoints::InputStats{};
+      const endpoints::OutputStats out = output ? output->stats() : endpoints::OutputStats{};
+      c.input = input ? &in : nullptr;
+      c.output = output ? &out : nullptr;
+      std::fprintf(stderr, terminal ? "\r%s\x1b[K" : "%s\n",
+                   status_line.Render(c, clock.Now()).c_str());
+      arm_status();
+    });
+  };
+  arm_status();
+
+  io.run();
+  if (status_every && terminal) std::fprintf(stderr, "\n");
+
+  if (output) {
+    if (auto closed = output->Close(); !closed.ok() && failure.ok()) failure = closed;
+  }
+  StatsContext c = context();
+  const endpoints::InputStats in = input ? input->stats() : endpoints::InputStats{};
+  const endpoints::OutputStats out = output ? output->stats() : endpoints::OutputStats{};
+  c.input = input ? &in : nullptr;
+  c.output = output ? &out : nullptr;
+  if (const auto path = flags.GetString("stats-json")) {
+    const std::string tmp = *path + ".tmp";
+    std::ofstream file(tmp, std::ios::trunc);
+    file << StatsJson(c);
+    file.close();
+    if (!file || std::rename(tmp.c_str(), path->c_str()) != 0) {
+      std::fprintf(stderr, "%s: cannot write %s\n", Name(side), path->c_str());
+      if (failure.ok()) return 1;
+    }
+  }
+  if (!failure.ok()) {
+    std::fprintf(stderr, "%s: %s\n", Name(side), std::string(failure.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace hitless::apps

@@ -1,0 +1,115 @@
+// ConnectionDriver: runs a session::Connection on a real UDP socket.
+//
+// The only place where the I/O-free Connection meets the network: it owns
+// the UDP socket (non-blocking, big buffers), drains it with recvmmsg
+// batches when readable (reading the clock once per batch), hands each
+// datagram to the Connection with its source address, sends handshake
+// replies back to their source and session traffic to the peer (fixed for a
+// caller; adopted from the accepted handshake, and followed across NAT
+// rebinding, for a listener), batching sends with sendmmsg and flushing at
+// the end of each handler. One steady_timer is kept armed at the
+// Connection's NextWakeup().
+// State: socket, peer address, send batch storage, the Connection, counters.
+// Timers: the wake-up timer.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "transport/base/clock.h"
+#include "transport/io/batch_io.h"
+#include "transport/io/endpoint.h"
+#include "transport/session/connection.h"
+
+namespace hitless::io {
+
+struct ConnectionDriverOptions {
+  UdpEndpoint local;                  // bind address (port 0: ephemeral)
+  std::optional<UdpEndpoint> remote;  // caller: where to call
+  session::ConnectionConfig connection;
+  size_t socket_buffer_bytes = 8 << 20;
+};
+
+struct DriverStats {
+  uint64_t datagrams_in = 0;
+  uint64_t bytes_in = 0;
+  uint64_t datagrams_out = 0;
+  uint64_t bytes_out = 0;
+  uint64_t truncated_in = 0;   // larger than any Hitless datagram: dropped
+  uint64_t receive_errors = 0;
+  uint64_t no_peer = 0;        // session traffic before a peer was known: dropped
+  SendErrorCounters send_errors;
+};
+
+class ConnectionDriver final : public session::DatagramSink {
+ public:
+  // Opens and binds the socket and creates the Connection (a caller sends
+  // its first handshake packet at once). Errors: bind/socket failures,
+  // invalid connection configuration.
+  static absl::StatusOr<std::unique_ptr<ConnectionDriver>> Create(
+      boost::asio::io_context& io, ConnectionDriverOptions options, session::MediaSink* media);
+  ~ConnectionDriver() override;
+  ConnectionDriver(const ConnectionDriver&) = delete;
+  ConnectionDriver& operator=(const ConnectionDriver&) = delete;
+
+  // Media to send (publisher); sent now, flushed at the end of the handler.
+  void OnMedia(std::span<const uint8_t> payload);
+  // Sends SHUTDOWN to the peer (if connected), flushes, closes the socket.
+  void Close();
+  // Called (from a handler) whenever the connection's state changes, e.g. to
+  // start a media input only once a session is up.
+  void SetStateHandler(std::function<void(session::ConnectionState)> handler) {
+    state_handler_ = std::move(handler);
+  }
+
+  const session::Connection& connection() const { return *connection_; }
+  const DriverStats& stats() const { return stats_; }
+  UdpEndpoint local_endpoint() const;
+  const std::optional<UdpEndpoint>& peer() const { return peer_; }
+
+  // session::DatagramSink: session traffic to the peer.
+  void SendDatagram(std::span<const uint8_t> datagram, uint8_t path_id) override;
+
+ private:
+  ConnectionDriver(boost::asio::io_context& io, ConnectionDriverOptions options);
+  void WaitReadable();
+  void OnReadable();
+  void SendTo(std::span<const uint8_t> datagram, const UdpEndpoint& to);
+  void Flush();
+  void ScheduleFlush();
+  void ArmTimer();
+  // Runs after every handler: flush, re-arm the timer, report state changes.
+  void AfterHandler();
+
+  boost::asio::io_context& io_;
+  ConnectionDriverOptions options_;
+  SteadyClock clock_;
+  boost::asio::ip::udp::socket socket_;
+  boost::asio::steady_timer timer_;
+  std::optional<Time> timer_at_;
+  std::unique_ptr<session::Connection> connection_;
+  std::optional<UdpEndpoint> peer_;
+  RecvBatch recv_;
+  SendBatch send_;
+  // Storage for queued datagrams and their destinations (SendBatch keeps
+  // pointers until Flush).
+  static constexpr size_t kBatch = 64;
+  std::vector<std::array<uint8_t, 1500>> send_buffers_;
+  std::vector<UdpEndpoint> send_destinations_;
+  bool flush_posted_ = false;
+  std::vector<uint8_t> reply_;
+  DriverStats stats_;
+  bool closed_ = false;
+  session::ConnectionState last_state_;
+  std::function<void(session::ConnectionState)> state_handler_;
+};
+
+}  // namespace hitless::io
