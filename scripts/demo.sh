@@ -1,27 +1,29 @@
 #!/usr/bin/env bash
-# The main job, on built-in defaults: a generated test stream through the
-# hitless-netem impairment emulator to a verifying receiver, all on loopback.
+# The main job, on built-in defaults: a generated 20 Mbit/s test stream
+# carried by Hitless across an impaired network, on this machine:
 #
-#   scripts/demo.sh [--scenario FILE.toml] [--bitrate 20M] [--duration 10s]
+#   gen:// -> hitless-send -> hitless-netem (scenario) -> hitless-recv -> verify
 #
-# Installs missing Debian packages, builds the release preset, then runs
-#   hitless-probe send --> hitless-netem (scenario) --> hitless-probe recv
-# and prints the receiver's verdict and the emulator's counters. Today the
-# stream is raw UDP, so the receiver sees exactly the emulated loss; the
-# transport issues put hitless-send / hitless-recv (and later the relay) in
-# the path to repair it.
+#   scripts/demo.sh [--scenario FILE.toml] [--bitrate 20M] [--duration 10s] [--latency 300ms]
+#
+# Installs missing Debian packages, builds the release preset, runs the chain
+# on loopback and prints what the verifying receiver saw (loss, duplicates,
+# end-to-end latency percentiles) beside what the emulator did to the packets.
+# The relay daemon joins the chain when it exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scenario=netem-scenarios/lossy-5.toml
 bitrate=20M
 duration=10s
+latency=300ms
 while (($#)); do
   case $1 in
     --scenario) scenario=$2; shift 2 ;;
     --bitrate) bitrate=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --latency) latency=$2; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "demo: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -29,7 +31,7 @@ done
 
 bash scripts/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target hitless-netem hitless-probe
+cmake --build --preset release -j "$(nproc)" --target hitless-netem hitless-send hitless-recv
 bin=build/release
 work=$(mktemp -d)
 pids=()
@@ -54,8 +56,9 @@ port_of() {
   return 1
 }
 
-"$bin/netem-scenarios/runner/hitless-probe" recv --listen 127.0.0.1:0 --idle 3s \
-  --stats-json "$work/recv.json" >"$work/recv.out" 2>&1 &
+"$bin/transport/apps/hitless-recv" "hitless://127.0.0.1:0?mode=listener&latency=$latency" \
+  "verify://?report=$work/verify.json" --stats-json "$work/recv.json" \
+  >"$work/recv.out" 2>"$work/recv.err" &
 recv_pid=$!
 pids+=("$recv_pid")
 recv_port=$(port_of "$work/recv.out")
@@ -68,15 +71,19 @@ pids+=("$netem_pid")
 netem_port=$(port_of "$work/netem.out")
 
 echo
-echo "demo: $bitrate for $duration: hitless-probe send -> hitless-netem 127.0.0.1:$netem_port" \
-  "($scenario) -> hitless-probe recv 127.0.0.1:$recv_port"
-"$bin/netem-scenarios/runner/hitless-probe" send --to "127.0.0.1:$netem_port" \
-  --bitrate "$bitrate" --duration "$duration"
+echo "demo: gen:// $bitrate for $duration -> hitless-send -> hitless-netem 127.0.0.1:$netem_port"
+echo "      ($scenario) -> hitless-recv 127.0.0.1:$recv_port (latency $latency) -> verify"
+"$bin/transport/apps/hitless-send" "gen://?bitrate=$bitrate&duration=$duration" \
+  "hitless://127.0.0.1:$netem_port?latency=$latency" --status-interval 1s \
+  --stats-json "$work/send.json"
+kill -TERM "$recv_pid"
 wait "$recv_pid" || true
 kill -TERM "$netem_pid"
 wait "$netem_pid" || true
 echo
-echo "receiver:"
-sed 's/^/  /' "$work/recv.out" | grep -v '^  listening'
-echo "emulator (JSON summary):"
-sed 's/^/  /' "$work/netem.json"
+echo "receiver (verify: what came out of hitless-recv):"
+sed 's/^/  /' "$work/verify.json"
+echo "sender's retransmissions:"
+grep -o '"retransmit_policy": {[^}]*}' "$work/send.json" | sed 's/^/  /'
+echo "emulator (what the network did):"
+grep -E '"(forward|reverse)"' "$work/netem.json" | sed 's/"send_errors.*//; s/^/  /'

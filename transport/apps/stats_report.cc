@@ -124,14 +124,14 @@ std::string StatsJson(const StatsContext& c) {
         &j,
         " \"sender\": {\"media_in\": %d, \"media_rejected\": %d, \"data_sent\": %d, "
         "\"data_bytes\": %d, \"retransmitted\": %d, \"retransmitted_bytes\": %d, "
-        "\"nacks_received\": %d, \"reports_received\": %d, \"keepalives_sent\": %d, "
+        "\"nacks_received\": %d, \"reports_received\": %d, \"stale_reports\": %d, \"keepalives_sent\": %d, "
         "\"rtt_ms\": %.3f, \"rtt_var_ms\": %.3f, \"min_rtt_ms\": %.3f, \"loss_rate\": %.5f,\n"
         "  \"retransmit_policy\": {\"requested\": %d, \"answered\": %d, \"extra_copies\": %d, "
         "\"last_chance\": %d, \"suppressed_within_rtt\": %d, \"too_late\": %d, "
         "\"too_late_in_queue\": %d, \"capped\": %d, \"unknown_seq\": %d},\n"
         "  \"drops\": %s",
         st.media_in, st.media_rejected, st.data_sent, st.data_bytes, st.retransmitted,
-        st.retransmitted_bytes, st.nacks_received, st.reports_received, st.keepalives_sent,
+        st.retransmitted_bytes, st.nacks_received, st.reports_received, st.stale_reports, st.keepalives_sent,
         Ms(s->rtt().srtt()), Ms(s->rtt().rttvar()), Ms(s->rtt().min_rtt()), s->loss_rate(),
         p.nack_seqs, p.retransmitted, p.copies, p.last_chance, p.suppressed, p.too_late,
         p.too_late_in_queue, p.capped, p.unknown_seq, Drops(st.drops));

@@ -11,6 +11,9 @@
 namespace hitless::session {
 namespace {
 
+// Packets a loss-rate sample covers (a 1% step resolves to within ~0.3%).
+constexpr double kLossWindowPackets = 1000;
+
 arq::RetransmitPolicyConfig PolicyConfig(const SenderConfig& config) {
   arq::RetransmitPolicyConfig policy = config.policy;
   policy.latency = config.latency;
@@ -105,20 +108,29 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
                            static_cast<int64_t>(report->echo_delay_us);
     if (rtt_us >= 0 && rtt_us < 60'000'000) rtt_.OnSample(Duration::Microseconds(rtt_us), now);
   }
-  // Forward loss rate, smoothed over reports: newly lost / newly expected.
-  if (previous_report_) {
-    const uint32_t lost = report->lost - previous_report_->lost;
-    const uint32_t received = report->received - previous_report_->received;
-    const double expected = static_cast<double>(lost) + static_cast<double>(received);
-    if (expected >= 1) {
-      const double sample = static_cast<double>(lost) / expected;
-      // Weight by sample size so a report covering few packets moves it little.
-      const double alpha = std::min(0.25, expected / 2000.0);
-      loss_rate_ += alpha * (sample - loss_rate_);
+  // Reports can arrive reordered (jitter on the return path): an older one
+  // carries no news, and its differences would wrap around.
+  if (previous_report_ && SerialLess(report->received, previous_report_->received)) {
+    ++stats_.stale_reports;
+  } else {
+    // Forward loss rate. The receiver's cumulative `lost` counts gaps minus
+    // those later filled by reordered originals, so it can step back between
+    // reports: accumulate signed differences over a window of at least
+    // kLossWindowPackets before taking a sample, then smooth the samples.
+    if (previous_report_) {
+      loss_window_lost_ += SerialDiff(report->lost, previous_report_->lost);
+      loss_window_received_ += SerialDiff(report->received, previous_report_->received);
+      const double lost = std::max<double>(0, static_cast<double>(loss_window_lost_));
+      const double expected = lost + static_cast<double>(std::max<int64_t>(0, loss_window_received_));
+      if (expected >= kLossWindowPackets) {
+        loss_rate_ += 0.25 * (lost / expected - loss_rate_);
+        loss_window_lost_ = 0;
+        loss_window_received_ = 0;
+      }
     }
+    previous_report_ = *report;
+    stats_.last_report = *std::move(report);
   }
-  previous_report_ = *report;
-  stats_.last_report = *std::move(report);
   UpdateLinkEstimate();
 
   // Echo the report's timestamp back so the receiver measures the RTT too.

@@ -50,6 +50,7 @@ struct SenderStats {
   uint64_t retransmitted_bytes = 0;
   uint64_t nacks_received = 0;
   uint64_t reports_received = 0;
+  uint64_t stale_reports = 0;       // older than one already seen (reordered)
   uint64_t keepalives_sent = 0;
   bool shutdown_received = false;
   DropCounters drops;               // bad control packets, by reason
@@ -99,6 +100,8 @@ class SenderSession {
   arq::RttEstimator rtt_;
   double loss_rate_;
   std::optional<ReportBody> previous_report_;
+  int64_t loss_window_lost_ = 0;      // signed: reordering corrections
+  int64_t loss_window_received_ = 0;
   Time last_sent_;
   std::vector<uint8_t> scratch_;
   std::vector<arq::Retransmission> due_;
