@@ -27,7 +27,12 @@
 //      A blocked head request waits (counted capped once) until tokens
 //      accrue or its deadline check (rule 2) fails at pop time.
 //   6. Last chance: when deadline - now < last_chance_rtts x SRTT, no further
-//      round trip is possible, so the request is sent as N copies spaced
+//      round trip is possible: the receiver's next NACK for this packet
+//      cannot be answered before now + 1.125 SRTT (rule 3) and the answer
+//      must leave one_way (SRTT/2) before the deadline, so 1.75 SRTT with a
+//      little slack (2.0 made every first retransmission at a 3 x RTT budget
+//      a last chance: 3.5x the overhead for the same residual loss at 1-2%
+//      loss). So the request is sent as N copies spaced
 //      copy_spacing apart. With independent loss p on the path, all N are
 //      lost with probability p^N; N is the smallest with p^N <= target:
 //        N = ceil(ln(target) / ln(p)),  clamped to [1, max_copies],
@@ -61,7 +66,7 @@ namespace hitless::arq {
 struct RetransmitPolicyConfig {
   Duration latency = Duration::Milliseconds(1000);  // end-to-end budget
   double suppress_rtt_factor = 1.125;               // rule 3
-  double last_chance_rtts = 2.0;                    // rule 6
+  double last_chance_rtts = 1.75;                   // rule 6
   double target_residual_loss = 1e-6;
   int max_copies = 6;
   double min_loss_for_copies = 0.001;
