@@ -181,6 +181,26 @@ TEST(ConnectionSimTest, CallerRestartReplacesTheListenersSession) {
   EXPECT_EQ(p.listener.connection->state(), ConnectionState::kEstablished);
 }
 
+TEST(ConnectionSimTest, ShutdownRightAfterTheLastPacketLosesNothing) {
+  Pair p("delay 30ms");
+  p.sim.RunFor(Duration::Seconds(1));
+  p.caller.StartMedia(5'000'000, Duration::Seconds(2));
+  p.sim.RunFor(Duration::Seconds(2));
+  // The sender closes the moment its input ends: what the receiver holds
+  // (one latency of media) must still come out.
+  p.caller.connection->Close(p.sim.now());
+  p.caller.connection.reset();
+  p.sim.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(p.listener.connection->stats().shutdowns_received, 1u);
+  EXPECT_EQ(p.listener.connection->state(), ConnectionState::kListening);
+  EXPECT_GT(p.caller.media_sent, 900u);
+  EXPECT_EQ(p.listener.checker.missing(p.caller.media_sent), 0u);
+  EXPECT_EQ(p.listener.checker.unique(), p.caller.media_sent);
+  // The ended session's counters stay readable.
+  ASSERT_NE(p.listener.connection->receiver(), nullptr);
+  EXPECT_EQ(p.listener.connection->receiver()->stats().delivered, p.caller.media_sent);
+}
+
 TEST(ConnectionSimTest, PeerSilenceTimesOutAndTheCallerKeepsCalling) {
   Pair p("delay 10ms");
   p.sim.RunFor(Duration::Seconds(1));

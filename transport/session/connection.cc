@@ -110,8 +110,9 @@ void Connection::StartSession(const NegotiatedSession& session, Time now) {
 
 void Connection::EndSession() {
   negotiated_.reset();
-  sender_.reset();
-  receiver_.reset();
+  drain_until_.reset();
+  if (sender_) last_sender_ = std::move(sender_);
+  if (receiver_) last_receiver_ = std::move(receiver_);
 }
 
 void Connection::RestartCaller(Time now) {
@@ -190,7 +191,13 @@ DatagramResult Connection::OnDatagram(std::span<const uint8_t> datagram,
     receiver_->OnPacket(*view, now);
     shutdown = receiver_->stats().shutdown_received;
   }
-  if (shutdown) {
+  if (shutdown && receiver_) {
+    // The sender is done: release what is held, then end (OnTimer).
+    if (!drain_until_) {
+      ++stats_.shutdowns_received;
+      drain_until_ = now + negotiated_->latency;
+    }
+  } else if (shutdown) {
     ++stats_.shutdowns_received;
     if (initiator_) {
       // The listener went away in order; call again after a pause (it may be
@@ -213,11 +220,17 @@ void Connection::OnMedia(std::span<const uint8_t> payload, Time now) {
 }
 
 void Connection::OnTimer(Time now) {
+  if (drain_until_ && now >= *drain_until_) {
+    receiver_->OnTimer(now);  // the last releases
+    EndSession();
+    if (initiator_) retry_at_ = now + kRejectHoldOff;
+    return;
+  }
   if (retry_at_ && now >= *retry_at_) {
     RestartCaller(now);
     return;
   }
-  if (negotiated_ && now - last_heard_ >= config_.peer_timeout) {
+  if (negotiated_ && !drain_until_ && now - last_heard_ >= config_.peer_timeout) {
     ++stats_.peer_timeouts;
     if (initiator_) {
       RestartCaller(now);
@@ -240,6 +253,7 @@ std::optional<Time> Connection::NextWakeup() const {
     if (t && (!next || *t < *next)) next = t;
   };
   earliest(retry_at_);
+  earliest(drain_until_);
   if (negotiated_) earliest(last_heard_ + config_.peer_timeout);
   if (initiator_ && !negotiated_ && !retry_at_) earliest(initiator_->NextWakeup());
   if (sender_) earliest(sender_->NextWakeup());

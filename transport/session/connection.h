@@ -12,7 +12,8 @@
 // handshake with a new session id; a listener that sees a new CONCLUSION
 // from the same peer and stream (the caller restarted) replaces the session.
 // Each restart builds fresh session state (sequence and timestamp spaces
-// start over) and is counted.
+// start over) and is counted. A SHUTDOWN from the sender lets the receiver
+// release what it still holds (one latency) before the session ends.
 // State: the handshake machine, the current session, the peer's last sign of
 // life, counters. Timers: the handshake's retries, the session's timers, the
 // liveness deadline.
@@ -102,8 +103,11 @@ class Connection : private HandshakeSessionLookup {
   ConnectionState state() const;
   const ConnectionStats& stats() const { return stats_; }
   const std::optional<NegotiatedSession>& negotiated() const { return negotiated_; }
-  const SenderSession* sender() const { return sender_.get(); }
-  const ReceiverSession* receiver() const { return receiver_.get(); }
+  // The current session, or after it ended the most recent one (for stats).
+  const SenderSession* sender() const { return sender_ ? sender_.get() : last_sender_.get(); }
+  const ReceiverSession* receiver() const {
+    return receiver_ ? receiver_.get() : last_receiver_.get();
+  }
   const HandshakeInitiator* initiator() const { return initiator_.get(); }
   const HandshakeResponder* responder() const { return responder_.get(); }
 
@@ -130,6 +134,12 @@ class Connection : private HandshakeSessionLookup {
   std::vector<uint8_t> peer_;  // listener: source bytes of the session's peer
   std::unique_ptr<SenderSession> sender_;
   std::unique_ptr<ReceiverSession> receiver_;
+  // The ended session, kept for its counters until the next one starts.
+  std::unique_ptr<SenderSession> last_sender_;
+  std::unique_ptr<ReceiverSession> last_receiver_;
+  // A receiver whose peer said SHUTDOWN still releases what it holds: the
+  // session ends when this time (shutdown + latency) comes.
+  std::optional<Time> drain_until_;
   Time last_heard_;
   std::optional<Time> retry_at_;  // caller: re-handshake after a refusal
   std::vector<uint8_t> scratch_;
