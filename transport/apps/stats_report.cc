@@ -170,8 +170,7 @@ std::string StatsJson(const StatsContext& c) {
         Ms(st.jitter), loss.gaps_detected, loss.recovered_by_retransmission,
         loss.recovered_by_reorder, loss.abandoned, loss.duplicates,
         loss.duplicate_retransmissions, loss.late, loss.nack_seqs, loss.nack_repeats,
-        Ms(r->loss_stats().margin.count ? r->loss_stats().margin.min : Duration::Zero()),
-        Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),
+        Ms(r->reorder_tolerance(c.now)), Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),
         buffer.delivered, buffer.too_late, buffer.duplicates, buffer.buffer_full, buffer.skipped,
         buffer.level_packets, Ms(buffer.level_span), buffer.relocks, Drops(st.drops));
   }

@@ -23,6 +23,7 @@ struct StatsContext {
   const endpoints::InputStats* input = nullptr;    // hitless-send's media input
   const endpoints::OutputStats* output = nullptr;  // hitless-recv's media output
   Duration elapsed;
+  Time now;  // for time-dependent figures (reorder tolerance)
 };
 
 // One line for a terminal (no newline).

@@ -294,7 +294,8 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     StatsContext c;
     c.program = Name(side);
     c.driver = driver->get();
-    c.elapsed = clock.Now() - start;
+    c.now = clock.Now();
+    c.elapsed = c.now - start;
     return c;
   };
   std::function<void()> arm_status = [&] {

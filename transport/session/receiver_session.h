@@ -75,6 +75,8 @@ class ReceiverSession : private jitter::TsbpdSink {
   const arq::LossTrackerStats& loss_stats() const { return tracker_.stats(); }
   jitter::TsbpdStats buffer_stats() const { return buffer_.stats(); }
   const arq::RttEstimator& rtt() const { return rtt_; }
+  // How long a gap waits for a reordered original before it is NACKed.
+  Duration reorder_tolerance(Time now) const { return tracker_.ReorderTolerance(now); }
 
  private:
   void OnData(const PacketView& packet, Time now);
