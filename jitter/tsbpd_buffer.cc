@@ -49,6 +49,28 @@ TsbpdBuffer::TsbpdBuffer(const TsbpdConfig& config)
   payloads_.resize(config_.capacity * config_.max_payload);
 }
 
+bool TsbpdBuffer::Grow() {
+  const size_t old_capacity = config_.capacity;
+  if (config_.max_capacity <= old_capacity) return false;
+  const size_t capacity = std::min(old_capacity * 2, config_.max_capacity);
+  std::vector<Slot> old_slots(capacity);
+  std::vector<uint8_t> old_payloads(capacity * config_.max_payload);
+  old_slots.swap(slots_);
+  old_payloads.swap(payloads_);
+  config_.capacity = capacity;
+  // Held and released slots all lie within one old window below and above
+  // next_seq_, so they stay distinct in the larger ring.
+  for (size_t i = 0; i < old_capacity; ++i) {
+    const Slot& slot = old_slots[i];
+    if (slot.state == SlotState::kEmpty) continue;
+    slots_[Index(slot.seq)] = slot;
+    std::memcpy(payloads_.data() + Index(slot.seq) * config_.max_payload,
+                old_payloads.data() + i * config_.max_payload, slot.size);
+  }
+  ++stats_.grown;
+  return true;
+}
+
 size_t TsbpdBuffer::Index(int64_t seq) const {
   const auto cap = static_cast<int64_t>(config_.capacity);
   return static_cast<size_t>(((seq % cap) + cap) % cap);
@@ -123,7 +145,13 @@ InsertResult TsbpdBuffer::Insert(int64_t seq, int64_t ts_us, std::span<const uin
   }
   if (release < now) return too_late();
   if (seq - next_seq_ >= cap) {
-    const int64_t new_base = seq - cap + 1;
+    // Room for the window first: grow while packets below the new base are
+    // still held (the stream needs rate x latency slots).
+    while (held_ > 0 && head_ < seq - static_cast<int64_t>(config_.capacity) + 1 && Grow()) {
+    }
+  }
+  if (seq - next_seq_ >= static_cast<int64_t>(config_.capacity)) {
+    const int64_t new_base = seq - static_cast<int64_t>(config_.capacity) + 1;
     if (held_ > 0 && head_ < new_base) {
       ++stats_.buffer_full;
       return InsertResult::kBufferFull;

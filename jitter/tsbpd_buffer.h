@@ -66,6 +66,11 @@ struct TsbpdConfig {
   Duration latency = Duration::Milliseconds(120);
   // Ring slots: packets in flight within the window (rate x latency, with room).
   size_t capacity = 8192;
+  // The ring doubles (up to this many slots) when a packet arrives beyond it
+  // while older packets are still held, instead of refusing it: rate x
+  // latency is not known in advance. 0 = never grow. Memory is
+  // slots x max_payload bytes.
+  size_t max_capacity = 0;
   // Largest payload kept, in bytes.
   size_t max_payload = 1500;
   // The buffer sets drift.lag = latency.
@@ -119,6 +124,7 @@ struct TsbpdStats {
   uint64_t too_late_retransmitted = 0;  // repairs that came after their deadline
   uint64_t relocks = 0;                 // drift estimator re-locks
   uint64_t capped = 0;  // accepted with a release over 2 x latency away (bad ts): capped
+  uint64_t grown = 0;   // ring doublings (up to max_capacity)
 };
 
 class TsbpdBuffer {
@@ -184,6 +190,8 @@ class TsbpdBuffer {
 
   size_t Index(int64_t seq) const;
   Slot& SlotFor(int64_t seq) { return slots_[Index(seq)]; }
+  // Doubles the ring, re-placing every slot; false at max_capacity.
+  bool Grow();
   const Slot& SlotFor(int64_t seq) const { return slots_[Index(seq)]; }
   bool IsHeld(int64_t seq) const;
   std::optional<Time> ReleaseOf(int64_t ts_us) const;

@@ -13,6 +13,8 @@ packages=(
   # tests and benchmarks
   googletest libgtest-dev libbenchmark-dev
   iproute2                            # network-namespace tests
+  # side-by-side benchmarks (tests/bench/compare_srt.sh)
+  srt-tools jq
 )
 
 missing=()

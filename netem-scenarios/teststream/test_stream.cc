@@ -95,7 +95,11 @@ Duration Checker::delay_percentile(double q) const {
   uint64_t cumulative = 0;
   for (size_t i = 0; i < histogram_.size(); ++i) {
     cumulative += histogram_[i];
-    if (cumulative >= std::max<uint64_t>(rank, 1)) return BinUpperEdge(i);
+    // The bin's upper edge, but never beyond what was actually seen (coarse
+    // bins above 2 s would otherwise overstate by up to 10 ms).
+    if (cumulative >= std::max<uint64_t>(rank, 1)) {
+      return std::clamp(BinUpperEdge(i), min_delay_, max_delay_);
+    }
   }
   return max_delay_;
 }

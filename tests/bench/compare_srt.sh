@@ -16,9 +16,11 @@
 # received), end-to-end latency p50/p99 (probe to probe), retransmission
 # overhead = emulator forward-direction bytes / media bytes offered - 1
 # (all packet types and headers, UDP payload level, same formula for both),
-# the pure-payload retransmission ratio from each sender's own counters, and
-# CPU-seconds (utime+stime of sender + receiver, read from /proc/PID/stat just
-# before each is stopped; probe and emulator excluded) per GB delivered.
+# the pure-payload retransmission ratio from each sender's own counters
+# (hitless-send --stats-json; SRT: the last of srt-live-transmit's JSON stats
+# reports, one per 1000 packets), and CPU-seconds (utime+stime of sender +
+# receiver, all threads, read from /proc/PID/stat just before they are
+# stopped; probe and emulator excluded) per GB delivered to the probe.
 #
 # Part 2 (unless --skip-max), clean link: the highest bitrate each pair carries
 # with zero loss, stepping --max-steps (Mbit/s, --max-seconds each) and
@@ -30,7 +32,8 @@
 #
 # Needs: build/release binaries (hitless-send/recv, hitless-netem,
 # hitless-probe), srt-live-transmit (Debian: srt-tools), jq, ss (iproute2).
-# Every wait is bounded; all started processes are killed on exit.
+# Every wait is bounded (defaults: about 1 min for part 1, at most ~6 min for
+# part 2); every process it started is stopped on exit or Ctrl-C.
 # Prints progress on stderr and a Markdown report on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -73,6 +76,7 @@ while (($#)); do
 done
 
 die() { echo "compare_srt: $*" >&2; exit 1; }
+bad() { echo "compare_srt: $*" >&2; exit 2; }
 log() { echo "compare_srt: $*" >&2; }
 
 # --- argument normalisation -------------------------------------------------
@@ -83,17 +87,17 @@ case $latency in
   *) lat_ms=$latency ;;
 esac
 if ! [[ $lat_ms =~ ^[0-9]+$ ]] || ((lat_ms < 20 || lat_ms > 60000)); then
-  die "--latency must be 20ms..60s, got '$latency'"
+  bad "--latency must be 20ms..60s, got '$latency'"
 fi
 if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1 || seconds > 3600)); then
-  die "--seconds must be an integer 1..3600, got '$seconds'"
+  bad "--seconds must be an integer 1..3600, got '$seconds'"
 fi
 if ! [[ $max_seconds =~ ^[0-9]+$ ]] || ((max_seconds < 1 || max_seconds > 600)); then
-  die "--max-seconds must be an integer 1..600, got '$max_seconds'"
+  bad "--max-seconds must be an integer 1..600, got '$max_seconds'"
 fi
-[[ $srt_extra == "" || $srt_extra == [a-z]*=* ]] || die "--srt-extra must look like 'key=value&key=value'"
+[[ $srt_extra == "" || $srt_extra == [a-z]*=* ]] || bad "--srt-extra must look like 'key=value&key=value'"
 [[ -n $srt_extra ]] && srt_extra="&$srt_extra"
-((skip_max && max_only)) && die "--skip-max and --max-only exclude each other"
+((skip_max && max_only)) && bad "--skip-max and --max-only exclude each other"
 # Bitrate: 10M, 800k, 1G, 2500000 -> bits/s (integer).
 to_bps() {
   awk -v r="$1" 'BEGIN {
@@ -104,9 +108,9 @@ to_bps() {
     if (n !~ /^[0-9]+(\.[0-9]+)?$/) exit 1
     printf "%.0f", n * m }'
 }
-bps=$(to_bps "$bitrate") || die "--bitrate: bad rate '$bitrate' (e.g. 10M)"
-((bps >= 100000)) || die "--bitrate must be at least 100k"
-for s in $max_steps; do [[ $s =~ ^[0-9]+$ ]] || die "--max-steps: '$s' is not an integer Mbit/s"; done
+bps=$(to_bps "$bitrate") || bad "--bitrate: bad rate '$bitrate' (e.g. 10M)"
+((bps >= 100000)) || bad "--bitrate must be at least 100k"
+for s in $max_steps; do [[ $s =~ ^[0-9]+$ ]] || bad "--max-steps: '$s' is not an integer Mbit/s"; done
 
 # --- tools -------------------------------------------------------------------
 hsend=$bin/transport/apps/hitless-send
@@ -353,7 +357,9 @@ run_chain() {
   ((rc == 0)) || { cat "$d/probe_send.err" >&2; die "$tag: hitless-probe send failed (exit $rc)"; }
 
   # Drain: everything offered is due at the receiver after the latency; give
-  # retransmissions one more second, then read CPU and stop sender, receiver.
+  # retransmissions one more second, then read CPU and stop receiver, sender.
+  # The receiver goes first: hitless-recv drops its session counters from
+  # --stats-json once the sender's shutdown has ended the session.
   local cpu_tx=0 cpu_rx=0 tx_hung=0 rx_hung=0 tx_alive=1 rx_alive=1
   if [[ $sys != udp ]]; then
     sleep "$(awk -v l="$lat_ms" 'BEGIN { printf "%.3f", l / 1000 + 1 }')"
@@ -361,8 +367,8 @@ run_chain() {
     alive "$pid_rx" || rx_alive=0
     cpu_tx=$(cpu_ticks "$pid_tx")
     cpu_rx=$(cpu_ticks "$pid_rx")
-    stop_proc "$pid_tx" 5 || tx_hung=1
     stop_proc "$pid_rx" 5 || rx_hung=1
+    stop_proc "$pid_tx" 5 || tx_hung=1
   fi
   wait_exit "$pid_probe_recv" 8
   if ((via_netem)); then stop_proc "$pid_netem" 5 || true; fi
@@ -395,8 +401,11 @@ run_chain() {
         [[ -s $d/tx.json ]] && jq -r '"pay_orig=\(.sender.data_sent)", "pay_retx=\(.sender.retransmitted)",
             "tx_media_in=\(.sender.media_in)", "rr_lost=\(.sender.receiver_report.lost)",
             "rr_abandoned=\(.sender.receiver_report.abandoned)"' "$d/tx.json"
-        [[ -s $d/rx.json ]] && jq -r '"rx_out=\(.output.datagrams)", "rx_too_late=\(.connection.drops.too_late)",
-            "rx_buffer_full=\(.connection.drops.buffer_full)"' "$d/rx.json"
+        [[ -s $d/rx.json ]] && jq -r '"rx_out=\(.output.datagrams)",
+            "rx_lost_at_deadline=\(.receiver.lost_at_deadline // "n/a")",
+            "rx_too_late=\(.receiver.buffer.too_late // "n/a")",
+            "rx_buffer_full=\(.receiver.buffer.buffer_full // "n/a")",
+            "rx_unneeded=\(.receiver.loss.spurious_retransmissions // "n/a")"' "$d/rx.json"
         ;;
       srt)
         # Reports come every $stats_every packets: the last one is a ratio sample.
@@ -407,7 +416,7 @@ run_chain() {
         fi
         if [[ -s $d/rx-stats.json ]]; then
           grep '^{' "$d/rx-stats.json" | tail -n1 | jq -r '"srt_rcv_lost=\(.recv.packetsLost)",
-            "srt_rcv_dropped=\(.recv.packetsDropped)", "srt_rcv_belated=\(.recv.packetsBelated)",
+            "srt_rcv_dropped=\(.recv.packetsDropped)", "rx_unneeded=\(.recv.packetsBelated)",
             "srt_rcv_retx=\(.recv.packetsRetransmitted)"'
         fi
         ;;
@@ -517,6 +526,7 @@ latency ${lat_ms} ms on both ends of both systems. SRT is srt-live-transmit $srt
 | forward / reverse datagrams at the emulator | $(get $H fwd_pkts) / $(get $H rev_pkts) | $(get $S fwd_pkts) / $(get $S rev_pkts) | |
 | reverse-direction bytes (NACK/ACK/reports) | $(get $H rev_bytes) | $(get $S rev_bytes) | $(ratio "$(get $H rev_bytes)" "$(get $S rev_bytes)") |
 | payload retransmissions / original packets (sender counters) | $hp % | $sp % | $(ratio "$hp" "$sp") |
+| unneeded copies at the receiver (Hitless spurious_retransmissions, SRT packetsBelated) | $(get $H rx_unneeded) | $(get $S rx_unneeded) | |
 | CPU s, sender + receiver | $(get $H cpu_tx_s) + $(get $H cpu_rx_s) | $(get $S cpu_tx_s) + $(get $S cpu_rx_s) | $(ratio "$(get $H cpu_s)" "$(get $S cpu_s)") |
 | CPU s per GB delivered | $hc | $sc | **$(ratio "$hc" "$sc")** |
 EOF
@@ -571,6 +581,11 @@ for r in "$work"/*/result; do
   [[ $(get_word "$t" rx_hung) == 1 ]] && notes+=("$t: the receiver ignored SIGTERM for 5 s and was killed")
   dup=$(get "$t" dup)
   ((dup > 0)) && notes+=("$t: the probe received $dup duplicate datagrams")
+  bf=$(get "$t" rx_buffer_full)
+  [[ $bf =~ ^[0-9]+$ ]] && ((bf > 0)) &&
+    notes+=("$t: hitless-recv refused $bf packets as buffer_full (its receive window is a fixed number of packets; rate x latency exceeded it)")
+  [[ $t == imp-hitless && -n $(get "$t" tx_media_in) && -z $(get "$t" rx_buffer_full) ]] &&
+    notes+=("$t: hitless-recv's --stats-json had no receiver section")
 done
 if ((${#notes[@]})); then
   echo

@@ -162,7 +162,7 @@ std::string StatsJson(const StatsContext& c) {
         "\"reorder_tolerance_ms\": %.3f, \"repair_margin_min_ms\": %.3f, "
         "\"repair_margin_mean_ms\": %.3f},\n"
         "  \"buffer\": {\"delivered\": %d, \"too_late\": %d, \"duplicates\": %d, "
-        "\"buffer_full\": %d, \"skipped\": %d, \"level_packets\": %d, \"level_ms\": %.3f, "
+        "\"buffer_full\": %d, \"grown\": %d, \"skipped\": %d, \"level_packets\": %d, \"level_ms\": %.3f, "
         "\"drift_relocks\": %d},\n"
         "  \"drops\": %s},\n",
         st.data_received, st.data_bytes, st.retransmissions_received, st.delivered,
@@ -171,7 +171,7 @@ std::string StatsJson(const StatsContext& c) {
         loss.recovered_by_reorder, loss.abandoned, loss.duplicates,
         loss.duplicate_retransmissions, loss.late, loss.nack_seqs, loss.nack_repeats,
         Ms(r->reorder_tolerance(c.now)), Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),
-        buffer.delivered, buffer.too_late, buffer.duplicates, buffer.buffer_full, buffer.skipped,
+        buffer.delivered, buffer.too_late, buffer.duplicates, buffer.buffer_full, buffer.grown, buffer.skipped,
         buffer.level_packets, Ms(buffer.level_span), buffer.relocks, Drops(st.drops));
   }
   if (c.input) {

@@ -16,6 +16,7 @@ jitter::TsbpdConfig BufferConfig(const ReceiverConfig& config) {
   jitter::TsbpdConfig buffer;
   buffer.latency = config.latency;
   buffer.capacity = config.buffer_capacity;
+  buffer.max_capacity = config.max_buffer_capacity;
   buffer.max_payload = kMaxDataPayload;
   return buffer;
 }

@@ -37,7 +37,11 @@ struct ReceiverConfig {
   uint8_t path_id = 0;
   Duration report_interval = Duration::Milliseconds(20);
   arq::LossTrackerConfig loss;
-  size_t buffer_capacity = 32768;  // packets held (bounded memory)
+  // Jitter buffer slots (1452 bytes each): starts small, doubles on demand
+  // up to the maximum (rate x latency must fit: 2^19 slots = 760 MB holds
+  // 200 Mbit/s for 27 s).
+  size_t buffer_capacity = 8192;
+  size_t max_buffer_capacity = size_t{1} << 19;
 };
 
 struct ReceiverStats {

@@ -312,3 +312,49 @@ TEST(TsbpdBufferSim, NormalJitterKeepsSpacingAndOrder) {
 
 }  // namespace
 }  // namespace hitless::jitter
+
+namespace hitless::jitter {
+namespace {
+
+// With max_capacity, a window larger than the ring doubles it instead of
+// refusing packets, and nothing held is lost in the move.
+TEST(TsbpdBufferGrowTest, GrowsInsteadOfRefusingAndKeepsEveryPacket) {
+  TsbpdConfig config;
+  config.latency = Duration::Milliseconds(1000);
+  config.capacity = 16;
+  config.max_capacity = 64;
+  config.max_payload = 8;
+  TsbpdBuffer buffer(config);
+  struct Sink final : TsbpdSink {
+    void OnRelease(const ReleasedPacket& p) override {
+      seqs.push_back(p.seq);
+      payload_ok = payload_ok && p.payload.size() == 1 && p.payload[0] == (p.seq & 0xFF);
+    }
+    void OnSkip(int64_t, int64_t count) override { skipped += count; }
+    std::vector<int64_t> seqs;
+    int64_t skipped = 0;
+    bool payload_ok = true;
+  } sink;
+  const Time t0 = Time::FromNanoseconds(1'000'000'000);
+  // 50 packets 1 ms apart all held at once (latency 1 s): needs 64 slots.
+  for (int64_t seq = 0; seq < 50; ++seq) {
+    const uint8_t byte = static_cast<uint8_t>(seq & 0xFF);
+    EXPECT_EQ(buffer.Insert(seq, seq * 1000, std::span(&byte, 1), t0 + Duration::Milliseconds(seq)),
+              InsertResult::kAccepted)
+        << seq;
+  }
+  EXPECT_EQ(buffer.stats().grown, 2u);
+  EXPECT_EQ(buffer.stats().buffer_full, 0u);
+  // A 65th-in-window packet is beyond max_capacity: refused, counted.
+  const uint8_t byte = 0;
+  EXPECT_EQ(buffer.Insert(100, 100 * 1000, std::span(&byte, 1), t0 + Duration::Milliseconds(60)),
+            InsertResult::kBufferFull);
+  buffer.PopReady(t0 + Duration::Seconds(3), sink);
+  ASSERT_EQ(sink.seqs.size(), 50u);
+  for (int64_t i = 0; i < 50; ++i) EXPECT_EQ(sink.seqs[static_cast<size_t>(i)], i);
+  EXPECT_TRUE(sink.payload_ok);
+  EXPECT_EQ(sink.skipped, 0);
+}
+
+}  // namespace
+}  // namespace hitless::jitter
