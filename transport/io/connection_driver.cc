@@ -17,6 +17,9 @@ std::chrono::steady_clock::time_point ToSteady(Time t) {
   return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(t.ToNanoseconds()));
 }
 
+// See ArmTimer.
+constexpr Duration kTimerSlack = Duration::Microseconds(250);
+
 std::span<const uint8_t> AddressBytes(const UdpEndpoint& e) {
   return {reinterpret_cast<const uint8_t*>(e.data()), e.size()};
 }
@@ -153,15 +156,22 @@ void ConnectionDriver::ScheduleFlush() {
 
 void ConnectionDriver::ArmTimer() {
   if (closed_) return;
-  const std::optional<Time> next = connection_->NextWakeup();
+  std::optional<Time> next = connection_->NextWakeup();
   if (!next) return;
+  // At high packet rates every packet's release would be a wake-up of its
+  // own; waking at most once per kTimerSlack releases the few packets due
+  // in that span together (at most kTimerSlack late, well inside the
+  // latency tolerance) and sends them in one sendmmsg.
+  if (last_fire_) next = std::max(*next, *last_fire_ + kTimerSlack);
   if (timer_at_ && *timer_at_ == *next) return;
   timer_at_ = next;
   timer_.expires_at(ToSteady(*next));
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || closed_) return;
     timer_at_.reset();
-    connection_->OnTimer(clock_.Now());
+    const Time now = clock_.Now();
+    last_fire_ = now;
+    connection_->OnTimer(now);
     AfterHandler();
   });
 }

@@ -95,6 +95,7 @@ class ConnectionDriver final : public session::DatagramSink {
   boost::asio::ip::udp::socket socket_;
   boost::asio::steady_timer timer_;
   std::optional<Time> timer_at_;
+  std::optional<Time> last_fire_;  // when the wake-up timer last ran
   std::unique_ptr<session::Connection> connection_;
   std::optional<UdpEndpoint> peer_;
   RecvBatch recv_;
