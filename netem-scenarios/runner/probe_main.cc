@@ -50,18 +50,28 @@ absl::StatusOr<uint64_t> ParseBitrate(std::string_view text) {
   std::string_view digits = text;
   if (!text.empty()) {
     switch (text.back()) {
-      case 'k': case 'K': scale = 1e3; break;
-      case 'm': case 'M': scale = 1e6; break;
-      case 'g': case 'G': scale = 1e9; break;
-      default: break;
+      case 'k':
+      case 'K':
+        scale = 1e3;
+        break;
+      case 'm':
+      case 'M':
+        scale = 1e6;
+        break;
+      case 'g':
+      case 'G':
+        scale = 1e9;
+        break;
+      default:
+        break;
     }
     if (scale != 1) digits.remove_suffix(1);
   }
   double value = 0;
-  if (!absl::SimpleAtod(absl::string_view(digits.data(), digits.size()), &value) || !(value > 0) || value * scale > 10e9) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("--bitrate: expected a rate like 10M or 800k (up to 10G), got \"%s\"",
-                        text));
+  if (!absl::SimpleAtod(absl::string_view(digits.data(), digits.size()), &value) || !(value > 0) ||
+      value * scale > 10e9) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--bitrate: expected a rate like 10M or 800k (up to 10G), got \"%s\"", text));
   }
   return static_cast<uint64_t>(value * scale);
 }
@@ -113,8 +123,8 @@ int RunSend(int argc, const char* const* argv) {
 
   const int fd = OpenUdp(*to, false);
   if (fd < 0 || ::connect(fd, to->data(), static_cast<socklen_t>(to->size())) != 0) {
-    return Fail(absl::UnavailableError(absl::StrFormat("send: cannot open a UDP socket to %s",
-                                                       io::FormatEndpoint(*to))));
+    return Fail(absl::UnavailableError(
+        absl::StrFormat("send: cannot open a UDP socket to %s", io::FormatEndpoint(*to))));
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -149,8 +159,7 @@ int RunSend(int argc, const char* const* argv) {
   ::close(fd);
   std::printf("sent %llu datagrams of %zu bytes (stream %u) in %.3f s; send errors %llu\n",
               static_cast<unsigned long long>(sent), datagram_size, id,
-              (clock.Now() - start).ToSecondsF(),
-              static_cast<unsigned long long>(errors.Total()));
+              (clock.Now() - start).ToSecondsF(), static_cast<unsigned long long>(errors.Total()));
   return 0;
 }
 
@@ -234,10 +243,9 @@ int RunRecv(int argc, const char* const* argv) {
       static_cast<unsigned long long>(checker.duplicates()),
       static_cast<unsigned long long>(checker.reordered()),
       static_cast<unsigned long long>(checker.malformed()),
-      static_cast<unsigned long long>(truncated),
-      checker.unique() ? ms(checker.min_delay()) : 0.0, ms(checker.delay_percentile(0.5)),
-      ms(checker.delay_percentile(0.99)), ms(checker.max_delay()), checker.mean_delay_ms(),
-      checker.stddev_delay_ms());
+      static_cast<unsigned long long>(truncated), checker.unique() ? ms(checker.min_delay()) : 0.0,
+      ms(checker.delay_percentile(0.5)), ms(checker.delay_percentile(0.99)),
+      ms(checker.max_delay()), checker.mean_delay_ms(), checker.stddev_delay_ms());
   if (const auto path = flags.GetString("stats-json")) {
     std::ofstream out(*path);
     out << absl::StrFormat(

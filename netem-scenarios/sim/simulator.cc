@@ -22,8 +22,8 @@ std::pair<PortId, PortId> Simulator::Connect(NodeId a, NodeId b, netem::Directio
   // Distinct, repeatable seeds per direction (splitmix-style spread).
   const uint64_t base = seed_ * 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(pa);
   ports_.push_back(Port{a, pb, std::make_unique<netem::Link>(std::move(a_to_b), base, now_), {}});
-  ports_.push_back(
-      Port{b, pa, std::make_unique<netem::Link>(std::move(b_to_a), base ^ 0x5bd1e995ULL, now_), {}});
+  ports_.push_back(Port{
+      b, pa, std::make_unique<netem::Link>(std::move(b_to_a), base ^ 0x5bd1e995ULL, now_), {}});
   return {pa, pb};
 }
 
@@ -32,8 +32,7 @@ void Simulator::Send(NodeId from, PortId port, std::vector<uint8_t> datagram) {
     HITLESS_BUG("Simulator::Send on a port the node does not own");
     return;
   }
-  ports_[port].link->Enqueue(netem::Packet{std::move(datagram), static_cast<uint64_t>(port)},
-                             now_);
+  ports_[port].link->Enqueue(netem::Packet{std::move(datagram), static_cast<uint64_t>(port)}, now_);
   ArmDelivery(port);
 }
 

@@ -94,8 +94,8 @@ class Simulator {
   struct Port {
     NodeId owner = -1;
     PortId peer = -1;
-    std::unique_ptr<netem::Link> link;          // outgoing direction
-    std::optional<Time> check_at;               // pending delivery check
+    std::unique_ptr<netem::Link> link;  // outgoing direction
+    std::optional<Time> check_at;       // pending delivery check
   };
   struct NodeSlot {
     Node* node = nullptr;

@@ -90,8 +90,8 @@ double Checker::stddev_delay_ms() const {
 
 Duration Checker::delay_percentile(double q) const {
   if (unique_ == 0) return Duration::Zero();
-  const auto rank = static_cast<uint64_t>(std::ceil(std::clamp(q, 0.0, 1.0) *
-                                                    static_cast<double>(unique_)));
+  const auto rank =
+      static_cast<uint64_t>(std::ceil(std::clamp(q, 0.0, 1.0) * static_cast<double>(unique_)));
   uint64_t cumulative = 0;
   for (size_t i = 0; i < histogram_.size(); ++i) {
     cumulative += histogram_[i];
@@ -108,8 +108,8 @@ size_t Checker::BinOf(Duration delay) {
   const int64_t ns = std::max<int64_t>(delay.ToNanoseconds(), 0);
   const auto fine_limit = static_cast<int64_t>(kFineBins) * kFineBinNs;
   if (ns < fine_limit) return static_cast<size_t>(ns / kFineBinNs);
-  return kFineBins + std::min(static_cast<size_t>((ns - fine_limit) / kCoarseBinNs),
-                              kCoarseBins - 1);
+  return kFineBins +
+         std::min(static_cast<size_t>((ns - fine_limit) / kCoarseBinNs), kCoarseBins - 1);
 }
 
 Duration Checker::BinUpperEdge(size_t bin) {

@@ -70,10 +70,10 @@ class Checker {
 
  private:
   static constexpr uint64_t kWindow = uint64_t{1} << 20;  // ~110 s at 100 Mbit/s
-  static constexpr int64_t kFineBinNs = 100'000;           // 0.1 ms
-  static constexpr size_t kFineBins = 20'000;              // up to 2 s
-  static constexpr int64_t kCoarseBinNs = 10'000'000;      // 10 ms
-  static constexpr size_t kCoarseBins = 6'000;             // 2 s .. 62 s
+  static constexpr int64_t kFineBinNs = 100'000;          // 0.1 ms
+  static constexpr size_t kFineBins = 20'000;             // up to 2 s
+  static constexpr int64_t kCoarseBinNs = 10'000'000;     // 10 ms
+  static constexpr size_t kCoarseBins = 6'000;            // 2 s .. 62 s
   static size_t BinOf(Duration delay);
   static Duration BinUpperEdge(size_t bin);
   std::vector<bool>::reference Seen(uint64_t seq) { return seen_[seq % kWindow]; }

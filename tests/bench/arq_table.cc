@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   }
   const double losses[] = {1, 2, 5, 10, 20};
   const int rtt_multiples[] = {2, 3, 4, 8};
-  std::printf("| loss (each way) | latency | residual loss | retransmit overhead | minimum p/(1-p) |\n");
+  std::printf(
+      "| loss (each way) | latency | residual loss | retransmit overhead | minimum p/(1-p) |\n");
   std::printf("|---|---|---|---|---|\n");
   for (const double loss : losses) {
     for (const int k : rtt_multiples) {

@@ -17,8 +17,8 @@
 
 namespace {
 
-using namespace hitless;            // NOLINT
-using namespace hitless::session;   // NOLINT
+using namespace hitless;           // NOLINT
+using namespace hitless::session;  // NOLINT
 
 class NullSink final : public DatagramSink, public MediaSink {
  public:

@@ -2,6 +2,7 @@
 // hitless-netem: the core transport's end-to-end acceptance run, clean
 // shutdown, and usage errors. Every process is stopped by PID.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -9,7 +10,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 #include "tests/integration/netem_harness.h"
 
@@ -43,17 +43,16 @@ TEST(TransmitIntegration, LossyJitteryLinkZeroResidualLossAtFixedLatency) {
   const std::string send_stats = TempPath("send-stats");
   std::string error;
   Process recv;
-  const auto recv_port = StartEmulator(
-      recv, HITLESS_RECV_BINARY,
-      {"hitless://127.0.0.1:0?mode=listener&latency=300ms", "verify://?report=" + report,
-       "--stats-json", recv_stats},
-      &error);
+  const auto recv_port = StartEmulator(recv, HITLESS_RECV_BINARY,
+                                       {"hitless://127.0.0.1:0?mode=listener&latency=300ms",
+                                        "verify://?report=" + report, "--stats-json", recv_stats},
+                                       &error);
   ASSERT_TRUE(recv_port) << error;
   Process netem;
   const auto netem_port = StartEmulator(
       netem, HITLESS_NETEM_BINARY,
-      {"--listen", "127.0.0.1:0", "--forward", "127.0.0.1:" + std::to_string(*recv_port),
-       "--loss", "5%", "--delay", "30ms", "--jitter", "5ms", "--seed", "3", "--quiet"},
+      {"--listen", "127.0.0.1:0", "--forward", "127.0.0.1:" + std::to_string(*recv_port), "--loss",
+       "5%", "--delay", "30ms", "--jitter", "5ms", "--seed", "3", "--quiet"},
       &error);
   ASSERT_TRUE(netem_port) << error;
   Process send;
@@ -97,15 +96,15 @@ TEST(TransmitIntegration, SigtermStopsBothEndsCleanlyAndWritesStats) {
   std::string error;
   Process recv;
   const auto port = StartEmulator(recv, HITLESS_RECV_BINARY,
-                                  {"hitless://127.0.0.1:0?mode=listener", "verify",
-                                   "--stats-json", recv_stats, "--status-interval", "100ms"},
+                                  {"hitless://127.0.0.1:0?mode=listener", "verify", "--stats-json",
+                                   recv_stats, "--status-interval", "100ms"},
                                   &error);
   ASSERT_TRUE(port) << error;
   Process send;
-  ASSERT_TRUE(send.Start({HITLESS_SEND_BINARY, "gen://?bitrate=2M",
-                          "hitless://127.0.0.1:" + std::to_string(*port), "--stats-json",
-                          send_stats},
-                         &error));
+  ASSERT_TRUE(
+      send.Start({HITLESS_SEND_BINARY, "gen://?bitrate=2M",
+                  "hitless://127.0.0.1:" + std::to_string(*port), "--stats-json", send_stats},
+                 &error));
   // The receiver's status line says when the session is up and media flows.
   std::string status;
   ASSERT_TRUE(WaitFor(

@@ -1,8 +1,6 @@
 // Connections (handshake + sessions) over the simulator: a caller publishing
 // to a listening receiver, losses on both directions, and restarts of either
 // side mid-stream.
-#include "transport/session/connection.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -12,6 +10,7 @@
 #include "netem-scenarios/model/spec.h"
 #include "netem-scenarios/sim/simulator.h"
 #include "netem-scenarios/teststream/test_stream.h"
+#include "transport/session/connection.h"
 
 namespace hitless::session {
 namespace {
@@ -161,10 +160,11 @@ TEST(ConnectionSimTest, ListenerRestartMidStreamIsDetectedAndTheStreamResumes) {
   // After the restart the stream flows again; what is lost is the media
   // offered while the caller re-handshakes (bounded: well under a second).
   const uint64_t missing = p.listener.checker.missing(p.caller.media_sent);
-  std::printf("listener restart: %llu datagrams lost across the restart, %llu offered while "
-              "not connected\n",
-              static_cast<unsigned long long>(missing),
-              static_cast<unsigned long long>(stats.media_not_connected));
+  std::printf(
+      "listener restart: %llu datagrams lost across the restart, %llu offered while "
+      "not connected\n",
+      static_cast<unsigned long long>(missing),
+      static_cast<unsigned long long>(stats.media_not_connected));
   EXPECT_GT(p.listener.checker.unique(), before + 10000u);
   EXPECT_LT(missing, 950u);
 }

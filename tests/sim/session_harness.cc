@@ -42,8 +42,8 @@ class SenderNode final : public Node {
         session(config, sim.now(), &sink),
         start_(sim.now()),
         end_(sim.now() + run.duration),
-        interval_(Duration::Nanoseconds(static_cast<int64_t>(1316 * 8e9 /
-                                                             static_cast<double>(run.bitrate_bps)))),
+        interval_(Duration::Nanoseconds(
+            static_cast<int64_t>(1316 * 8e9 / static_cast<double>(run.bitrate_bps)))),
         payload_(1316) {}
   void OnReceive(PortId, std::span<const uint8_t> d, Time now) override {
     auto view = ParseHeader(d);

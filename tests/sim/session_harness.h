@@ -23,16 +23,16 @@ struct ArqRun {
 };
 
 struct ArqResult {
-  uint64_t sent = 0;              // media datagrams in
-  uint64_t delivered = 0;         // unique media datagrams out
-  uint64_t missing = 0;           // residual loss (sent - delivered)
-  uint64_t duplicates_out = 0;    // duplicates at the output (must be 0)
-  uint64_t out_of_order = 0;      // reordered at the output (must be 0)
-  uint64_t lost_on_network = 0;   // DATA the forward link dropped
-  uint64_t retransmitted = 0;     // retransmitted datagrams, copies included
-  uint64_t nacks = 0;             // NACK packets
-  double retransmit_overhead = 0; // retransmitted bytes / original DATA bytes
-  double control_overhead = 0;    // reverse-link bytes / original DATA bytes
+  uint64_t sent = 0;               // media datagrams in
+  uint64_t delivered = 0;          // unique media datagrams out
+  uint64_t missing = 0;            // residual loss (sent - delivered)
+  uint64_t duplicates_out = 0;     // duplicates at the output (must be 0)
+  uint64_t out_of_order = 0;       // reordered at the output (must be 0)
+  uint64_t lost_on_network = 0;    // DATA the forward link dropped
+  uint64_t retransmitted = 0;      // retransmitted datagrams, copies included
+  uint64_t nacks = 0;              // NACK packets
+  double retransmit_overhead = 0;  // retransmitted bytes / original DATA bytes
+  double control_overhead = 0;     // reverse-link bytes / original DATA bytes
   double latency_min_ms = 0, latency_max_ms = 0, latency_p99_ms = 0;
 };
 

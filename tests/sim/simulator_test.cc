@@ -103,8 +103,8 @@ TEST(SimulatorTest, WakeupsFollowTheNodesTimerNeverEarly) {
   sim.RunFor(Duration::Milliseconds(40));
   EXPECT_EQ(node.fired.size(), 1u);
   sim.RunFor(Duration::Milliseconds(100));
-  EXPECT_EQ(node.fired, (std::vector<Time>{t0 + Duration::Milliseconds(20),
-                                           t0 + Duration::Milliseconds(90)}));
+  EXPECT_EQ(node.fired,
+            (std::vector<Time>{t0 + Duration::Milliseconds(20), t0 + Duration::Milliseconds(90)}));
 }
 
 TEST(SimulatorTest, CleanLinkDeliversEverythingInOrderAfterTheDelay) {
@@ -173,9 +173,10 @@ TEST(SimulatorTest, SixtySecondsOfTenMegabitsAcrossALossyJitteryLink) {
   const StreamResult r = RunStream(7, "delay 30ms 5ms loss 5%", Duration::Seconds(60));
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  std::printf("simulated 60 s of 10 Mbit/s (%llu datagrams) in %.3f s wall: %.0f simulated s per "
-              "wall s\n",
-              static_cast<unsigned long long>(r.sent), wall_s, 62.0 / wall_s);
+  std::printf(
+      "simulated 60 s of 10 Mbit/s (%llu datagrams) in %.3f s wall: %.0f simulated s per "
+      "wall s\n",
+      static_cast<unsigned long long>(r.sent), wall_s, 62.0 / wall_s);
   EXPECT_EQ(r.sent, 56991u);  // ceil(60 s * 10e6 / (1316 * 8))
   EXPECT_EQ(r.unique + r.link_lost, r.sent);
   EXPECT_NEAR(static_cast<double>(r.link_lost) / static_cast<double>(r.sent), 0.05, 0.004);

@@ -84,8 +84,7 @@ std::string StatusLine::Render(const StatsContext& c, Time now) {
                           static_cast<unsigned long long>(loss.recovered_by_retransmission),
                           static_cast<unsigned long long>(st.lost),
                           static_cast<unsigned long long>(buffer.too_late),
-                          static_cast<unsigned long long>(loss.duplicates),
-                          Ms(buffer.level_span));
+                          static_cast<unsigned long long>(loss.duplicates), Ms(buffer.level_span));
   }
   return line;
 }
@@ -95,13 +94,12 @@ std::string StatsJson(const StatsContext& c) {
   const session::Connection& conn = d.connection();
   const auto& cs = conn.stats();
   const auto& ds = d.stats();
-  std::string j = absl::StrFormat(
-      "{\"program\": \"%s\", \"elapsed_s\": %.3f, \"state\": \"%s\",\n", c.program,
-      c.elapsed.ToSecondsF(), StateName(conn.state()));
+  std::string j = absl::StrFormat("{\"program\": \"%s\", \"elapsed_s\": %.3f, \"state\": \"%s\",\n",
+                                  c.program, c.elapsed.ToSecondsF(), StateName(conn.state()));
   if (const auto& n = conn.negotiated()) {
-    absl::StrAppendFormat(&j,
-                          " \"session\": {\"id\": %u, \"latency_ms\": %.1f, \"stream_id\": \"%s\"},\n",
-                          n->session_id, Ms(n->latency), JsonEscape(n->stream_id));
+    absl::StrAppendFormat(
+        &j, " \"session\": {\"id\": %u, \"latency_ms\": %.1f, \"stream_id\": \"%s\"},\n",
+        n->session_id, Ms(n->latency), JsonEscape(n->stream_id));
   }
   absl::StrAppendFormat(
       &j,
@@ -124,17 +122,18 @@ std::string StatsJson(const StatsContext& c) {
         &j,
         " \"sender\": {\"media_in\": %d, \"media_rejected\": %d, \"data_sent\": %d, "
         "\"data_bytes\": %d, \"retransmitted\": %d, \"retransmitted_bytes\": %d, "
-        "\"nacks_received\": %d, \"reports_received\": %d, \"stale_reports\": %d, \"keepalives_sent\": %d, "
+        "\"nacks_received\": %d, \"reports_received\": %d, \"stale_reports\": %d, "
+        "\"keepalives_sent\": %d, "
         "\"rtt_ms\": %.3f, \"rtt_var_ms\": %.3f, \"min_rtt_ms\": %.3f, \"loss_rate\": %.5f,\n"
         "  \"retransmit_policy\": {\"requested\": %d, \"answered\": %d, \"extra_copies\": %d, "
         "\"last_chance\": %d, \"suppressed_within_rtt\": %d, \"too_late\": %d, "
         "\"too_late_in_queue\": %d, \"capped\": %d, \"unknown_seq\": %d},\n"
         "  \"drops\": %s",
         st.media_in, st.media_rejected, st.data_sent, st.data_bytes, st.retransmitted,
-        st.retransmitted_bytes, st.nacks_received, st.reports_received, st.stale_reports, st.keepalives_sent,
-        Ms(s->rtt().srtt()), Ms(s->rtt().rttvar()), Ms(s->rtt().min_rtt()), s->loss_rate(),
-        p.nack_seqs, p.retransmitted, p.copies, p.last_chance, p.suppressed, p.too_late,
-        p.too_late_in_queue, p.capped, p.unknown_seq, Drops(st.drops));
+        st.retransmitted_bytes, st.nacks_received, st.reports_received, st.stale_reports,
+        st.keepalives_sent, Ms(s->rtt().srtt()), Ms(s->rtt().rttvar()), Ms(s->rtt().min_rtt()),
+        s->loss_rate(), p.nack_seqs, p.retransmitted, p.copies, p.last_chance, p.suppressed,
+        p.too_late, p.too_late_in_queue, p.capped, p.unknown_seq, Drops(st.drops));
     if (st.last_report) {
       const auto& r = *st.last_report;
       absl::StrAppendFormat(
@@ -162,17 +161,19 @@ std::string StatsJson(const StatsContext& c) {
         "\"reorder_tolerance_ms\": %.3f, \"repair_margin_min_ms\": %.3f, "
         "\"repair_margin_mean_ms\": %.3f},\n"
         "  \"buffer\": {\"delivered\": %d, \"too_late\": %d, \"duplicates\": %d, "
-        "\"buffer_full\": %d, \"grown\": %d, \"skipped\": %d, \"level_packets\": %d, \"level_ms\": %.3f, "
+        "\"buffer_full\": %d, \"grown\": %d, \"skipped\": %d, \"level_packets\": %d, \"level_ms\": "
+        "%.3f, "
         "\"drift_relocks\": %d},\n"
         "  \"drops\": %s},\n",
         st.data_received, st.data_bytes, st.retransmissions_received, st.delivered,
         st.delivered_bytes, st.lost, st.nacks_sent, st.reports_sent, Ms(r->rtt().srtt()),
         Ms(st.jitter), loss.gaps_detected, loss.recovered_by_retransmission,
-        loss.recovered_by_reorder, loss.abandoned, loss.duplicates,
-        loss.duplicate_retransmissions, loss.late, loss.nack_seqs, loss.nack_repeats,
-        Ms(r->reorder_tolerance(c.now)), Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),
-        buffer.delivered, buffer.too_late, buffer.duplicates, buffer.buffer_full, buffer.grown, buffer.skipped,
-        buffer.level_packets, Ms(buffer.level_span), buffer.relocks, Drops(st.drops));
+        loss.recovered_by_reorder, loss.abandoned, loss.duplicates, loss.duplicate_retransmissions,
+        loss.late, loss.nack_seqs, loss.nack_repeats, Ms(r->reorder_tolerance(c.now)),
+        Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),
+        buffer.delivered, buffer.too_late, buffer.duplicates, buffer.buffer_full, buffer.grown,
+        buffer.skipped, buffer.level_packets, Ms(buffer.level_span), buffer.relocks,
+        Drops(st.drops));
   }
   if (c.input) {
     absl::StrAppendFormat(&j,

@@ -90,8 +90,8 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(const endpoints::Hitle
         key));
   }
   session::ConnectionConfig& c = options.connection;
-  c.direction = side == Side::kSend ? session::MediaDirection::kSend
-                                    : session::MediaDirection::kReceive;
+  c.direction =
+      side == Side::kSend ? session::MediaDirection::kSend : session::MediaDirection::kReceive;
   c.stream_id = spec.stream;
   c.latency = latency_flag_set ? latency_flag : spec.latency.value_or(kDefaultLatency);
   c.cookie_secret = CookieMinter::RandomSecret();
@@ -112,9 +112,9 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(const endpoints::Hitle
   } else {
     c.role = session::Role::kListener;
     const std::string host = spec.host.empty() ? "0.0.0.0" : spec.host;
-    auto local = io::ParseEndpoint(host.find(':') != std::string::npos
-                                       ? absl::StrCat("[", host, "]:", port)
-                                       : absl::StrCat(host, ":", port));
+    auto local =
+        io::ParseEndpoint(host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
+                                                              : absl::StrCat(host, ":", port));
     if (!local.ok()) return local.status();
     options.local = *local;
   }
@@ -140,8 +140,8 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     const std::string arg = argv[i];
     if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
       flag_args.push_back(arg);
-      const bool takes_value = arg.find('=') == std::string::npos && arg != "--quiet" &&
-                               arg != "--help" && arg != "-h";
+      const bool takes_value =
+          arg.find('=') == std::string::npos && arg != "--quiet" && arg != "--help" && arg != "-h";
       if (takes_value && i + 1 < argc) flag_args.push_back(argv[++i]);
     } else {
       positional.push_back(arg);
@@ -153,14 +153,14 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     return 0;
   }
   if (positional.size() != 2) {
-    return UsageError(side, absl::InvalidArgumentError(absl::StrFormat(
-                                "expected INPUT and OUTPUT, got %d argument(s); see --help",
-                                positional.size())));
+    return UsageError(
+        side, absl::InvalidArgumentError(absl::StrFormat(
+                  "expected INPUT and OUTPUT, got %d argument(s); see --help", positional.size())));
   }
   auto latency_flag = flags.GetDuration("latency");
   if (!latency_flag.ok()) return UsageError(side, latency_flag.status());
-  if (*latency_flag && (**latency_flag < Duration::Milliseconds(20) ||
-                        **latency_flag > Duration::Seconds(60))) {
+  if (*latency_flag &&
+      (**latency_flag < Duration::Milliseconds(20) || **latency_flag > Duration::Seconds(60))) {
     return UsageError(side, absl::InvalidArgumentError("--latency: must be within 20ms..60s"));
   }
   auto status_interval = flags.GetDuration("status-interval");
@@ -284,11 +284,11 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   }
 
   const bool terminal = isatty(STDERR_FILENO) != 0;
-  const std::optional<Duration> status_every =
-      flags.GetSwitch("quiet") ? std::nullopt
-      : *status_interval       ? *status_interval
-      : terminal               ? std::optional<Duration>(Duration::Seconds(1))
-                               : std::nullopt;
+  const std::optional<Duration> status_every = flags.GetSwitch("quiet") ? std::nullopt
+                                               : *status_interval       ? *status_interval
+                                               : terminal
+                                                   ? std::optional<Duration>(Duration::Seconds(1))
+                                                   : std::nullopt;
   StatusLine status_line;
   const auto context = [&] {
     StatsContext c;

@@ -10,18 +10,18 @@
 
 namespace hitless {
 
-#define HITLESS_DROP_REASONS(X)                                                   \
-  X(kTruncated, "truncated")             /* shorter than its header or fields */ \
-  X(kOversized, "oversized")             /* longer than the protocol allows */   \
-  X(kBadVersion, "bad_version")          /* unsupported protocol version */      \
-  X(kUnknownType, "unknown_type")        /* packet type we do not know */        \
-  X(kBadField, "bad_field")              /* a field out of its allowed range */  \
-  X(kTrailingBytes, "trailing_bytes")    /* bytes after a fixed-size body */     \
-  X(kUnknownSession, "unknown_session")  /* session id we have no state for */   \
-  X(kDuplicate, "duplicate")             /* already received */                  \
-  X(kTooLate, "too_late")                /* arrived after its release time */    \
-  X(kAuthFailed, "auth_failed")          /* AEAD tag or cookie did not verify */ \
-  X(kBufferFull, "buffer_full")          /* no room to keep it */
+#define HITLESS_DROP_REASONS(X)                                                 \
+  X(kTruncated, "truncated")            /* shorter than its header or fields */ \
+  X(kOversized, "oversized")            /* longer than the protocol allows */   \
+  X(kBadVersion, "bad_version")         /* unsupported protocol version */      \
+  X(kUnknownType, "unknown_type")       /* packet type we do not know */        \
+  X(kBadField, "bad_field")             /* a field out of its allowed range */  \
+  X(kTrailingBytes, "trailing_bytes")   /* bytes after a fixed-size body */     \
+  X(kUnknownSession, "unknown_session") /* session id we have no state for */   \
+  X(kDuplicate, "duplicate")            /* already received */                  \
+  X(kTooLate, "too_late")               /* arrived after its release time */    \
+  X(kAuthFailed, "auth_failed")         /* AEAD tag or cookie did not verify */ \
+  X(kBufferFull, "buffer_full")         /* no room to keep it */
 
 enum class DropReason : uint8_t {
 #define HITLESS_DROP_ENUM(name, text) name,

@@ -8,9 +8,9 @@
 #define HITLESS_CONCAT_INNER(a, b) a##b
 #define HITLESS_CONCAT(a, b) HITLESS_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status hitless_status_ = (expr);   \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::absl::Status hitless_status_ = (expr);           \
     if (!hitless_status_.ok()) return hitless_status_; \
   } while (0)
 

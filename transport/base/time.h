@@ -26,9 +26,7 @@ class Duration {
     return Duration(static_cast<int64_t>(s * 1e9 + (s >= 0 ? 0.5 : -0.5)));
   }
   static constexpr Duration Zero() { return Duration(0); }
-  static constexpr Duration Infinite() {
-    return Duration(std::numeric_limits<int64_t>::max());
-  }
+  static constexpr Duration Infinite() { return Duration(std::numeric_limits<int64_t>::max()); }
 
   constexpr int64_t ToNanoseconds() const { return ns_; }
   constexpr int64_t ToMicroseconds() const { return ns_ / 1'000; }

@@ -34,8 +34,8 @@ absl::StatusOr<std::unique_ptr<ConnectionDriver>> ConnectionDriver::Create(
   if (!ec) d->socket_.non_blocking(true, ec);
   if (!ec) d->socket_.bind(d->options_.local, ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrFormat(
-        "cannot bind UDP %s: %s", FormatEndpoint(d->options_.local), ec.message()));
+    return absl::UnavailableError(
+        absl::StrFormat("cannot bind UDP %s: %s", FormatEndpoint(d->options_.local), ec.message()));
   }
   SetSocketBuffers(d->socket_.native_handle(), d->options_.socket_buffer_bytes,
                    d->options_.socket_buffer_bytes);

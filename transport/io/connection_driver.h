@@ -14,10 +14,10 @@
 #pragma once
 
 #include <array>
-#include <functional>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -43,9 +43,9 @@ struct DriverStats {
   uint64_t bytes_in = 0;
   uint64_t datagrams_out = 0;
   uint64_t bytes_out = 0;
-  uint64_t truncated_in = 0;   // larger than any Hitless datagram: dropped
+  uint64_t truncated_in = 0;  // larger than any Hitless datagram: dropped
   uint64_t receive_errors = 0;
-  uint64_t no_peer = 0;        // session traffic before a peer was known: dropped
+  uint64_t no_peer = 0;  // session traffic before a peer was known: dropped
   SendErrorCounters send_errors;
 };
 
@@ -54,8 +54,9 @@ class ConnectionDriver final : public session::DatagramSink {
   // Opens and binds the socket and creates the Connection (a caller sends
   // its first handshake packet at once). Errors: bind/socket failures,
   // invalid connection configuration.
-  static absl::StatusOr<std::unique_ptr<ConnectionDriver>> Create(
-      boost::asio::io_context& io, ConnectionDriverOptions options, session::MediaSink* media);
+  static absl::StatusOr<std::unique_ptr<ConnectionDriver>> Create(boost::asio::io_context& io,
+                                                                  ConnectionDriverOptions options,
+                                                                  session::MediaSink* media);
   ~ConnectionDriver() override;
   ConnectionDriver(const ConnectionDriver&) = delete;
   ConnectionDriver& operator=(const ConnectionDriver&) = delete;

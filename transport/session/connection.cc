@@ -172,7 +172,8 @@ DatagramResult Connection::OnDatagram(std::span<const uint8_t> datagram,
 
   if (!negotiated_ || header.session_id != negotiated_->session_id) {
     stats_.drops.Count(DropReason::kUnknownSession);
-    if (responder_) result.reply_size = unknown_.OnUnknownSession(header, datagram.size(), now, reply);
+    if (responder_)
+      result.reply_size = unknown_.OnUnknownSession(header, datagram.size(), now, reply);
     return result;
   }
   last_heard_ = now;

@@ -51,29 +51,29 @@ struct ConnectionConfig {
   Duration latency = Duration::Milliseconds(120);  // offered; the larger side wins
   // No packet from the peer for this long: the session is lost.
   Duration peer_timeout = Duration::Seconds(5);
-  SenderConfig sender;      // session_id / latency / initial_sequence are set per session
-  ReceiverConfig receiver;  // session_id / latency are set per session
-  uint64_t seed = 1;        // session ids and initial sequences
+  SenderConfig sender;           // session_id / latency / initial_sequence are set per session
+  ReceiverConfig receiver;       // session_id / latency are set per session
+  uint64_t seed = 1;             // session ids and initial sequences
   CookieSecret cookie_secret{};  // listener only
 };
 
 enum class ConnectionState : uint8_t { kHandshaking, kListening, kEstablished };
 
 struct ConnectionStats {
-  uint64_t sessions = 0;          // sessions established (first + restarts)
-  uint64_t restarts = 0;          // sessions replaced (either side restarted or timed out)
+  uint64_t sessions = 0;  // sessions established (first + restarts)
+  uint64_t restarts = 0;  // sessions replaced (either side restarted or timed out)
   uint64_t peer_timeouts = 0;
   uint64_t shutdowns_received = 0;
-  uint64_t direction_mismatch = 0;  // a caller that wanted our direction
-  uint64_t media_not_connected = 0; // media offered while no session (dropped)
+  uint64_t direction_mismatch = 0;   // a caller that wanted our direction
+  uint64_t media_not_connected = 0;  // media offered while no session (dropped)
   uint64_t peer_address_changes = 0;
-  DropCounters drops;               // malformed, unknown session, ...
+  DropCounters drops;  // malformed, unknown session, ...
   std::optional<Time> established_at;
 };
 
 // What OnDatagram asks of the I/O layer besides sending session traffic.
 struct DatagramResult {
-  size_t reply_size = 0;         // bytes in `reply` to send back to the source
+  size_t reply_size = 0;              // bytes in `reply` to send back to the source
   bool adopt_source_as_peer = false;  // session traffic goes to this source from now on
 };
 

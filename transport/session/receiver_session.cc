@@ -43,13 +43,7 @@ ReceiverSession::ReceiverSession(const ReceiverConfig& config, Time now, Datagra
       scratch_(kMaxDatagramSize) {}
 
 Header ReceiverSession::MakeHeader(PacketType type, Time now) {
-  Header h;
-  h.type = type;
-  h.path_id = config_.path_id;
-  h.session_id = config_.session_id;
-  h.sequence = control_seq_++;
-  h.timestamp_us = WireTimestamp(now, epoch_);
-  return h;
+  return SessionHeader(type, config_.session_id, config_.path_id, control_seq_++, now, epoch_);
 }
 
 void ReceiverSession::OnPacket(const PacketView& packet, Time now) {
@@ -60,15 +54,9 @@ void ReceiverSession::OnPacket(const PacketView& packet, Time now) {
     case PacketType::kKeepalive:
       OnKeepalive(packet, now);
       return;
-    case PacketType::kShutdown: {
-      auto shutdown = ParseShutdown(packet.body);
-      if (!shutdown.ok()) {
-        stats_.drops.Count(DropReasonOf(shutdown.status()));
-        return;
-      }
-      stats_.shutdown_received = true;
+    case PacketType::kShutdown:
+      if (IsValidShutdown(packet.body, stats_.drops)) stats_.shutdown_received = true;
       return;
-    }
     default:
       stats_.drops.Count(DropReason::kBadField);
       return;
@@ -90,7 +78,8 @@ void ReceiverSession::OnData(const PacketView& packet, Time now) {
   const int64_t ts_us = ts_unwrapper_.Unwrap(packet.header.timestamp_us);
 
   const arq::ArrivalResult arrival = tracker_.OnPacket(
-      seq, now, retransmission ? arq::ArrivalOrigin::kRetransmission : arq::ArrivalOrigin::kOriginal);
+      seq, now,
+      retransmission ? arq::ArrivalOrigin::kRetransmission : arq::ArrivalOrigin::kOriginal);
   if (arrival.kind == arq::ArrivalKind::kDuplicate || arrival.kind == arq::ArrivalKind::kTooOld ||
       arrival.kind == arq::ArrivalKind::kInvalid) {
     stats_.drops.Count(arrival.kind == arq::ArrivalKind::kDuplicate ? DropReason::kDuplicate
@@ -108,7 +97,8 @@ void ReceiverSession::OnData(const PacketView& packet, Time now) {
     echo_received_ = now;
     const int64_t transit = now.ToNanoseconds() - ts_us * 1000;
     if (last_transit_ && seq > last_transit_->second) {
-      const double d = std::abs(static_cast<double>(transit - last_transit_->first.ToNanoseconds()));
+      const double d =
+          std::abs(static_cast<double>(transit - last_transit_->first.ToNanoseconds()));
       jitter_ns_ += (d - jitter_ns_) / 16.0;
     }
     if (!last_transit_ || seq > last_transit_->second) {
@@ -183,8 +173,7 @@ void ReceiverSession::SendNacks(Time now) {
     NackBody body;
     body.ranges.reserve(nacks_.size());
     for (const arq::NackRange& r : nacks_) {
-      body.ranges.push_back(
-          {static_cast<uint32_t>(r.first), static_cast<uint16_t>(r.count)});
+      body.ranges.push_back({static_cast<uint32_t>(r.first), static_cast<uint16_t>(r.count)});
     }
     if (const size_t size = Serialize(MakeHeader(PacketType::kNack, now), body, scratch_)) {
       ++stats_.nacks_sent;

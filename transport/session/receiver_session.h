@@ -45,18 +45,18 @@ struct ReceiverConfig {
 };
 
 struct ReceiverStats {
-  uint64_t data_received = 0;        // DATA datagrams, every copy
+  uint64_t data_received = 0;  // DATA datagrams, every copy
   uint64_t data_bytes = 0;
   uint64_t retransmissions_received = 0;
-  uint64_t delivered = 0;            // payloads released to the application
+  uint64_t delivered = 0;  // payloads released to the application
   uint64_t delivered_bytes = 0;
-  uint64_t lost = 0;                 // abandoned at the deadline: residual loss
-  uint64_t nacks_sent = 0;           // NACK packets
+  uint64_t lost = 0;        // abandoned at the deadline: residual loss
+  uint64_t nacks_sent = 0;  // NACK packets
   uint64_t reports_sent = 0;
   uint64_t keepalives_received = 0;
   bool shutdown_received = false;
-  Duration jitter;                   // interarrival jitter estimate
-  DropCounters drops;                // duplicates, too late, malformed...
+  Duration jitter;     // interarrival jitter estimate
+  DropCounters drops;  // duplicates, too late, malformed...
 };
 
 class ReceiverSession : private jitter::TsbpdSink {

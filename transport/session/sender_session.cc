@@ -42,13 +42,9 @@ SenderSession::SenderSession(const SenderConfig& config, Time now, DatagramSink*
 }
 
 Header SenderSession::MakeHeader(PacketType type, Time now) {
-  Header h;
-  h.type = type;
-  h.path_id = config_.path_id;
-  h.session_id = config_.session_id;
-  h.sequence = type == PacketType::kData ? static_cast<uint32_t>(next_seq_) : control_seq_++;
-  h.timestamp_us = WireTimestamp(now, epoch_);
-  return h;
+  const uint32_t sequence =
+      type == PacketType::kData ? static_cast<uint32_t>(next_seq_) : control_seq_++;
+  return SessionHeader(type, config_.session_id, config_.path_id, sequence, now, epoch_);
 }
 
 void SenderSession::Send(std::span<const uint8_t> datagram, Time now) {
@@ -103,9 +99,9 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
   // receiver held it. 32-bit wrap-around arithmetic on our own clock.
   if (report->echo_timestamp_us != 0 || report->echo_delay_us != 0) {
     const uint32_t now_us = WireTimestamp(now, epoch_);
-    const int64_t rtt_us = static_cast<int64_t>(static_cast<uint32_t>(
-                               now_us - report->echo_timestamp_us)) -
-                           static_cast<int64_t>(report->echo_delay_us);
+    const int64_t rtt_us =
+        static_cast<int64_t>(static_cast<uint32_t>(now_us - report->echo_timestamp_us)) -
+        static_cast<int64_t>(report->echo_delay_us);
     if (rtt_us >= 0 && rtt_us < 60'000'000) rtt_.OnSample(Duration::Microseconds(rtt_us), now);
   }
   // Reports can arrive reordered (jitter on the return path): an older one
@@ -121,7 +117,8 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
       loss_window_lost_ += SerialDiff(report->lost, previous_report_->lost);
       loss_window_received_ += SerialDiff(report->received, previous_report_->received);
       const double lost = std::max<double>(0, static_cast<double>(loss_window_lost_));
-      const double expected = lost + static_cast<double>(std::max<int64_t>(0, loss_window_received_));
+      const double expected =
+          lost + static_cast<double>(std::max<int64_t>(0, loss_window_received_));
       if (expected >= kLossWindowPackets) {
         loss_rate_ += 0.25 * (lost / expected - loss_rate_);
         loss_window_lost_ = 0;
@@ -162,15 +159,9 @@ void SenderSession::OnPacket(const PacketView& packet, Time now) {
       if (!keepalive.ok()) stats_.drops.Count(DropReasonOf(keepalive.status()));
       return;
     }
-    case PacketType::kShutdown: {
-      auto shutdown = ParseShutdown(packet.body);
-      if (!shutdown.ok()) {
-        stats_.drops.Count(DropReasonOf(shutdown.status()));
-        return;
-      }
-      stats_.shutdown_received = true;
+    case PacketType::kShutdown:
+      if (IsValidShutdown(packet.body, stats_.drops)) stats_.shutdown_received = true;
       return;
-    }
     default:
       // DATA / FEC_REPAIR flow the other way; HANDSHAKE is the owner's.
       stats_.drops.Count(DropReason::kBadField);

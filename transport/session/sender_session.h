@@ -42,18 +42,18 @@ struct SenderConfig {
 };
 
 struct SenderStats {
-  uint64_t media_in = 0;            // payloads accepted
-  uint64_t media_rejected = 0;      // empty or larger than kMaxDataPayload
-  uint64_t data_sent = 0;           // original DATA packets
-  uint64_t data_bytes = 0;          // their datagram bytes
-  uint64_t retransmitted = 0;       // retransmitted datagrams, copies included
+  uint64_t media_in = 0;        // payloads accepted
+  uint64_t media_rejected = 0;  // empty or larger than kMaxDataPayload
+  uint64_t data_sent = 0;       // original DATA packets
+  uint64_t data_bytes = 0;      // their datagram bytes
+  uint64_t retransmitted = 0;   // retransmitted datagrams, copies included
   uint64_t retransmitted_bytes = 0;
   uint64_t nacks_received = 0;
   uint64_t reports_received = 0;
-  uint64_t stale_reports = 0;       // older than one already seen (reordered)
+  uint64_t stale_reports = 0;  // older than one already seen (reordered)
   uint64_t keepalives_sent = 0;
   bool shutdown_received = false;
-  DropCounters drops;               // bad control packets, by reason
+  DropCounters drops;  // bad control packets, by reason
   // The receiver's latest REPORT (cumulative figures).
   std::optional<ReportBody> last_report;
 };
@@ -100,7 +100,7 @@ class SenderSession {
   arq::RttEstimator rtt_;
   double loss_rate_;
   std::optional<ReportBody> previous_report_;
-  int64_t loss_window_lost_ = 0;      // signed: reordering corrections
+  int64_t loss_window_lost_ = 0;  // signed: reordering corrections
   int64_t loss_window_received_ = 0;
   Time last_sent_;
   std::vector<uint8_t> scratch_;

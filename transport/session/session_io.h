@@ -5,7 +5,11 @@
 #include <cstdint>
 #include <span>
 
+#include "transport/base/drop_reason.h"
 #include "transport/base/time.h"
+#include "transport/wire/control.h"
+#include "transport/wire/header.h"
+#include "transport/wire/wire_error.h"
 
 namespace hitless::session {
 
@@ -28,6 +32,25 @@ class MediaSink {
 // modulo 2^32 (docs/wire-format.md, "timestamp").
 inline uint32_t WireTimestamp(Time now, Time epoch) {
   return static_cast<uint32_t>(static_cast<uint64_t>((now - epoch).ToMicroseconds()));
+}
+
+// The common header of a session packet sent at `now`.
+inline Header SessionHeader(PacketType type, uint32_t session_id, uint8_t path_id,
+                            uint32_t sequence, Time now, Time epoch) {
+  Header h;
+  h.type = type;
+  h.path_id = path_id;
+  h.session_id = session_id;
+  h.sequence = sequence;
+  h.timestamp_us = WireTimestamp(now, epoch);
+  return h;
+}
+
+// True for a well-formed SHUTDOWN body; otherwise counts why in `drops`.
+inline bool IsValidShutdown(std::span<const uint8_t> body, DropCounters& drops) {
+  auto shutdown = ParseShutdown(body);
+  if (!shutdown.ok()) drops.Count(DropReasonOf(shutdown.status()));
+  return shutdown.ok();
 }
 
 }  // namespace hitless::session

@@ -38,7 +38,7 @@ TEST(ByteIoTest, ReaderRefusesToReadPastTheEnd) {
   ByteReader r(buf);
   uint32_t v = 77;
   EXPECT_FALSE(r.ReadU32(v));
-  EXPECT_EQ(v, 77u);            // untouched
+  EXPECT_EQ(v, 77u);             // untouched
   EXPECT_EQ(r.remaining(), 3u);  // nothing consumed
   std::span<const uint8_t> view;
   EXPECT_FALSE(r.ReadBytes(4, view));
