@@ -104,10 +104,11 @@ std::string StatsJson(const StatsContext& c) {
   absl::StrAppendFormat(
       &j,
       " \"connection\": {\"sessions\": %d, \"restarts\": %d, \"peer_timeouts\": %d, "
-      "\"shutdowns_received\": %d, \"direction_mismatch\": %d, \"media_not_connected\": %d, "
+      "\"shutdowns_received\": %d, \"direction_mismatch\": %d, \"busy_refused\": %d, "
+      "\"media_not_connected\": %d, "
       "\"peer_address_changes\": %d, \"drops\": %s},\n",
       cs.sessions, cs.restarts, cs.peer_timeouts, cs.shutdowns_received, cs.direction_mismatch,
-      cs.media_not_connected, cs.peer_address_changes, Drops(cs.drops));
+      cs.busy_refused, cs.media_not_connected, cs.peer_address_changes, Drops(cs.drops));
   absl::StrAppendFormat(
       &j,
       " \"socket\": {\"datagrams_in\": %d, \"bytes_in\": %d, \"datagrams_out\": %d, "

@@ -14,6 +14,9 @@ namespace {
 // A caller whose CONCLUSION was refused tries again after this long (a
 // listener that keeps refusing must not be hammered at RTT pace).
 constexpr Duration kRejectHoldOff = Duration::Seconds(1);
+// A listener hands its stream to a new caller only after the current one has
+// been silent this long.
+constexpr Duration kTakeoverSilence = Duration::Seconds(1);
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(const ConnectionConfig& config,
@@ -158,6 +161,16 @@ DatagramResult Connection::OnDatagram(std::span<const uint8_t> datagram,
       if (wants_our_direction) {
         // Both ends would send (or both receive): never confirm the session.
         ++stats_.direction_mismatch;
+        result.reply_size = 0;
+        return result;
+      }
+      if (negotiated_ && !outcome.replaces_previous && now - last_heard_ < kTakeoverSilence) {
+        // Another caller while a live session runs: one stream at a time, and
+        // a second encoder (or a stranger) must not take it over. It gets no
+        // confirmation and keeps retrying; it gets in once this session has
+        // been silent for kTakeoverSilence (a restarted caller comes back
+        // from a new source port after its old process went quiet).
+        ++stats_.busy_refused;
         result.reply_size = 0;
         return result;
       }

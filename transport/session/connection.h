@@ -65,6 +65,7 @@ struct ConnectionStats {
   uint64_t peer_timeouts = 0;
   uint64_t shutdowns_received = 0;
   uint64_t direction_mismatch = 0;   // a caller that wanted our direction
+  uint64_t busy_refused = 0;         // CONCLUSIONs from another caller while a session runs
   uint64_t media_not_connected = 0;  // media offered while no session (dropped)
   uint64_t peer_address_changes = 0;
   DropCounters drops;  // malformed, unknown session, ...
