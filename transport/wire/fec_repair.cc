@@ -18,7 +18,8 @@ bool ValidRanges(const FecRepairBody& b) {
     case FecScheme::kXorColumn:
       return b.repair_count == 1 && b.stride != 0 && b.source_count <= kMaxXorSourceCount;
     case FecScheme::kReedSolomon:
-      return b.stride == 0 && size_t{b.source_count} + b.repair_count <= kMaxRsBlockSymbols;
+      // RS stride = interleave depth I (sources base, base+I, ...); 0 and 1 are contiguous.
+      return size_t{b.source_count} + b.repair_count <= kMaxRsBlockSymbols;
   }
   return false;
 }

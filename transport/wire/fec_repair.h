@@ -35,7 +35,7 @@ struct FecRepairBody {
   uint8_t repair_index = 0;          // < repair_count
   uint16_t source_count = 0;         // k
   uint8_t repair_count = 0;          // m; 1 for XOR
-  uint8_t stride = 0;                // L for kXorColumn, else 0
+  uint8_t stride = 0;                // L for kXorColumn, interleave depth for RS, else 0
   uint32_t base_sequence = 0;        // DATA sequence of the block's first source
   uint16_t length_recovery = 0;      // XOR (or RS) of source payload lengths
   uint32_t timestamp_recovery = 0;   // XOR (or RS) of source timestamps
@@ -48,7 +48,7 @@ struct FecRepairBody {
 // fixed fields; kOversized if longer than kMaxBodySize; kBadField for an
 // unknown scheme, an empty payload, or ranges the scheme forbids (XOR: m == 1,
 // index 0, 1 <= k <= 255, stride >= 1 only and always for columns; RS:
-// stride 0, k >= 1, m >= 1, k + m <= 255; all: index < m).
+// any stride (interleave depth), k >= 1, m >= 1, k + m <= 255; all: index < m).
 absl::StatusOr<FecRepairBody> ParseFecRepair(std::span<const uint8_t> body);
 
 // Writes a FEC_REPAIR packet (header.type is ignored). Returns the datagram

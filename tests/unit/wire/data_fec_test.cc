@@ -97,7 +97,6 @@ TEST(FecRepairTest, RejectsBadRanges) {
       {"m == 0", {FecScheme::kReedSolomon, 0, 10, 0, 0, 0, 0, 0, payload}},
       {"k == 0", {FecScheme::kReedSolomon, 0, 0, 1, 0, 0, 0, 0, payload}},
       {"rs k+m > 255", {FecScheme::kReedSolomon, 0, 250, 6, 0, 0, 0, 0, payload}},
-      {"rs stride", {FecScheme::kReedSolomon, 0, 10, 2, 4, 0, 0, 0, payload}},
       {"row m == 2", {FecScheme::kXorRow, 0, 10, 2, 0, 0, 0, 0, payload}},
       {"row stride", {FecScheme::kXorRow, 0, 10, 1, 3, 0, 0, 0, payload}},
       {"row k > 255", {FecScheme::kXorRow, 0, 256, 1, 0, 0, 0, 0, payload}},
@@ -135,6 +134,20 @@ TEST(FecRepairTest, TruncatedFixedFields) {
   }
   const std::vector<uint8_t> big(kMaxBodySize + 1, 0);
   EXPECT_TRUE(Drops(ParseFecRepair(big), DropReason::kOversized));
+}
+
+// Reed-Solomon's stride is the interleave depth (fec/README.md).
+TEST(FecRepairTest, ReedSolomonStrideIsTheInterleaveDepth) {
+  const std::vector<uint8_t> payload(100, 0xAB);
+  const FecRepairBody body{FecScheme::kReedSolomon, 1, 10, 2, 4, 1000, 7, 9, payload};
+  std::vector<uint8_t> out(kMaxDatagramSize);
+  const size_t size = Serialize(MakeHeader(PacketType::kFecRepair), body, out);
+  ASSERT_GT(size, 0u);
+  auto parsed =
+      ParseFecRepair(std::span<const uint8_t>(out).subspan(kHeaderSize, size - kHeaderSize));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->stride, 4);
+  EXPECT_EQ(*parsed, body);
 }
 
 }  // namespace
