@@ -15,15 +15,23 @@ step() { printf '\n=== %s ===\n' "$*"; }
 step "release build"
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
+# Counts for the closing line: ctest's "out of N" of each run, plus fuzz targets.
+passed=0
+count_ctest() { passed=$((passed + $(sed -n 's/.*tests failed out of \([0-9]*\)$/\1/p' "$1" | tail -n1))); }
+log=$(mktemp)
+
 step "release tests"
-ctest --preset release -j "$jobs"
+ctest --preset release -j "$jobs" | tee "$log"
+count_ctest "$log"
 
 step "asan-ubsan build"
 cmake --preset asan-ubsan >/dev/null
 cmake --build --preset asan-ubsan -j "$jobs"
 step "asan-ubsan tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --preset asan-ubsan -j "$jobs"
+  ctest --preset asan-ubsan -j "$jobs" | tee "$log"
+count_ctest "$log"
+rm -f "$log"
 
 step "fuzz build (clang, libFuzzer)"
 cmake --preset fuzz >/dev/null
@@ -48,7 +56,9 @@ for target in build/fuzz/tests/fuzz/*_fuzz; do
     exit 1
   fi
   grep -E '^(stat::number_of_executed_units|Done)' "$work.log" || tail -n 3 "$work.log"
+  passed=$((passed + 1))
   rm -rf "$work" "$work.log"
 done
 echo
-echo "all tests passed"
+echo "all tests passed (release and asan-ubsan ctest runs, fuzz targets)"
+echo "tests: $passed passed, 0 failed"
