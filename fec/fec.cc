@@ -20,18 +20,18 @@ absl::Status ValidateFecEncoderConfig(const FecEncoderConfig& c) {
     return absl::InvalidArgumentError("fec: max_block_delay must be positive");
   }
   switch (c.mode) {
-    case FecMode::kXorRow:
+    case FecCodec::kXorRow:
       if (c.columns < 1 || c.columns > kMaxXorColumns) return OutOfRange("L", c.columns, "1..255");
       return absl::OkStatus();
-    case FecMode::kXorColumn:
-    case FecMode::kXor2D:
+    case FecCodec::kXorColumn:
+    case FecCodec::kXor2D:
       if (c.columns < 1 || c.columns > kMaxXorColumns) return OutOfRange("L", c.columns, "1..255");
       if (c.rows < 1 || c.rows > kMaxXorRows) return OutOfRange("D", c.rows, "1..255");
       if (c.columns * c.rows > kMaxBlockSpan) {
         return OutOfRange("L*D", c.columns * c.rows, "<= 1024");
       }
       return absl::OkStatus();
-    case FecMode::kReedSolomon:
+    case FecCodec::kReedSolomon:
       if (c.k < 1 || c.k > 254) return OutOfRange("k", c.k, "1..254");
       if (c.m < 1 || c.m > c.k) return OutOfRange("m", c.m, "1..k");
       if (c.k + c.m > static_cast<int>(kMaxRsBlockSymbols)) {
@@ -50,7 +50,7 @@ absl::Status ValidateFecEncoderConfig(const FecEncoderConfig& c) {
 
 absl::StatusOr<std::unique_ptr<FecEncoder>> CreateFecEncoder(const FecEncoderConfig& config) {
   if (absl::Status s = ValidateFecEncoderConfig(config); !s.ok()) return s;
-  if (config.mode == FecMode::kReedSolomon) return std::make_unique<RsEncoder>(config);
+  if (config.mode == FecCodec::kReedSolomon) return std::make_unique<RsEncoder>(config);
   return std::make_unique<XorEncoder>(config);
 }
 

@@ -57,7 +57,7 @@ class FecDecoderSink {
   virtual void OnUnrecoverable(int64_t seq) = 0;
 };
 
-enum class FecMode : uint8_t {
+enum class FecCodec : uint8_t {
   kXorRow,       // one repair per row of L consecutive sources
   kXorColumn,    // L repairs per L x D matrix, column c = sources c, c+L, ...
   kXor2D,        // both (SMPTE 2022-1 two-dimensional)
@@ -71,7 +71,7 @@ inline constexpr int kMaxBlockSpan = 1024;  // L*D, k*interleave: latency and me
 inline constexpr int kMaxInterleave = 255;  // wire stride is 8-bit
 
 struct FecEncoderConfig {
-  FecMode mode = FecMode::kReedSolomon;
+  FecCodec mode = FecCodec::kReedSolomon;
   int columns = 10;    // XOR: L
   int rows = 10;       // XOR: D (ignored for kXorRow)
   int k = 20;          // RS: sources per block

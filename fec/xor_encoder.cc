@@ -30,10 +30,10 @@ void XorEncoder::Accumulator::Reset() {
 }
 
 XorEncoder::XorEncoder(const FecEncoderConfig& config)
-    : rows_(config.mode != FecMode::kXorColumn),
-      columns_(config.mode != FecMode::kXorRow),
+    : rows_(config.mode != FecCodec::kXorColumn),
+      columns_(config.mode != FecCodec::kXorRow),
       l_(config.columns),
-      d_(config.mode == FecMode::kXorRow ? 1 : config.rows),
+      d_(config.mode == FecCodec::kXorRow ? 1 : config.rows),
       max_delay_(config.max_block_delay),
       cols_(columns_ ? static_cast<size_t>(config.columns) : 0) {}
 

@@ -65,14 +65,14 @@ FecEncoderConfig Config(bool rs, int k, int m) {
   FecEncoderConfig c;
   c.max_block_delay = Duration::Infinite();
   if (rs) {
-    c.mode = FecMode::kReedSolomon;
+    c.mode = FecCodec::kReedSolomon;
     c.k = k;
     c.m = m;
   } else if (m == 1) {
-    c.mode = FecMode::kXorRow;  // one repair per k sources
+    c.mode = FecCodec::kXorRow;  // one repair per k sources
     c.columns = k;
   } else {
-    c.mode = FecMode::kXor2D;  // L = k columns, D = m rows
+    c.mode = FecCodec::kXor2D;  // L = k columns, D = m rows
     c.columns = k;
     c.rows = m;
   }

@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hitless;
   FuzzedDataProvider fdp(data, size);
   FecEncoderConfig config;
-  config.mode = static_cast<FecMode>(fdp.ConsumeIntegralInRange<int>(0, 3));
+  config.mode = static_cast<FecCodec>(fdp.ConsumeIntegralInRange<int>(0, 3));
   config.columns = fdp.ConsumeIntegralInRange<int>(1, 12);
   config.rows = fdp.ConsumeIntegralInRange<int>(1, 12);
   config.k = fdp.ConsumeIntegralInRange<int>(1, 30);

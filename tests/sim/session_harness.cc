@@ -103,8 +103,11 @@ ArqResult RunArq(const ArqRun& run) {
   session::SenderConfig sender_config;
   sender_config.latency = run.latency;
   sender_config.initial_sequence = run.initial_sequence;
+  sender_config.fec = run.fec;
   session::ReceiverConfig receiver_config;
   receiver_config.latency = run.latency;
+  receiver_config.fec = run.fec.has_value();
+
   SenderNode sender(sim, run, sender_config);
   ReceiverNode receiver(sim, receiver_config);
   const NodeId a = sim.AddNode(&sender);
@@ -131,6 +134,9 @@ ArqResult RunArq(const ArqRun& run) {
   r.retransmit_overhead =
       static_cast<double>(s.retransmitted_bytes) / static_cast<double>(s.data_bytes);
   r.control_overhead = static_cast<double>(receiver.sink.bytes) / static_cast<double>(s.data_bytes);
+  r.fec_overhead = static_cast<double>(s.fec_bytes) / static_cast<double>(s.data_bytes);
+  r.fec_recovered = receiver.session.stats().fec_recovered;
+  r.arq_recovered = receiver.session.loss_stats().recovered_by_retransmission;
   r.latency_min_ms = c.min_delay().ToMillisecondsF();
   r.latency_max_ms = c.max_delay().ToMillisecondsF();
   r.latency_p99_ms = c.delay_percentile(0.99).ToMillisecondsF();

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "fec/fec.h"
 #include "transport/base/time.h"
 
 namespace hitless::sim {
@@ -20,6 +22,7 @@ struct ArqRun {
   Duration duration = Duration::Seconds(60);
   uint32_t initial_sequence = 1000;
   uint64_t seed = 1;
+  std::optional<FecEncoderConfig> fec;  // FEC on top of ARQ
 };
 
 struct ArqResult {
@@ -33,6 +36,9 @@ struct ArqResult {
   uint64_t nacks = 0;              // NACK packets
   double retransmit_overhead = 0;  // retransmitted bytes / original DATA bytes
   double control_overhead = 0;     // reverse-link bytes / original DATA bytes
+  double fec_overhead = 0;         // FEC_REPAIR bytes / original DATA bytes
+  uint64_t fec_recovered = 0;      // packets rebuilt by FEC and used
+  uint64_t arq_recovered = 0;      // packets repaired by retransmission
   double latency_min_ms = 0, latency_max_ms = 0, latency_p99_ms = 0;
 };
 

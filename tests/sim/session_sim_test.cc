@@ -74,5 +74,32 @@ TEST(SessionSimTest, SequenceWrapMidStreamLosesNothing) {
   EXPECT_EQ(r.out_of_order, 0u);
 }
 
+// Latency 1.5 x RTT leaves ARQ one late chance at best; Reed-Solomon (k=10,
+// m=2, blocks closed after 10 ms) repairs most losses without a round trip.
+TEST(SessionSimTest, FecPlusArqBeatsArqAloneAtOneAndAHalfRtt) {
+  ArqRun run;
+  run.forward = "delay 30ms loss 2%";
+  run.reverse = run.forward;
+  run.latency = Duration::Milliseconds(90);
+  const ArqResult arq = RunArq(run);
+  FecEncoderConfig fec;
+  fec.mode = FecCodec::kReedSolomon;
+  fec.k = 10;
+  fec.m = 2;
+  fec.max_block_delay = Duration::Milliseconds(10);
+  run.fec = fec;
+  const ArqResult hybrid = RunArq(run);
+  Print("ARQ 1.5xRTT", arq);
+  Print("FEC+ARQ 1.5xRTT", hybrid);
+  std::printf("FEC overhead %.2f%%, FEC recovered %llu, ARQ recovered %llu\n",
+              100 * hybrid.fec_overhead, static_cast<unsigned long long>(hybrid.fec_recovered),
+              static_cast<unsigned long long>(hybrid.arq_recovered));
+  EXPECT_GT(arq.missing, 0u);
+  EXPECT_GT(hybrid.fec_recovered, 0u);
+  EXPECT_LE(hybrid.missing * 10, arq.missing);
+  EXPECT_EQ(hybrid.duplicates_out, 0u);
+  EXPECT_EQ(hybrid.out_of_order, 0u);
+}
+
 }  // namespace
 }  // namespace hitless::sim

@@ -124,7 +124,7 @@ std::string StatsJson(const StatsContext& c) {
         " \"sender\": {\"media_in\": %d, \"media_rejected\": %d, \"data_sent\": %d, "
         "\"data_bytes\": %d, \"retransmitted\": %d, \"retransmitted_bytes\": %d, "
         "\"nacks_received\": %d, \"reports_received\": %d, \"stale_reports\": %d, "
-        "\"keepalives_sent\": %d, "
+        "\"keepalives_sent\": %d, \"fec_repairs_sent\": %d, \"fec_bytes\": %d, "
         "\"rtt_ms\": %.3f, \"rtt_var_ms\": %.3f, \"min_rtt_ms\": %.3f, \"loss_rate\": %.5f,\n"
         "  \"retransmit_policy\": {\"requested\": %d, \"answered\": %d, \"extra_copies\": %d, "
         "\"last_chance\": %d, \"suppressed_within_rtt\": %d, \"too_late\": %d, "
@@ -132,9 +132,10 @@ std::string StatsJson(const StatsContext& c) {
         "  \"drops\": %s",
         st.media_in, st.media_rejected, st.data_sent, st.data_bytes, st.retransmitted,
         st.retransmitted_bytes, st.nacks_received, st.reports_received, st.stale_reports,
-        st.keepalives_sent, Ms(s->rtt().srtt()), Ms(s->rtt().rttvar()), Ms(s->rtt().min_rtt()),
-        s->loss_rate(), p.nack_seqs, p.retransmitted, p.copies, p.last_chance, p.suppressed,
-        p.too_late, p.too_late_in_queue, p.capped, p.unknown_seq, Drops(st.drops));
+        st.keepalives_sent, st.fec_repairs_sent, st.fec_bytes, Ms(s->rtt().srtt()),
+        Ms(s->rtt().rttvar()), Ms(s->rtt().min_rtt()), s->loss_rate(), p.nack_seqs, p.retransmitted,
+        p.copies, p.last_chance, p.suppressed, p.too_late, p.too_late_in_queue, p.capped,
+        p.unknown_seq, Drops(st.drops));
     if (st.last_report) {
       const auto& r = *st.last_report;
       absl::StrAppendFormat(
@@ -153,7 +154,8 @@ std::string StatsJson(const StatsContext& c) {
     absl::StrAppendFormat(
         &j,
         " \"receiver\": {\"data_received\": %d, \"data_bytes\": %d, "
-        "\"retransmissions_received\": %d, \"delivered\": %d, \"delivered_bytes\": %d, "
+        "\"retransmissions_received\": %d, \"fec_repairs_received\": %d, \"fec_recovered\": %d, "
+        "\"delivered\": %d, \"delivered_bytes\": %d, "
         "\"lost_at_deadline\": %d, \"nacks_sent\": %d, \"reports_sent\": %d, "
         "\"rtt_ms\": %.3f, \"jitter_ms\": %.3f,\n"
         "  \"loss\": {\"gaps_detected\": %d, \"recovered_by_retransmission\": %d, "
@@ -166,9 +168,9 @@ std::string StatsJson(const StatsContext& c) {
         "%.3f, "
         "\"drift_relocks\": %d},\n"
         "  \"drops\": %s},\n",
-        st.data_received, st.data_bytes, st.retransmissions_received, st.delivered,
-        st.delivered_bytes, st.lost, st.nacks_sent, st.reports_sent, Ms(r->rtt().srtt()),
-        Ms(st.jitter), loss.gaps_detected, loss.recovered_by_retransmission,
+        st.data_received, st.data_bytes, st.retransmissions_received, st.fec_repairs_received,
+        st.fec_recovered, st.delivered, st.delivered_bytes, st.lost, st.nacks_sent, st.reports_sent,
+        Ms(r->rtt().srtt()), Ms(st.jitter), loss.gaps_detected, loss.recovered_by_retransmission,
         loss.recovered_by_reorder, loss.abandoned, loss.duplicates, loss.duplicate_retransmissions,
         loss.late, loss.nack_seqs, loss.nack_repeats, Ms(r->reorder_tolerance(c.now)),
         Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),

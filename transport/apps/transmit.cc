@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "transport/apps/fec_option.h"
 #include "transport/apps/flags.h"
 #include "transport/apps/stats_report.h"
 #include "transport/base/clock.h"
@@ -54,6 +55,10 @@ std::string Epilogue() {
          "                    Set it to at least 3-4 x the round-trip time for ARQ to repair\n"
          "                    heavy loss.\n"
          "  stream=NAME       stream id; a listener with a stream id accepts only that one\n"
+         "  fec=rs,k=20,m=4[,i=2] | fec=xor,l=10,d=10[,mode=row|column|2d] | fec=none\n"
+         "                    forward error correction on top of ARQ, offered by the caller\n"
+         "                    (Reed-Solomon: m repairs per k packets, i blocks interleaved;\n"
+         "                    blocks close after 20 ms so FEC adds at most that)\n"
          "Exit codes: 0 ok, 1 runtime failure (e.g. bind), 2 bad flags or URLs.\n"
          "Examples:\n"
          "  hitless-recv 'hitless://:9000?latency=300ms' udp://127.0.0.1:5000\n"
@@ -83,13 +88,23 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(const endpoints::Hitle
                                                           Side side, Duration latency_flag,
                                                           bool latency_flag_set) {
   io::ConnectionDriverOptions options;
+  session::ConnectionConfig& c = options.connection;
   for (const auto& [key, value] : spec.options) {
+    if (key == "fec") {
+      if (spec.mode != endpoints::HitlessMode::kCaller) {
+        return absl::InvalidArgumentError(
+            "fec= is offered by the calling side; a listener accepts what the caller offers");
+      }
+      auto fec = ParseFecOption(value);
+      if (!fec.ok()) return fec.status();
+      c.fec = *fec;
+      continue;
+    }
     return absl::InvalidArgumentError(absl::StrFormat(
         "hitless:// option \"%s\" is not supported by this version (supported: latency, "
-        "stream, mode)",
+        "stream, mode, fec)",
         key));
   }
-  session::ConnectionConfig& c = options.connection;
   c.direction =
       side == Side::kSend ? session::MediaDirection::kSend : session::MediaDirection::kReceive;
   c.stream_id = spec.stream;

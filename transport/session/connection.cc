@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "transport/base/status_macros.h"
+#include "transport/session/fec_config.h"
 #include "transport/wire/control.h"
 #include "transport/wire/handshake.h"
 #include "transport/wire/header.h"
@@ -28,6 +29,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(const ConnectionC
     hs.stream_id = config.stream_id;
     hs.latency = config.latency;
     hs.publish = config.direction == MediaDirection::kSend;
+    hs.fec = config.fec;
     ASSIGN_OR_RETURN(HandshakeInitiator initiator,
                      HandshakeInitiator::Create(hs, c->NewSessionId()));
     c->initiator_ = std::make_unique<HandshakeInitiator>(std::move(initiator));
@@ -102,11 +104,13 @@ void Connection::StartSession(const NegotiatedSession& session, Time now) {
     sender.session_id = session.session_id;
     sender.latency = session.latency;
     sender.initial_sequence = static_cast<uint32_t>(rng_.NextU64());
+    sender.fec = EncoderConfigFor(session.fec);
     sender_ = std::make_unique<SenderSession>(sender, now, out_);
   } else {
     ReceiverConfig receiver = config_.receiver;
     receiver.session_id = session.session_id;
     receiver.latency = session.latency;
+    receiver.fec = session.fec.mode != FecMode::kNone;
     receiver_ = std::make_unique<ReceiverSession>(receiver, now, out_, media_);
   }
 }

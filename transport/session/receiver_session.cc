@@ -5,6 +5,7 @@
 
 #include "transport/wire/control.h"
 #include "transport/wire/data.h"
+#include "transport/wire/fec_repair.h"
 #include "transport/wire/nack.h"
 #include "transport/wire/report.h"
 #include "transport/wire/wire_error.h"
@@ -40,7 +41,9 @@ ReceiverSession::ReceiverSession(const ReceiverConfig& config, Time now, Datagra
       tracker_(config.loss),
       buffer_(BufferConfig(config)),
       next_report_(now + config.report_interval),
-      scratch_(kMaxDatagramSize) {}
+      scratch_(kMaxDatagramSize) {
+  if (config.fec) fec_ = std::make_unique<FecDecoder>();
+}
 
 Header ReceiverSession::MakeHeader(PacketType type, Time now) {
   return SessionHeader(type, config_.session_id, config_.path_id, control_seq_++, now, epoch_);
@@ -53,6 +56,9 @@ void ReceiverSession::OnPacket(const PacketView& packet, Time now) {
       return;
     case PacketType::kKeepalive:
       OnKeepalive(packet, now);
+      return;
+    case PacketType::kFecRepair:
+      OnFecRepair(packet, now);
       return;
     case PacketType::kShutdown:
       if (IsValidShutdown(packet.body, stats_.drops)) stats_.shutdown_received = true;
@@ -76,20 +82,8 @@ void ReceiverSession::OnData(const PacketView& packet, Time now) {
 
   const int64_t seq = seq_unwrapper_.Unwrap(packet.header.sequence);
   const int64_t ts_us = ts_unwrapper_.Unwrap(packet.header.timestamp_us);
-
-  const arq::ArrivalResult arrival = tracker_.OnPacket(
-      seq, now,
-      retransmission ? arq::ArrivalOrigin::kRetransmission : arq::ArrivalOrigin::kOriginal);
-  if (arrival.kind == arq::ArrivalKind::kDuplicate || arrival.kind == arq::ArrivalKind::kTooOld ||
-      arrival.kind == arq::ArrivalKind::kInvalid) {
-    stats_.drops.Count(arrival.kind == arq::ArrivalKind::kDuplicate ? DropReason::kDuplicate
-                                                                    : DropReason::kTooLate);
-    return;
-  }
-
-  const jitter::InsertResult inserted = buffer_.Insert(
-      seq, ts_us, data->payload, now, retransmission ? jitter::kFlagRetransmitted : 0);
-  if (const auto drop = jitter::ToDropReason(inserted)) stats_.drops.Count(*drop);
+  Accept(seq, ts_us, data->payload, now,
+         retransmission ? arq::ArrivalOrigin::kRetransmission : arq::ArrivalOrigin::kOriginal);
 
   if (!retransmission) {
     // Echo candidate for the sender's RTT, and RFC 3550 interarrival jitter.
@@ -105,9 +99,55 @@ void ReceiverSession::OnData(const PacketView& packet, Time now) {
       last_transit_.emplace(Time::FromNanoseconds(transit), seq);
     }
   }
+  if (fec_ && seq >= 0) {
+    fec_now_ = now;
+    fec_->OnSource(FecSource{seq, packet.header.timestamp_us, data->payload}, now, *this);
+  }
+}
+
+void ReceiverSession::Accept(int64_t seq, int64_t ts_us, std::span<const uint8_t> payload, Time now,
+                             arq::ArrivalOrigin origin) {
+  const arq::ArrivalResult arrival = tracker_.OnPacket(seq, now, origin);
+  if (arrival.kind == arq::ArrivalKind::kDuplicate || arrival.kind == arq::ArrivalKind::kTooOld ||
+      arrival.kind == arq::ArrivalKind::kInvalid) {
+    stats_.drops.Count(arrival.kind == arq::ArrivalKind::kDuplicate ? DropReason::kDuplicate
+                                                                    : DropReason::kTooLate);
+    return;
+  }
+  uint8_t flags = 0;
+  if (origin == arq::ArrivalOrigin::kRetransmission) flags = jitter::kFlagRetransmitted;
+  if (origin == arq::ArrivalOrigin::kFec) flags = jitter::kFlagRecovered;
+  const jitter::InsertResult inserted = buffer_.Insert(seq, ts_us, payload, now, flags);
+  if (const auto drop = jitter::ToDropReason(inserted)) {
+    stats_.drops.Count(*drop);
+  } else if (origin == arq::ArrivalOrigin::kFec) {
+    ++stats_.fec_recovered;
+  }
   if (arrival.kind == arq::ArrivalKind::kNew && arrival.gap_count > 0) {
     SetGapDeadlines(arrival.gap_first, arrival.gap_count);
   }
+}
+
+void ReceiverSession::OnFecRepair(const PacketView& packet, Time now) {
+  auto repair = ParseFecRepair(packet.body);
+  if (!repair.ok()) {
+    stats_.drops.Count(DropReasonOf(repair.status()));
+    return;
+  }
+  ++stats_.fec_repairs_received;
+  if (!fec_) {
+    stats_.drops.Count(DropReason::kBadField);  // FEC was not negotiated
+    return;
+  }
+  // The block's base is a DATA sequence: widen it like DATA (no state change).
+  const int64_t base = seq_unwrapper_.PeekUnwrap(repair->base_sequence);
+  fec_now_ = now;
+  if (const auto drop = fec_->OnRepair(*repair, base, now, *this)) stats_.drops.Count(*drop);
+}
+
+void ReceiverSession::OnRecovered(const FecSource& packet) {
+  Accept(packet.seq, ts_unwrapper_.PeekUnwrap(packet.timestamp), packet.payload, fec_now_,
+         arq::ArrivalOrigin::kFec);
 }
 
 void ReceiverSession::SetGapDeadlines(int64_t first, int64_t count) {
@@ -145,6 +185,14 @@ void ReceiverSession::SetRttSample(Duration rtt, Time now) {
 void ReceiverSession::OnTimer(Time now) {
   release_now_ = now;
   buffer_.PopReady(now, *this);
+  if (fec_) {
+    // Blocks whose sources have all been released (or skipped) are done.
+    if (const auto next = buffer_.next_seq()) {
+      fec_now_ = now;
+      fec_->Expire(*next, *this);
+    }
+    if (const auto due = fec_->NextWakeup(); due && *due <= now) fec_->OnTimer(now, *this);
+  }
   SendNacks(now);
   if (now >= next_report_) {
     SendReport(now);

@@ -16,10 +16,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "fec/decoder.h"
+#include "fec/fec.h"
 #include "jitter/tsbpd_buffer.h"
 #include "transport/arq/loss_tracker.h"
 #include "transport/arq/rtt_estimator.h"
@@ -42,6 +45,8 @@ struct ReceiverConfig {
   // 200 Mbit/s for 27 s).
   size_t buffer_capacity = 8192;
   size_t max_buffer_capacity = size_t{1} << 19;
+  // Decode FEC_REPAIR packets (negotiated FEC); without it they are dropped.
+  bool fec = false;
 };
 
 struct ReceiverStats {
@@ -54,12 +59,14 @@ struct ReceiverStats {
   uint64_t nacks_sent = 0;  // NACK packets
   uint64_t reports_sent = 0;
   uint64_t keepalives_received = 0;
+  uint64_t fec_repairs_received = 0;
+  uint64_t fec_recovered = 0;  // DATA rebuilt from FEC and accepted
   bool shutdown_received = false;
   Duration jitter;     // interarrival jitter estimate
   DropCounters drops;  // duplicates, too late, malformed...
 };
 
-class ReceiverSession : private jitter::TsbpdSink {
+class ReceiverSession : private jitter::TsbpdSink, private FecDecoderSink {
  public:
   ReceiverSession(const ReceiverConfig& config, Time now, DatagramSink* out, MediaSink* media);
   ReceiverSession(const ReceiverSession&) = delete;
@@ -79,11 +86,17 @@ class ReceiverSession : private jitter::TsbpdSink {
   const arq::LossTrackerStats& loss_stats() const { return tracker_.stats(); }
   jitter::TsbpdStats buffer_stats() const { return buffer_.stats(); }
   const arq::RttEstimator& rtt() const { return rtt_; }
+  const FecDecoder* fec_decoder() const { return fec_.get(); }
   // How long a gap waits for a reordered original before it is NACKed.
   Duration reorder_tolerance(Time now) const { return tracker_.ReorderTolerance(now); }
 
  private:
   void OnData(const PacketView& packet, Time now);
+  void OnFecRepair(const PacketView& packet, Time now);
+  // A DATA payload from the network (original or retransmission) or rebuilt
+  // by FEC: loss tracking, jitter buffer, gap deadlines.
+  void Accept(int64_t seq, int64_t ts_us, std::span<const uint8_t> payload, Time now,
+              arq::ArrivalOrigin origin);
   void OnKeepalive(const PacketView& packet, Time now);
   void SetGapDeadlines(int64_t first, int64_t count);
   void SendNacks(Time now);
@@ -92,6 +105,9 @@ class ReceiverSession : private jitter::TsbpdSink {
   // jitter::TsbpdSink
   void OnRelease(const jitter::ReleasedPacket& packet) override;
   void OnSkip(int64_t first_seq, int64_t count) override;
+  // FecDecoderSink
+  void OnRecovered(const FecSource& packet) override;
+  void OnUnrecoverable(int64_t) override {}  // ARQ goes on repairing it
 
   ReceiverConfig config_;
   DatagramSink* out_;
@@ -103,6 +119,8 @@ class ReceiverSession : private jitter::TsbpdSink {
   SerialUnwrapper ts_unwrapper_;
   arq::LossTracker tracker_;
   jitter::TsbpdBuffer buffer_;
+  std::unique_ptr<FecDecoder> fec_;
+  Time fec_now_;  // `now` of the decoder call in progress
   arq::RttEstimator rtt_;
   Time next_report_;
   // Latest original DATA, echoed in reports for the sender's RTT.

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "transport/base/bug.h"
 #include "transport/base/serial.h"
 #include "transport/wire/control.h"
 #include "transport/wire/data.h"
+#include "transport/wire/fec_repair.h"
 #include "transport/wire/nack.h"
 #include "transport/wire/wire_error.h"
 
@@ -39,11 +41,20 @@ SenderSession::SenderSession(const SenderConfig& config, Time now, DatagramSink*
       last_sent_(now),
       scratch_(kMaxDatagramSize) {
   UpdateLinkEstimate();
+  if (config.fec) {
+    auto encoder = CreateFecEncoder(*config.fec);
+    if (encoder.ok()) {
+      fec_ = *std::move(encoder);
+    } else {
+      HITLESS_BUG("SenderSession: invalid FEC configuration (validate it before)");
+    }
+  }
 }
 
 Header SenderSession::MakeHeader(PacketType type, Time now) {
-  const uint32_t sequence =
-      type == PacketType::kData ? static_cast<uint32_t>(next_seq_) : control_seq_++;
+  const uint32_t sequence = type == PacketType::kData        ? static_cast<uint32_t>(next_seq_)
+                            : type == PacketType::kFecRepair ? repair_seq_++
+                                                             : control_seq_++;
   return SessionHeader(type, config_.session_id, config_.path_id, sequence, now, epoch_);
 }
 
@@ -67,6 +78,22 @@ void SenderSession::OnMedia(std::span<const uint8_t> payload, Time now) {
   ++stats_.data_sent;
   stats_.data_bytes += size;
   Send(datagram, now);
+  if (fec_) {
+    fec_now_ = now;
+    fec_->OnSource(FecSource{next_seq_ - 1, header.timestamp_us, payload}, now, *this);
+  }
+}
+
+void SenderSession::OnRepair(const FecRepair& repair) {
+  const Header header = MakeHeader(PacketType::kFecRepair, fec_now_);
+  const size_t size = Serialize(header, repair.body, scratch_);
+  if (size == 0) {
+    HITLESS_BUG("SenderSession: FEC repair does not serialize");
+    return;
+  }
+  ++stats_.fec_repairs_sent;
+  stats_.fec_bytes += size;
+  Send(std::span<const uint8_t>(scratch_).first(size), fec_now_);
 }
 
 int64_t SenderSession::UnwrapOwn(uint32_t seq) const {
@@ -170,6 +197,13 @@ void SenderSession::OnPacket(const PacketView& packet, Time now) {
 }
 
 void SenderSession::OnTimer(Time now) {
+  if (fec_) {
+    // Time-bounded blocks: close what has waited max_block_delay.
+    if (const auto due = fec_->NextWakeup(); due && *due <= now) {
+      fec_now_ = now;
+      fec_->OnTimer(now, *this);
+    }
+  }
   policy_.PopDue(now, due_);
   for (const arq::Retransmission& r : due_) {
     // The stored datagram with the RETRANSMISSION flag set; sequence and
@@ -195,6 +229,9 @@ void SenderSession::OnTimer(Time now) {
 std::optional<Time> SenderSession::NextWakeup() const {
   Time next = last_sent_ + config_.keepalive_interval;
   if (const auto policy = policy_.NextWakeup()) next = std::min(next, *policy);
+  if (fec_) {
+    if (const auto block = fec_->NextWakeup()) next = std::min(next, *block);
+  }
   return next;
 }
 

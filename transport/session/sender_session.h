@@ -14,10 +14,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "fec/fec.h"
 #include "transport/arq/retransmit_buffer.h"
 #include "transport/arq/retransmit_policy.h"
 #include "transport/arq/rtt_estimator.h"
@@ -39,6 +41,8 @@ struct SenderConfig {
   double loss_prior = 0.05;
   arq::RetransmitPolicyConfig policy;  // latency is overridden by `latency`
   size_t buffer_capacity = 65536;
+  // Forward error correction (negotiated); nullopt = none.
+  std::optional<FecEncoderConfig> fec;
 };
 
 struct SenderStats {
@@ -52,13 +56,15 @@ struct SenderStats {
   uint64_t reports_received = 0;
   uint64_t stale_reports = 0;  // older than one already seen (reordered)
   uint64_t keepalives_sent = 0;
+  uint64_t fec_repairs_sent = 0;  // FEC_REPAIR packets
+  uint64_t fec_bytes = 0;         // their datagram bytes
   bool shutdown_received = false;
   DropCounters drops;  // bad control packets, by reason
   // The receiver's latest REPORT (cumulative figures).
   std::optional<ReportBody> last_report;
 };
 
-class SenderSession {
+class SenderSession : private FecRepairSink {
  public:
   SenderSession(const SenderConfig& config, Time now, DatagramSink* out);
   SenderSession(const SenderSession&) = delete;
@@ -81,6 +87,7 @@ class SenderSession {
   const arq::RttEstimator& rtt() const { return rtt_; }
   const arq::RetransmitPolicyStats& policy_stats() const { return policy_.stats(); }
   double loss_rate() const { return loss_rate_; }
+  const FecEncoder* fec_encoder() const { return fec_.get(); }
 
  private:
   Header MakeHeader(PacketType type, Time now);
@@ -89,12 +96,17 @@ class SenderSession {
   void OnReport(const PacketView& packet, Time now);
   void UpdateLinkEstimate();
   int64_t UnwrapOwn(uint32_t seq) const;
+  // FecRepairSink: a repair from the encoder goes out as FEC_REPAIR.
+  void OnRepair(const FecRepair& repair) override;
 
   SenderConfig config_;
   DatagramSink* out_;
   Time epoch_;
   int64_t next_seq_;
   uint32_t control_seq_ = 0;
+  uint32_t repair_seq_ = 0;
+  std::unique_ptr<FecEncoder> fec_;
+  Time fec_now_;  // `now` of the encoder call in progress
   arq::RetransmitBuffer buffer_;
   arq::RetransmitPolicy policy_;
   arq::RttEstimator rtt_;

@@ -11,7 +11,7 @@ namespace {
 
 FecEncoderConfig Rs(int k, int m, int interleave = 1) {
   FecEncoderConfig c;
-  c.mode = FecMode::kReedSolomon;
+  c.mode = FecCodec::kReedSolomon;
   c.k = k;
   c.m = m;
   c.interleave = interleave;

@@ -11,7 +11,7 @@ Time Ms(int64_t ms) { return Time::Zero() + Duration::Milliseconds(ms); }
 
 TEST(TimingTest, RsClosesPartialBlockAtDeadline) {
   FecEncoderConfig c;
-  c.mode = FecMode::kReedSolomon;
+  c.mode = FecCodec::kReedSolomon;
   c.k = 10;
   c.m = 2;
   c.max_block_delay = Duration::Milliseconds(20);
@@ -35,7 +35,7 @@ TEST(TimingTest, RsClosesPartialBlockAtDeadline) {
 
 TEST(TimingTest, LateSourceClosesBlockFirst) {
   FecEncoderConfig c;
-  c.mode = FecMode::kXorRow;
+  c.mode = FecCodec::kXorRow;
   c.columns = 8;
   c.max_block_delay = Duration::Milliseconds(20);
   auto enc = *CreateFecEncoder(c);
@@ -51,7 +51,7 @@ TEST(TimingTest, LateSourceClosesBlockFirst) {
 
 TEST(TimingTest, SequenceGapClosesBlock) {
   FecEncoderConfig c;
-  c.mode = FecMode::kXor2D;
+  c.mode = FecCodec::kXor2D;
   c.columns = 3;
   c.rows = 3;
   auto enc = *CreateFecEncoder(c);
@@ -71,7 +71,7 @@ TEST(TimingTest, DecoderTimesOutBlocks) {
   dc.block_timeout = Duration::Milliseconds(50);
   FecDecoder dec(dc);
   FecEncoderConfig c;
-  c.mode = FecMode::kReedSolomon;
+  c.mode = FecCodec::kReedSolomon;
   c.k = 4;
   c.m = 1;
   auto packets = MakePackets(0, 4, 4);
@@ -92,7 +92,7 @@ TEST(TimingTest, DecoderTimesOutBlocks) {
 
 TEST(TimingTest, ConfigRanges) {
   FecEncoderConfig c;
-  c.mode = FecMode::kReedSolomon;
+  c.mode = FecCodec::kReedSolomon;
   c.k = 20;
   c.m = 21;
   EXPECT_FALSE(ValidateFecEncoderConfig(c).ok());
@@ -105,7 +105,7 @@ TEST(TimingTest, ConfigRanges) {
   EXPECT_FALSE(ValidateFecEncoderConfig(c).ok());
   c.interleave = 8;
   EXPECT_TRUE(ValidateFecEncoderConfig(c).ok());
-  c.mode = FecMode::kXor2D;
+  c.mode = FecCodec::kXor2D;
   c.columns = 20;
   c.rows = 100;
   EXPECT_FALSE(ValidateFecEncoderConfig(c).ok());
