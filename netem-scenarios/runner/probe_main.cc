@@ -24,11 +24,12 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "netem-scenarios/teststream/test_stream.h"
 #include "transport/apps/flags.h"
 #include "transport/base/clock.h"
+#include "transport/endpoints/query.h"
 #include "transport/io/batch_io.h"
 #include "transport/io/endpoint.h"
 #include "transport/io/socket_options.h"
@@ -42,38 +43,6 @@ void OnSignal(int) { g_stop.store(true); }
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "hitless-probe: %s\n", std::string(status.message()).c_str());
   return 2;
-}
-
-// "10M", "2.5M", "800k", "1G", "1000000" (bits/s).
-absl::StatusOr<uint64_t> ParseBitrate(std::string_view text) {
-  double scale = 1;
-  std::string_view digits = text;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 'k':
-      case 'K':
-        scale = 1e3;
-        break;
-      case 'm':
-      case 'M':
-        scale = 1e6;
-        break;
-      case 'g':
-      case 'G':
-        scale = 1e9;
-        break;
-      default:
-        break;
-    }
-    if (scale != 1) digits.remove_suffix(1);
-  }
-  double value = 0;
-  if (!absl::SimpleAtod(absl::string_view(digits.data(), digits.size()), &value) || !(value > 0) ||
-      value * scale > 10e9) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--bitrate: expected a rate like 10M or 800k (up to 10G), got \"%s\"", text));
-  }
-  return static_cast<uint64_t>(value * scale);
 }
 
 int OpenUdp(const io::UdpEndpoint& local, bool bind_it) {
@@ -104,8 +73,11 @@ int RunSend(int argc, const char* const* argv) {
   if (!to_text) return Fail(absl::InvalidArgumentError("send: --to HOST:PORT is required"));
   auto to = io::ParseEndpoint(*to_text);
   if (!to.ok()) return Fail(to.status());
-  auto bitrate = ParseBitrate(flags.GetString("bitrate").value_or("10M"));
-  if (!bitrate.ok()) return Fail(bitrate.status());
+  auto bitrate = endpoints::ParseBitrate(flags.GetString("bitrate").value_or("10M"));
+  if (!bitrate.ok()) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("--bitrate: ", std::string(bitrate.status().message()))));
+  }
   auto size = flags.GetInt("size", static_cast<int64_t>(teststream::kHeaderSize), 1472);
   if (!size.ok()) return Fail(size.status());
   auto duration = flags.GetDuration("duration");
