@@ -284,6 +284,7 @@ LossReport LossTracker::Report() const {
       .lost = stats_.gaps_detected - stats_.recovered_by_reorder,
       .recovered = stats_.recovered_by_retransmission + stats_.recovered_by_fec,
       .abandoned = stats_.abandoned,
+      .loss_events = stats_.gap_events,
   };
 }
 

@@ -128,6 +128,7 @@ struct LossReport {
   uint64_t lost = 0;  // missing on the network (gaps minus reorderings)
   uint64_t recovered = 0;
   uint64_t abandoned = 0;
+  uint64_t loss_events = 0;  // gap events: runs of consecutive losses
 };
 
 class LossTracker {

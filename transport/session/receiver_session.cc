@@ -239,6 +239,7 @@ void ReceiverSession::SendReport(Time now) {
   report.lost = static_cast<uint32_t>(loss.lost);
   report.recovered = static_cast<uint32_t>(loss.recovered);
   report.abandoned = static_cast<uint32_t>(stats_.lost);
+  report.loss_events = static_cast<uint32_t>(loss.loss_events);
   report.jitter_us = ClampU32(static_cast<int64_t>(jitter_ns_ / 1000));
   report.buffer_level_ms = ClampU32(buffer.level_span.ToMilliseconds());
   if (echo_timestamp_) {

@@ -1,6 +1,7 @@
 // REPORT packets: the receiver's periodic feedback to the sender: highest
 // sequence, cumulative counters (received, lost on the network, recovered by
-// FEC/ARQ, abandoned), jitter, buffer level, an RTT echo, and per-path health.
+// FEC/ARQ, abandoned, loss events), jitter, buffer level, an RTT echo, and
+// per-path health.
 // Counters are cumulative modulo 2^32: consumers take differences between
 // consecutive reports with unsigned wrap-around subtraction.
 // Layout: docs/wire-format.md ("REPORT").
@@ -16,7 +17,7 @@
 
 namespace hitless {
 
-inline constexpr size_t kReportFixedSize = 37;
+inline constexpr size_t kReportFixedSize = 41;
 inline constexpr size_t kReportPathSize = 16;
 
 enum class PathState : uint8_t {
@@ -50,6 +51,10 @@ struct ReportBody {
   uint32_t buffer_level_ms = 0;
   uint32_t echo_timestamp_us = 0;  // timestamp of the packet echoed for RTT
   uint32_t echo_delay_us = 0;      // time between its receipt and this report
+  // Cumulative loss events: times the highest sequence jumped over >= 1
+  // missing packet (a run of consecutive losses counts once), so
+  // lost / loss_events is the mean burst length (FEC sizing).
+  uint32_t loss_events = 0;
   std::vector<PathReport> paths;   // 0..kMaxPaths
 
   friend bool operator==(const ReportBody&, const ReportBody&) = default;
