@@ -15,10 +15,11 @@ absl::Status Invalid(const char* field, const char* rule) {
   return absl::InvalidArgumentError(absl::StrFormat("adaptive FEC: %s %s", field, rule));
 }
 
-// Weight of a new sample in a time-constant-`tau` average after `dt`.
-double Weight(Duration dt, Duration tau) {
-  return 1.0 - std::exp(-static_cast<double>(dt.ToNanoseconds()) /
-                        static_cast<double>(tau.ToNanoseconds()));
+// How much of an exponentially decaying sum with time constant `tau` is
+// kept after `dt`.
+double Kept(Duration dt, Duration tau) {
+  return std::exp(-static_cast<double>(dt.ToNanoseconds()) /
+                  static_cast<double>(tau.ToNanoseconds()));
 }
 
 }  // namespace
@@ -51,9 +52,9 @@ double ExpectedResidualLoss(int k, int m, int interleave, double loss, double bu
   if (loss <= 0) return 0;
   if (loss >= 1) return 1;
   const int n = k + m;
-  const int c = std::max(1, static_cast<int>(std::ceil(burst / std::max(1, interleave) - 1e-9)));
-  const int units = (n + c - 1) / c;
-  const int tolerated = m / c;
+  const double c = std::max(1.0, burst / std::max(1, interleave));
+  const int units = std::max(1, static_cast<int>(std::lround(n / c)));
+  const int tolerated = static_cast<int>(std::floor(m / c + 1e-9));
   // pmf(j) = C(units, j) p^j (1-p)^(units-j), computed iteratively in logs
   // for the start so (1-p)^units cannot underflow to zero for long blocks.
   const double odds = loss / (1 - loss);
@@ -62,7 +63,7 @@ double ExpectedResidualLoss(int k, int m, int interleave, double loss, double bu
   for (int j = 1; j <= units; ++j) {
     log_pmf += std::log(static_cast<double>(units - j + 1) / j) + std::log(odds);
     if (j > tolerated) {
-      const double lost_fraction = std::min(1.0, static_cast<double>(j * c) / n);
+      const double lost_fraction = std::min(1.0, j * c / n);
       residual += std::exp(log_pmf) * lost_fraction;
     }
   }
@@ -70,17 +71,39 @@ double ExpectedResidualLoss(int k, int m, int interleave, double loss, double bu
 }
 
 AdaptiveFecPolicy::AdaptiveFecPolicy(const AdaptiveFecConfig& config, Time now)
-    : config_(config),
-      window_start_(now),
-      fast_(config.initial_loss),
-      slow_(config.initial_loss),
-      fast_events_(config.initial_loss / config.initial_burst),
-      slow_events_(fast_events_),
-      burst_(config.initial_burst) {
+    : config_(config), window_start_(now) {
+  // The prior counts as a few windows' worth of packets in both averages.
+  const double prior_packets = 4.0 * static_cast<double>(config.min_window_packets);
+  for (Average* a : {&fast_, &slow_}) {
+    a->packets = prior_packets;
+    a->lost = config.initial_loss * prior_packets;
+    a->events = a->lost / config.initial_burst;
+  }
   decision_ = Choose();
 }
 
-double AdaptiveFecPolicy::loss_estimate() const { return std::max(fast_, slow_); }
+void AdaptiveFecPolicy::Average::Add(double weight_kept, double p, double l, double e) {
+  packets = packets * weight_kept + p;
+  lost = lost * weight_kept + l;
+  events = events * weight_kept + e;
+}
+
+const AdaptiveFecPolicy::Average& AdaptiveFecPolicy::Current() const {
+  const double slow = slow_.rate();
+  // The fast average wins only when it is above the slow one by more than
+  // its own sampling noise (two standard deviations of a binomial rate over
+  // the fast average's packets, plus one packet).
+  const double n = std::max(fast_.packets, 1.0);
+  const double noise = 2 * std::sqrt(std::max(slow, 1e-6) * (1 - slow) / n) + 1 / n;
+  return fast_.rate() > slow + noise ? fast_ : slow_;
+}
+
+double AdaptiveFecPolicy::loss_estimate() const { return Current().rate(); }
+
+double AdaptiveFecPolicy::burst_estimate() const {
+  const Average& a = Current();
+  return a.events > 0 ? std::max(1.0, a.lost / a.events) : 1.0;
+}
 
 bool AdaptiveFecPolicy::OnReport(int64_t received, int64_t lost, int64_t loss_events, Time now) {
   window_received_ += received;
@@ -91,36 +114,30 @@ bool AdaptiveFecPolicy::OnReport(int64_t received, int64_t lost, int64_t loss_ev
   const int64_t expected = lost_count + std::max<int64_t>(0, window_received_);
   if (span < config_.window || expected < config_.min_window_packets) return false;
 
-  const double p = static_cast<double>(lost_count) / static_cast<double>(expected);
-  fast_ += Weight(span, config_.attack) * (p - fast_);
-  slow_ += Weight(span, config_.decay) * (p - slow_);
-  // Burst length as a ratio of averages (loss rate / loss-event rate): a
-  // per-window ratio would be biased by windows that cut a burst in two.
-  const double events =
-      static_cast<double>(std::clamp<int64_t>(window_events_, 0, lost_count)) /
-      static_cast<double>(expected);
-  fast_events_ += Weight(span, config_.attack) * (events - fast_events_);
-  slow_events_ += Weight(span, config_.decay) * (events - slow_events_);
-  double burst = 1;
-  if (fast_events_ > 0) burst = std::max(burst, fast_ / fast_events_);
-  if (slow_events_ > 0) burst = std::max(burst, slow_ / slow_events_);
-  burst_ = burst;
+  const auto packets = static_cast<double>(expected);
+  const auto lost_packets = static_cast<double>(lost_count);
+  const auto events = static_cast<double>(std::clamp<int64_t>(window_events_, 0, lost_count));
+  fast_.Add(Kept(span, config_.attack), packets, lost_packets, events);
+  slow_.Add(Kept(span, config_.decay), packets, lost_packets, events);
   ++windows_;
   window_start_ = now;
   window_received_ = window_lost_ = window_events_ = 0;
 
+  const double p = loss_estimate();
+  const double b = burst_estimate();
   const FecDecision wanted = Choose();
   if (wanted == decision_) {
     lower_since_.reset();
     return false;
   }
-  // Switch at once when the current choice misses the target; a cheaper
-  // choice (fewer repairs, or a shallower interleave) waits for `hold`.
-  const bool short_of_target =
-      ExpectedResidualLoss(config_.k, decision_.m, decision_.interleave, loss_estimate(),
-                           burst_) > config_.target_residual &&
+  // Switch at once when the current choice misses the target by more than
+  // the estimate's noise (a factor of 2); any other change waits for `hold`
+  // so estimate noise does not flap the encoder.
+  const bool well_short =
+      ExpectedResidualLoss(config_.k, decision_.m, decision_.interleave, p, b) >
+          2 * config_.target_residual &&
       decision_.m < config_.max_repairs;
-  if (!short_of_target) {
+  if (!well_short) {
     if (!lower_since_) lower_since_ = now;
     if (now - *lower_since_ < config_.hold) return false;
   }
@@ -131,15 +148,16 @@ bool AdaptiveFecPolicy::OnReport(int64_t received, int64_t lost, int64_t loss_ev
 
 FecDecision AdaptiveFecPolicy::Choose() const {
   const double p = loss_estimate();
+  const double burst = burst_estimate();
   FecDecision d;
   // 25% beyond the mean burst keeps c = 1 while the estimate wanders
   // around an integer (c jumping 1 -> 2 would double m).
-  d.interleave = burst_ < 1.5 ? 1
-                              : std::clamp(static_cast<int>(std::ceil(1.25 * burst_)), 1,
-                                           config_.max_interleave);
+  d.interleave = burst < 1.5 ? 1
+                             : std::clamp(static_cast<int>(std::ceil(1.25 * burst)), 1,
+                                          config_.max_interleave);
   d.m = config_.max_repairs;
   for (int m = config_.min_repairs; m <= config_.max_repairs; ++m) {
-    if (ExpectedResidualLoss(config_.k, m, d.interleave, p, burst_) <= config_.target_residual) {
+    if (ExpectedResidualLoss(config_.k, m, d.interleave, p, burst) <= config_.target_residual) {
       d.m = m;
       break;
     }

@@ -6,30 +6,26 @@
 //
 // Estimation. Report differences (packets received R, lost on the network L,
 // loss events E: runs of consecutive losses) are summed into windows of at
-// least `window` and `min_window_packets`. Each window gives a loss rate
-// p_w = L / (R + L) and an event rate e_w = E / (R + L). Two
-// exponentially weighted averages of p_w are kept, weighted by time
-// (weight 1 - exp(-dt / tau)):
-//   fast (tau = `attack`)  follows a rise in loss within about a second;
-//   slow (tau = `decay`)   forgets it over a few seconds;
-// and p = max(fast, slow): protection rises quickly and falls back slowly,
-// so a loss spell that comes and goes does not catch the encoder with its
-// overhead just lowered. The mean burst length b is the larger of
-// fast / (fast average of e_w) and slow / (slow average of e_w), at least 1:
-// a ratio of averages, since a per-window ratio is biased by windows that
-// cut a burst in two.
+// least `window` and `min_window_packets`, then added to two exponentially
+// decaying sums of (packets, lost, events): a fast one (time constant
+// `attack`) and a slow one (`decay`); each gives a loss rate lost / packets
+// and a mean burst length lost / events (a ratio of sums, so windows that
+// cut a burst in two do not bias it). The estimate is the slow rate, unless
+// the fast rate exceeds it by more than its own sampling noise
+// (2 sqrt(p (1 - p) / packets_fast) + 1 / packets_fast): a real rise is
+// followed within about `attack`, a fall over a few `decay`s, and random
+// fluctuation moves neither.
 //
 // Decision. A burst of b consecutive losses spread over I interleaved
 // blocks (block j holds every I-th source) costs each block about
-// c = ceil(b / I) consecutive symbols. Treating each run of c symbols as one
-// unit lost independently with probability p (a unit is lost when its burst
-// starts inside it: the rate of burst starts p / b times c symbols, times
-// about b / c units the burst covers), a block of n = k + m symbols has
-// n' = ceil(n / c) units and survives at most m' = floor(m / c) lost units.
-// MDS decoding rebuilds the whole block when at most m' units are lost; when
-// j > m' are lost, about j × c × k / n of its k sources stay lost. The
-// expected residual loss after FEC, per source, is then
-//   r(m) = sum_{j = m'+1}^{n'} C(n', j) p^j (1 - p)^(n' - j) × (j / n'),
+// c = max(1, b / I) consecutive symbols. Treating each run of c symbols as
+// one unit lost independently with probability p (exact for b = 1; for
+// bursts an approximation that is pessimistic when bursts are short), a
+// block of n = k + m symbols has n' = round(n / c) units and survives
+// m' = floor(m / c) lost units. MDS decoding rebuilds the whole block when at
+// most m' units are lost; when j > m' are lost, about j c k / n of its k
+// sources stay lost. The expected residual loss after FEC, per source, is
+//   r(m) = sum_{j = m'+1}^{n'} C(n', j) p^j (1 - p)^(n' - j) × min(1, j c / n),
 // the binomial tail weighted by the fraction lost. I = 1 for b < 1.5, else
 // min(ceil(1.25 b), max_interleave) (deep enough that c = 1 while b wanders
 // around an integer; deeper adds only delay), and m is the smallest value
@@ -38,9 +34,9 @@
 // channel minimum for comparison is m / k = p / (1 - p); the binomial tail
 // asks for more because a block is finite.
 //
-// Hysteresis: when the current (m, I) misses the target under the current
-// estimate, the new choice takes effect at once; otherwise (a cheaper choice
-// would do) only after a change has been wanted for `hold`.
+// Hysteresis: when the current (m, I) misses the target by more than a
+// factor of 2 under the current estimate, the new choice takes effect at
+// once; any other change only after it has been wanted for `hold`.
 #pragma once
 
 #include <cstdint>
@@ -63,7 +59,7 @@ struct AdaptiveFecConfig {
   Duration window = Duration::Milliseconds(100);
   int64_t min_window_packets = 50;
   Duration attack = Duration::Milliseconds(500);
-  Duration decay = Duration::Seconds(2);
+  Duration decay = Duration::Milliseconds(2500);
   Duration hold = Duration::Seconds(1);
 };
 
@@ -93,25 +89,32 @@ class AdaptiveFecPolicy {
 
   const FecDecision& decision() const { return decision_; }
   double loss_estimate() const;
-  double burst_estimate() const { return burst_; }
+  double burst_estimate() const;
   int64_t windows() const { return windows_; }
 
  private:
+  struct Average;
   FecDecision Choose() const;
+  const Average& Current() const;  // the average the estimate comes from
 
   AdaptiveFecConfig config_;
   Time window_start_;
   int64_t window_received_ = 0;
   int64_t window_lost_ = 0;
   int64_t window_events_ = 0;
-  double fast_;
-  double slow_;
-  double fast_events_;  // averages of loss events per packet
-  double slow_events_;
-  double burst_;
+  // Exponentially decaying sums.
+  struct Average {
+    double packets = 0;
+    double lost = 0;
+    double events = 0;
+    void Add(double weight_kept, double p, double l, double e);
+    double rate() const { return packets > 0 ? lost / packets : 0; }
+  };
+  Average fast_;
+  Average slow_;
   int64_t windows_ = 0;
   FecDecision decision_;
-  std::optional<Time> lower_since_;  // since when a cheaper choice is wanted
+  std::optional<Time> lower_since_;  // since when another choice is wanted
 };
 
 }  // namespace hitless

@@ -166,7 +166,7 @@ TEST(TransmitIntegration, BadUsageExitsTwoWithAMessage) {
       {HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000?fec=bogus"},
       {HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000?fec=rs,k=300"},
       {HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000?unknown=1"},
-      {HITLESS_RECV_BINARY, "hitless://:9000?fec=rs", "verify"},
+      {HITLESS_RECV_BINARY, "hitless://:9000?arq=maybe", "verify"},
       {HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000", "--bogus"},
       {HITLESS_RECV_BINARY, "udp://127.0.0.1:5000", "verify"},
       {HITLESS_RECV_BINARY, "hitless://:9000", "gen://"},

@@ -48,6 +48,7 @@ class SenderNode final : public Node {
   void OnReceive(PortId, std::span<const uint8_t> d, Time now) override {
     auto view = ParseHeader(d);
     if (view.ok()) session.OnPacket(*view, now);
+    NoteFecChange(now);
   }
   void OnWakeup(Time now) override {
     while (next_media() && *next_media() <= now) {
@@ -56,7 +57,15 @@ class SenderNode final : public Node {
       session.OnMedia(payload_, now);
     }
     if (const auto t = session.NextWakeup(); t && *t <= now) session.OnTimer(now);
+    NoteFecChange(now);
   }
+  void NoteFecChange(Time now) {
+    const int m = session.stats().fec_m;
+    if (fec_m_changes.empty() || fec_m_changes.back().second != m) {
+      fec_m_changes.emplace_back((now - start_).ToMillisecondsF() / 1000, m);
+    }
+  }
+  std::vector<std::pair<double, int>> fec_m_changes;
   std::optional<Time> NextWakeup() const override {
     auto t = session.NextWakeup();
     if (const auto m = next_media()) t = t ? std::min(*t, *m) : *m;
@@ -104,15 +113,29 @@ ArqResult RunArq(const ArqRun& run) {
   sender_config.latency = run.latency;
   sender_config.initial_sequence = run.initial_sequence;
   sender_config.fec = run.fec;
+  if (run.fec_adaptive) {
+    if (!sender_config.fec) sender_config.fec = FecEncoderConfig{};
+    sender_config.fec->mode = FecCodec::kReedSolomon;
+    sender_config.fec_adaptive = run.fec_adaptive;
+  }
   session::ReceiverConfig receiver_config;
   receiver_config.latency = run.latency;
-  receiver_config.fec = run.fec.has_value();
+  receiver_config.fec = sender_config.fec.has_value();
+  receiver_config.arq = run.arq;
 
   SenderNode sender(sim, run, sender_config);
   ReceiverNode receiver(sim, receiver_config);
   const NodeId a = sim.AddNode(&sender);
   const NodeId b = sim.AddNode(&receiver);
-  const auto [pa, pb] = sim.Connect(a, b, Spec(run.forward), Spec(run.reverse));
+  netem::DirectionConfig forward = Spec(run.forward);
+  for (const auto& [at, spec] : run.forward_changes) {
+    netem::TimelineEvent e;
+    e.kind = netem::TimelineEvent::Kind::kSetParams;
+    e.at = at;
+    e.params = Spec(spec).params;
+    forward.timeline.push_back(e);
+  }
+  const auto [pa, pb] = sim.Connect(a, b, forward, Spec(run.reverse));
   sender.sink.port = pa;  // the sinks were built for node ids 0 and 1
   receiver.sink.port = pb;
   if (a != 0 || b != 1) std::abort();
@@ -140,6 +163,7 @@ ArqResult RunArq(const ArqRun& run) {
   r.latency_min_ms = c.min_delay().ToMillisecondsF();
   r.latency_max_ms = c.max_delay().ToMillisecondsF();
   r.latency_p99_ms = c.delay_percentile(0.99).ToMillisecondsF();
+  r.fec_m_changes = sender.fec_m_changes;
   return r;
 }
 

@@ -8,7 +8,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "fec/adaptive_policy.h"
 #include "fec/fec.h"
 #include "transport/base/time.h"
 
@@ -23,6 +26,12 @@ struct ArqRun {
   uint32_t initial_sequence = 1000;
   uint64_t seed = 1;
   std::optional<FecEncoderConfig> fec;  // FEC on top of ARQ
+  // Adaptive FEC (Reed-Solomon; `fec` supplies max_block_delay, or defaults).
+  std::optional<AdaptiveFecConfig> fec_adaptive;
+  bool arq = true;  // false: the receiver sends no NACK (FEC alone)
+  // Forward-link parameter changes: at this time after the start, the
+  // forward link's impairments become this netem spec.
+  std::vector<std::pair<Duration, std::string>> forward_changes;
 };
 
 struct ArqResult {
@@ -40,6 +49,8 @@ struct ArqResult {
   uint64_t fec_recovered = 0;      // packets rebuilt by FEC and used
   uint64_t arq_recovered = 0;      // packets repaired by retransmission
   double latency_min_ms = 0, latency_max_ms = 0, latency_p99_ms = 0;
+  // Adaptive FEC: every change of the repair count, (seconds since start, m).
+  std::vector<std::pair<double, int>> fec_m_changes;
 };
 
 ArqResult RunArq(const ArqRun& run);

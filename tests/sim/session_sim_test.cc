@@ -128,5 +128,62 @@ TEST(SessionSimTest, InterleavedFecRidesOutBurstsWithLessRetransmission) {
   EXPECT_LT(hybrid.retransmit_overhead, arq.retransmit_overhead);
 }
 
+// Adaptive FEC: the forward loss goes 1% -> 8% -> 1% (20 s each) at latency
+// 4 x RTT. The repair count must follow within a few seconds each way (up in
+// 3 s, down in 8 s), and
+// FEC + ARQ must lose nothing throughout.
+TEST(SessionSimTest, AdaptiveFecFollowsTheLossRate) {
+  ArqRun run;
+  run.forward = "delay 30ms loss 1%";
+  run.reverse = "delay 30ms loss 1%";
+  run.forward_changes = {{Duration::Seconds(20), "delay 30ms loss 8%"},
+                         {Duration::Seconds(40), "delay 30ms loss 1%"}};
+  run.fec_adaptive = AdaptiveFecConfig{};
+  const ArqResult r = RunArq(run);
+  Print("adaptive 1%->8%->1%", r);
+  std::printf("FEC overhead %.2f%%, FEC recovered %llu, ARQ recovered %llu\nm changes:",
+              100 * r.fec_overhead, static_cast<unsigned long long>(r.fec_recovered),
+              static_cast<unsigned long long>(r.arq_recovered));
+  for (const auto& [t, m] : r.fec_m_changes) std::printf(" %.2fs:%d", t, m);
+  std::printf("\n");
+  const AdaptiveFecConfig c;
+  // The m the policy settles on for a loss rate, with a +-1 band for the
+  // estimate's noise.
+  const auto wanted = [&](double p) {
+    for (int m = c.min_repairs; m <= c.max_repairs; ++m) {
+      if (ExpectedResidualLoss(c.k, m, 1, p, 1) <= c.target_residual) return m;
+    }
+    return c.max_repairs;
+  };
+  const auto m_at = [&](double t) {
+    int m = 0;
+    for (const auto& [when, value] : r.fec_m_changes) {
+      if (when <= t) m = value;
+    }
+    return m;
+  };
+  const auto max_m_between = [&](double from, double to) {
+    int m = m_at(from);
+    for (const auto& [when, value] : r.fec_m_changes) {
+      if (when > from && when <= to) m = std::max(m, value);
+    }
+    return m;
+  };
+  const int low = wanted(0.01);
+  const int high = wanted(0.08);
+  ASSERT_GT(high, low + 2);
+  EXPECT_NEAR(m_at(19.9), low, 1);
+  EXPECT_GE(m_at(23), high - 1) << "up within 3 s of the rise";
+  EXPECT_NEAR(m_at(39.9), high, 1);
+  // Down more slowly (decay 2.5 s, then a 1 s hold): protection lingers a
+  // little after a loss spell, in case it comes back.
+  EXPECT_LE(m_at(48), low + 1) << "down within 8 s of the fall";
+  EXPECT_LE(max_m_between(48, 60), low + 1);
+  EXPECT_EQ(r.missing, 0u);
+  EXPECT_GT(r.fec_recovered, r.arq_recovered);
+  EXPECT_EQ(r.duplicates_out, 0u);
+  EXPECT_EQ(r.out_of_order, 0u);
+}
+
 }  // namespace
 }  // namespace hitless::sim

@@ -1,5 +1,6 @@
 #include "transport/apps/fec_option.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,7 +15,8 @@ namespace {
 
 absl::Status Bad(std::string_view text, std::string_view why) {
   return absl::InvalidArgumentError(
-      absl::StrFormat("fec=%s: %s (examples: fec=rs,k=20,m=4  fec=xor,l=10,d=10,mode=2d  fec=none)",
+      absl::StrFormat("fec=%s: %s (examples: fec=rs,k=20,m=4  fec=adaptive,k=20,m=10  "
+                      "fec=xor,l=10,d=10,mode=2d  fec=none)",
                       std::string(text), std::string(why)));
 }
 
@@ -44,14 +46,16 @@ absl::StatusOr<FecConfig> ParseFecOption(std::string_view text) {
     params.erase(it);
     return v;
   };
-  if (parts[0] == "rs") {
+  if (parts[0] == "rs" || parts[0] == "adaptive") {
+    const bool adaptive = parts[0] == "adaptive";
     auto k = number("k", 20, 1, 254);
     if (!k.ok()) return k.status();
-    auto m = number("m", 4, 1, 254);
+    // Adaptive: m and i are the caps the sender moves within.
+    auto m = number("m", adaptive ? std::min(10, *k) : 4, 1, 254);
     if (!m.ok()) return m.status();
-    auto interleave = number("i", 1, 1, 255);
+    auto interleave = number("i", adaptive ? std::max(1, std::min(8, 1024 / *k)) : 1, 1, 255);
     if (!interleave.ok()) return interleave.status();
-    fec.mode = FecMode::kReedSolomon;
+    fec.mode = adaptive ? FecMode::kReedSolomonAdaptive : FecMode::kReedSolomon;
     fec.k = static_cast<uint16_t>(*k);
     fec.m = static_cast<uint8_t>(*m);
     fec.interleave = static_cast<uint8_t>(*interleave);
@@ -77,7 +81,7 @@ absl::StatusOr<FecConfig> ParseFecOption(std::string_view text) {
     fec.l = static_cast<uint8_t>(*l);
     fec.d = static_cast<uint8_t>(*d);
   } else {
-    return Bad(text, "the scheme must be rs, xor or none");
+    return Bad(text, "the scheme must be rs, adaptive, xor or none");
   }
   if (!params.empty()) return Bad(text, "unknown parameter \"" + params.begin()->first + "\"");
   if (!session::EncoderConfigFor(fec)) {

@@ -1,5 +1,7 @@
 // The `fec=` option of hitless:// URLs, e.g.
 //   fec=rs,k=20,m=4[,i=2]          Reed-Solomon: k sources, m repairs, interleave i
+//   fec=adaptive[,k=20][,m=10][,i=8]  Reed-Solomon whose m (0..m) and interleave
+//                                   (1..i) follow the receiver's loss reports
 //   fec=xor,l=10[,d=10][,mode=row|column|2d]   SMPTE 2022-1 style XOR (default row;
 //                                   column/2d need d)
 //   fec=none

@@ -125,6 +125,8 @@ std::string StatsJson(const StatsContext& c) {
         "\"data_bytes\": %d, \"retransmitted\": %d, \"retransmitted_bytes\": %d, "
         "\"nacks_received\": %d, \"reports_received\": %d, \"stale_reports\": %d, "
         "\"keepalives_sent\": %d, \"fec_repairs_sent\": %d, \"fec_bytes\": %d, "
+        "\"fec_m\": %d, \"fec_interleave\": %d, \"fec_reconfigurations\": %d, "
+        "\"fec_loss_estimate\": %.5f, \"fec_burst_estimate\": %.2f, "
         "\"rtt_ms\": %.3f, \"rtt_var_ms\": %.3f, \"min_rtt_ms\": %.3f, \"loss_rate\": %.5f,\n"
         "  \"retransmit_policy\": {\"requested\": %d, \"answered\": %d, \"extra_copies\": %d, "
         "\"last_chance\": %d, \"suppressed_within_rtt\": %d, \"too_late\": %d, "
@@ -132,7 +134,9 @@ std::string StatsJson(const StatsContext& c) {
         "  \"drops\": %s",
         st.media_in, st.media_rejected, st.data_sent, st.data_bytes, st.retransmitted,
         st.retransmitted_bytes, st.nacks_received, st.reports_received, st.stale_reports,
-        st.keepalives_sent, st.fec_repairs_sent, st.fec_bytes, Ms(s->rtt().srtt()),
+        st.keepalives_sent, st.fec_repairs_sent, st.fec_bytes, st.fec_m, st.fec_interleave,
+        st.fec_reconfigurations, s->fec_policy() ? s->fec_policy()->loss_estimate() : 0.0,
+        s->fec_policy() ? s->fec_policy()->burst_estimate() : 0.0, Ms(s->rtt().srtt()),
         Ms(s->rtt().rttvar()), Ms(s->rtt().min_rtt()), s->loss_rate(), p.nack_seqs, p.retransmitted,
         p.copies, p.last_chance, p.suppressed, p.too_late, p.too_late_in_queue, p.capped,
         p.unknown_seq, Drops(st.drops));
@@ -141,8 +145,10 @@ std::string StatsJson(const StatsContext& c) {
       absl::StrAppendFormat(
           &j,
           ",\n  \"receiver_report\": {\"highest_sequence\": %u, \"received\": %u, \"lost\": %u, "
-          "\"recovered\": %u, \"abandoned\": %u, \"jitter_us\": %u, \"buffer_level_ms\": %u}",
-          r.highest_sequence, r.received, r.lost, r.recovered, r.abandoned, r.jitter_us,
+          "\"recovered\": %u, \"abandoned\": %u, \"loss_events\": %u, "
+          "\"jitter_us\": %u, \"buffer_level_ms\": %u}",
+          r.highest_sequence, r.received, r.lost, r.recovered, r.abandoned, r.loss_events,
+          r.jitter_us,
           r.buffer_level_ms);
     }
     j += "},\n";
@@ -159,7 +165,8 @@ std::string StatsJson(const StatsContext& c) {
         "\"lost_at_deadline\": %d, \"nacks_sent\": %d, \"reports_sent\": %d, "
         "\"rtt_ms\": %.3f, \"jitter_ms\": %.3f,\n"
         "  \"loss\": {\"gaps_detected\": %d, \"recovered_by_retransmission\": %d, "
-        "\"recovered_by_reorder\": %d, \"abandoned\": %d, \"duplicates\": %d, "
+        "\"recovered_by_reorder\": %d, \"recovered_by_fec\": %d, "
+        "\"recovered_by_fec_after_nack\": %d, \"abandoned\": %d, \"duplicates\": %d, "
         "\"spurious_retransmissions\": %d, \"late\": %d, \"nack_seqs\": %d, \"nack_repeats\": %d, "
         "\"reorder_tolerance_ms\": %.3f, \"repair_margin_min_ms\": %.3f, "
         "\"repair_margin_mean_ms\": %.3f},\n"
@@ -171,7 +178,8 @@ std::string StatsJson(const StatsContext& c) {
         st.data_received, st.data_bytes, st.retransmissions_received, st.fec_repairs_received,
         st.fec_recovered, st.delivered, st.delivered_bytes, st.lost, st.nacks_sent, st.reports_sent,
         Ms(r->rtt().srtt()), Ms(st.jitter), loss.gaps_detected, loss.recovered_by_retransmission,
-        loss.recovered_by_reorder, loss.abandoned, loss.duplicates, loss.duplicate_retransmissions,
+        loss.recovered_by_reorder, loss.recovered_by_fec, loss.recovered_by_fec_after_nack,
+        loss.abandoned, loss.duplicates, loss.duplicate_retransmissions,
         loss.late, loss.nack_seqs, loss.nack_repeats, Ms(r->reorder_tolerance(c.now)),
         Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),
         buffer.delivered, buffer.too_late, buffer.duplicates, buffer.buffer_full, buffer.grown,

@@ -55,10 +55,16 @@ std::string Epilogue() {
          "                    Set it to at least 3-4 x the round-trip time for ARQ to repair\n"
          "                    heavy loss.\n"
          "  stream=NAME       stream id; a listener with a stream id accepts only that one\n"
-         "  fec=rs,k=20,m=4[,i=2] | fec=xor,l=10,d=10[,mode=row|column|2d] | fec=none\n"
-         "                    forward error correction on top of ARQ, offered by the caller\n"
-         "                    (Reed-Solomon: m repairs per k packets, i blocks interleaved;\n"
-         "                    blocks close after 20 ms so FEC adds at most that)\n"
+         "  fec=rs,k=20,m=4[,i=2] | fec=adaptive[,k=20][,m=10][,i=8]\n"
+         "      | fec=xor,l=10,d=10[,mode=row|column|2d] | fec=none\n"
+         "                    forward error correction on top of ARQ. The caller's offer\n"
+         "                    wins; a listener's fec= applies when the caller offers none.\n"
+         "                    rs: m repairs per k packets, i blocks interleaved (a burst of\n"
+         "                    up to i x m losses is repaired). adaptive: the sender sets m in\n"
+         "                    1..m and the interleave in 1..i from the receiver's loss and\n"
+         "                    burst reports. Blocks close after 20 ms so FEC adds at most that.\n"
+         "  arq=on|off        retransmission (default on; used when both sides have it on).\n"
+         "                    off: FEC alone, for latencies below about 2 x the round trip\n"
          "Exit codes: 0 ok, 1 runtime failure (e.g. bind), 2 bad flags or URLs.\n"
          "Examples:\n"
          "  hitless-recv 'hitless://:9000?latency=300ms' udp://127.0.0.1:5000\n"
@@ -91,18 +97,22 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(const endpoints::Hitle
   session::ConnectionConfig& c = options.connection;
   for (const auto& [key, value] : spec.options) {
     if (key == "fec") {
-      if (spec.mode != endpoints::HitlessMode::kCaller) {
-        return absl::InvalidArgumentError(
-            "fec= is offered by the calling side; a listener accepts what the caller offers");
-      }
       auto fec = ParseFecOption(value);
       if (!fec.ok()) return fec.status();
       c.fec = *fec;
       continue;
     }
+    if (key == "arq") {
+      if (value != "on" && value != "off") {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("arq=%s: expected arq=on or arq=off", value));
+      }
+      c.arq = value == "on";
+      continue;
+    }
     return absl::InvalidArgumentError(absl::StrFormat(
         "hitless:// option \"%s\" is not supported by this version (supported: latency, "
-        "stream, mode, fec)",
+        "stream, mode, fec, arq)",
         key));
   }
   c.direction =

@@ -81,10 +81,12 @@ ArrivalResult LossTracker::OnNewHighest(int64_t seq, Time now) {
     ++stats_.abandoned;
     Remove(missing_.begin());
   }
-  const Time first_nack = now + ReorderTolerance(now);
+  const Time earliest = now + ReorderTolerance(now);
+  const Time first_nack = !config_.nack ? Time::Infinite() : earliest + FecHold(now);
   const Time deadline = ClampTime(now + config_.default_lifetime);
   for (int64_t s = seq - tracked; s < seq; ++s) {
-    const Missing m{.detected = now, .next_nack = first_nack, .deadline = deadline};
+    const Missing m{
+        .detected = now, .earliest_nack = earliest, .next_nack = first_nack, .deadline = deadline};
     missing_.insert(missing_.end(), {s, m});
     schedule_.insert({m.wake(), s});
   }
@@ -120,9 +122,19 @@ ArrivalResult LossTracker::OnOlder(int64_t seq, Time now, ArrivalOrigin origin) 
     case ArrivalOrigin::kRetransmission:
       ++stats_.recovered_by_retransmission;
       break;
-    case ArrivalOrigin::kFec:
+    case ArrivalOrigin::kFec: {
       ++stats_.recovered_by_fec;
+      if (m.nacks > 0) ++stats_.recovered_by_fec_after_nack;
+      // Learn how long FEC takes (same decaying maximum as reordering).
+      const double half_life = static_cast<double>(config_.reorder_half_life.ToNanoseconds());
+      const double age = static_cast<double>((now - fec_delay_at_).ToNanoseconds());
+      const double decayed =
+          fec_delay_max_ns_ < 0 ? 0 : fec_delay_max_ns_ * std::exp2(-std::max(age, 0.0) / half_life);
+      fec_delay_max_ns_ =
+          std::max(decayed, static_cast<double>((now - m.detected).ToNanoseconds()));
+      fec_delay_at_ = now;
       break;
+    }
   }
   if (m.deadline_set) stats_.margin.Add(m.deadline - now);
   Remove(it);
@@ -139,6 +151,12 @@ void LossTracker::SetDeadline(int64_t first, int64_t count, Time deadline) {
     const Time old_wake = m.wake();
     m.deadline = deadline;
     m.deadline_set = true;
+    // A first NACK held for FEC still leaves ARQ its whole repeat schedule:
+    // one normal round plus the near-deadline zone.
+    if (m.nacks == 0 && m.next_nack > m.earliest_nack && !m.next_nack.IsInfinite()) {
+      const Duration keep = Scale(rtt_, config_.near_deadline_rtts + config_.renack_rtt_factor);
+      m.next_nack = std::max(m.earliest_nack, std::min(m.next_nack, deadline - keep));
+    }
     Reschedule(it->first, m, old_wake);
   }
 }
@@ -265,6 +283,17 @@ void LossTracker::LearnReorder(Duration delay, Time now) {
   const double sample = static_cast<double>(std::max(delay, Duration::Zero()).ToNanoseconds());
   reorder_max_ns_ = std::max(DecayedReorderNs(now), sample);
   reorder_at_ = now;
+}
+
+Duration LossTracker::FecHold(Time now) const {
+  if (config_.fec_hold_cap <= Duration::Zero()) return Duration::Zero();
+  if (fec_delay_max_ns_ < 0) return config_.fec_hold_cap;
+  const double half_life = static_cast<double>(config_.reorder_half_life.ToNanoseconds());
+  const double age = static_cast<double>((now - fec_delay_at_).ToNanoseconds());
+  const double ns = fec_delay_max_ns_ * std::exp2(-std::max(age, 0.0) / half_life) *
+                    config_.fec_hold_factor;
+  if (ns >= static_cast<double>(config_.fec_hold_cap.ToNanoseconds())) return config_.fec_hold_cap;
+  return Duration::Nanoseconds(std::llround(ns));
 }
 
 Duration LossTracker::ReorderTolerance(Time now) const {

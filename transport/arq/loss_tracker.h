@@ -64,6 +64,18 @@ struct LossTrackerConfig {
   Duration min_renack_interval = Duration::Milliseconds(1);
   // Deadline of a missing sequence whose owner never calls SetDeadline.
   Duration default_lifetime = Duration::Seconds(10);
+  // False: never NACK (no ARQ negotiated); missing sequences are only
+  // tracked, counted and abandoned at their deadline.
+  bool nack = true;
+  // With FEC: the first NACK waits up to this much longer for FEC to rebuild
+  // the packet (a retransmission of what FEC repairs is wasted). The hold is
+  // fec_hold_factor x a decaying maximum of observed detection-to-FEC-repair
+  // delays (the cap until one is seen), and never pushes the first NACK past
+  // deadline - (near_deadline_rtts + renack_rtt_factor) x RTT: ARQ keeps its
+  // whole repeat schedule, so the hold only acts where latency is ample.
+  // Zero: no hold.
+  Duration fec_hold_cap = Duration::Zero();
+  double fec_hold_factor = 1.25;
 };
 
 // Where a packet handed to OnPacket came from.
@@ -114,6 +126,7 @@ struct LossTrackerStats {
   uint64_t recovered_by_retransmission = 0;
   uint64_t recovered_by_reorder = 0;
   uint64_t recovered_by_fec = 0;
+  uint64_t recovered_by_fec_after_nack = 0;  // of which a NACK had gone out already
   uint64_t abandoned = 0;  // deadline, owner skip, out of window, or untracked
   uint64_t nack_ranges = 0;
   uint64_t nack_seqs = 0;     // sequence-NACKs, first ones and repeats
@@ -170,6 +183,8 @@ class LossTracker {
   std::optional<Time> NextWakeup() const;
 
   Duration ReorderTolerance(Time now) const;
+  // How long a gap's first NACK waits for FEC beyond the reorder tolerance.
+  Duration FecHold(Time now) const;
   std::optional<int64_t> highest_seq() const { return highest_; }
   size_t missing_count() const { return missing_.size(); }
   bool IsMissing(int64_t seq) const { return missing_.contains(seq); }
@@ -179,7 +194,8 @@ class LossTracker {
  private:
   struct Missing {
     Time detected;
-    Time next_nack;  // Time::Infinite() once no further NACK can help
+    Time earliest_nack;  // detection + reorder tolerance
+    Time next_nack;      // Time::Infinite() once no further NACK can help
     Time deadline;
     uint32_t nacks = 0;
     bool deadline_set = false;
@@ -209,6 +225,8 @@ class LossTracker {
   Duration rtt_;
   double reorder_max_ns_ = 0;  // decaying max, as of reorder_at_
   Time reorder_at_;
+  double fec_delay_max_ns_ = -1;  // decaying max of FEC repair delays; < 0: none seen
+  Time fec_delay_at_;
   LossTrackerStats stats_;
 };
 

@@ -30,6 +30,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(const ConnectionC
     hs.latency = config.latency;
     hs.publish = config.direction == MediaDirection::kSend;
     hs.fec = config.fec;
+    hs.capabilities = config.arq ? kCapArq | kCapFec : kCapFec;
     ASSIGN_OR_RETURN(HandshakeInitiator initiator,
                      HandshakeInitiator::Create(hs, c->NewSessionId()));
     c->initiator_ = std::make_unique<HandshakeInitiator>(std::move(initiator));
@@ -38,6 +39,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(const ConnectionC
     HandshakeResponderConfig hs;
     if (!config.stream_id.empty()) hs.accepted_stream_ids.push_back(config.stream_id);
     hs.latency = config.latency;
+    hs.preferred_fec = config.fec;
+    hs.capabilities = config.arq ? kCapArq | kCapFec : kCapFec;
     ASSIGN_OR_RETURN(HandshakeResponder responder,
                      HandshakeResponder::Create(hs, config.cookie_secret, c.get()));
     c->responder_ = std::make_unique<HandshakeResponder>(std::move(responder));
@@ -99,18 +102,21 @@ void Connection::StartSession(const NegotiatedSession& session, Time now) {
   ++stats_.sessions;
   stats_.established_at = now;
   last_heard_ = now;
+  const bool arq = config_.arq && (session.peer_capabilities & kCapArq) != 0;
   if (config_.direction == MediaDirection::kSend) {
     SenderConfig sender = config_.sender;
     sender.session_id = session.session_id;
     sender.latency = session.latency;
     sender.initial_sequence = static_cast<uint32_t>(rng_.NextU64());
     sender.fec = EncoderConfigFor(session.fec);
+    sender.fec_adaptive = AdaptiveConfigFor(session.fec, arq);
     sender_ = std::make_unique<SenderSession>(sender, now, out_);
   } else {
     ReceiverConfig receiver = config_.receiver;
     receiver.session_id = session.session_id;
     receiver.latency = session.latency;
     receiver.fec = session.fec.mode != FecMode::kNone;
+    receiver.arq = arq;
     receiver_ = std::make_unique<ReceiverSession>(receiver, now, out_, media_);
   }
 }

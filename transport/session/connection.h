@@ -49,7 +49,11 @@ struct ConnectionConfig {
   MediaDirection direction = MediaDirection::kSend;
   std::string stream_id;
   Duration latency = Duration::Milliseconds(120);  // offered; the larger side wins
-  FecConfig fec;  // caller: FEC offered (the listener accepts what its codecs support)
+  // Caller: the FEC offered. Listener: the FEC chosen when the caller offers
+  // none (a caller's offer, if its codecs support it, always wins).
+  FecConfig fec;
+  // Retransmission (kCapArq): used when both sides have it on.
+  bool arq = true;
   // No packet from the peer for this long: the session is lost.
   Duration peer_timeout = Duration::Seconds(5);
   SenderConfig sender;           // session_id / latency / initial_sequence are set per session

@@ -2,15 +2,18 @@
 // FecConfig) and the codec configuration of fec/ (FecEncoderConfig).
 #pragma once
 
+#include <algorithm>
 #include <optional>
 
+#include "fec/adaptive_policy.h"
 #include "fec/fec.h"
 #include "transport/wire/handshake.h"
 
 namespace hitless::session {
 
 // The encoder configuration for a negotiated FecConfig; nullopt for kNone or
-// a configuration the codecs refuse.
+// a configuration the codecs refuse. For adaptive Reed-Solomon: the caps
+// (AdaptiveConfigFor gives the policy that moves m and the interleave).
 inline std::optional<FecEncoderConfig> EncoderConfigFor(const FecConfig& fec) {
   FecEncoderConfig c;
   switch (fec.mode) {
@@ -26,6 +29,7 @@ inline std::optional<FecEncoderConfig> EncoderConfigFor(const FecConfig& fec) {
       c.mode = hitless::FecCodec::kXor2D;
       break;
     case FecMode::kReedSolomon:
+    case FecMode::kReedSolomonAdaptive:
       c.mode = hitless::FecCodec::kReedSolomon;
       break;
   }
@@ -35,6 +39,21 @@ inline std::optional<FecEncoderConfig> EncoderConfigFor(const FecConfig& fec) {
   c.m = fec.m;
   c.interleave = fec.interleave == 0 ? 1 : fec.interleave;
   if (!ValidateFecEncoderConfig(c).ok()) return std::nullopt;
+  return c;
+}
+
+// The adaptive policy for a negotiated kReedSolomonAdaptive (nullopt for any
+// other mode): k, and m and interleave as the caps. The target residual is
+// what FEC must leave: 1e-3 when ARQ repairs the rest, 1e-5 without ARQ.
+inline std::optional<AdaptiveFecConfig> AdaptiveConfigFor(const FecConfig& fec, bool arq) {
+  if (fec.mode != FecMode::kReedSolomonAdaptive) return std::nullopt;
+  AdaptiveFecConfig c;
+  c.k = fec.k;
+  c.max_repairs = fec.m;
+  c.max_interleave = fec.interleave == 0 ? 1 : fec.interleave;
+  c.min_repairs = std::min(c.min_repairs, c.max_repairs);
+  c.target_residual = arq ? 1e-3 : 1e-5;
+  if (!ValidateAdaptiveFecConfig(c).ok()) return std::nullopt;
   return c;
 }
 

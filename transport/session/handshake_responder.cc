@@ -22,6 +22,9 @@ absl::StatusOr<HandshakeResponder> HandshakeResponder::Create(
     return absl::InvalidArgumentError("empty or invalid version range");
   }
   if (config.max_paths > kMaxPaths) return absl::InvalidArgumentError("max_paths above 8");
+  if (!ValidFecConfig(config.preferred_fec)) {
+    return absl::InvalidArgumentError("preferred FEC configuration breaks the wire rules");
+  }
   return HandshakeResponder(std::move(config), secret, lookup);
 }
 
@@ -127,6 +130,8 @@ NegotiatedSession HandshakeResponder::Negotiate(const HandshakeBody& request,
   const uint32_t own_ms = static_cast<uint32_t>(config_.latency.ToMilliseconds());
   const bool fec_ok = (config_.capabilities & kCapFec) != 0 &&
                       (config_.supported_fec_modes & FecModeBit(request.fec.mode)) != 0;
+  const bool use_preferred = request.fec.mode == FecMode::kNone &&
+                             (config_.capabilities & request.capabilities & kCapFec) != 0;
   return NegotiatedSession{
       .session_id = request.initiator_session_id,
       .version = version,
@@ -134,7 +139,7 @@ NegotiatedSession HandshakeResponder::Negotiate(const HandshakeBody& request,
       .peer_capabilities = request.capabilities,
       .initiator_publishes = (request.capabilities & kCapPublish) != 0,
       .stream_id = request.stream_id,
-      .fec = fec_ok ? request.fec : FecConfig{},
+      .fec = use_preferred ? config_.preferred_fec : fec_ok ? request.fec : FecConfig{},
       .path_count = std::min(request.path_count, config_.max_paths),
   };
 }

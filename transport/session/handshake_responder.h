@@ -43,7 +43,8 @@ constexpr uint8_t FecModeBit(FecMode mode) {
 }
 inline constexpr uint8_t kAllFecModes =
     FecModeBit(FecMode::kXorRow) | FecModeBit(FecMode::kXorColumn) |
-    FecModeBit(FecMode::kReedSolomon) | FecModeBit(FecMode::kXorRowColumn);
+    FecModeBit(FecMode::kReedSolomon) | FecModeBit(FecMode::kXorRowColumn) |
+    FecModeBit(FecMode::kReedSolomonAdaptive);
 
 struct HandshakeResponderConfig {
   std::vector<std::string> accepted_stream_ids;    // empty: any stream id
@@ -52,6 +53,10 @@ struct HandshakeResponderConfig {
   // FEC modes (FecModeBit) accepted when offered; an offer outside this set,
   // or any offer without kCapFec in `capabilities`, is answered with kNone.
   uint8_t supported_fec_modes = kAllFecModes;
+  // Used when the initiator supports FEC (kCapFec) but offers none: the
+  // listener's own choice, e.g. a listening sender protecting its stream.
+  // An initiator's own offer always wins.
+  FecConfig preferred_fec;
   uint8_t max_paths = kMaxPaths;  // offered path counts are capped to this
   uint8_t min_version = kWireVersion;
   uint8_t max_version = kWireVersion;

@@ -26,6 +26,18 @@ uint32_t ClampU32(int64_t v) {
   return static_cast<uint32_t>(std::clamp<int64_t>(v, 0, UINT32_MAX));
 }
 
+// The loss tracker as the negotiated session wants it: NACKs only with ARQ;
+// with FEC and ARQ, the first NACK waits (a little) for FEC to rebuild the
+// packet: up to a quarter of the latency, at most 60 ms.
+arq::LossTrackerConfig TrackerConfig(const ReceiverConfig& config) {
+  arq::LossTrackerConfig loss = config.loss;
+  loss.nack = loss.nack && config.arq;
+  if (config.fec && loss.nack && loss.fec_hold_cap <= Duration::Zero()) {
+    loss.fec_hold_cap = std::min(config.latency / 4, Duration::Milliseconds(60));
+  }
+  return loss;
+}
+
 // Gaps longer than this get one deadline estimate per chunk instead of per
 // sequence (EstimatedReleaseTime scans to the gap's neighbours).
 constexpr int64_t kDeadlineChunk = 16;
@@ -38,7 +50,7 @@ ReceiverSession::ReceiverSession(const ReceiverConfig& config, Time now, Datagra
       out_(out),
       media_(media),
       epoch_(now - Duration::Milliseconds(1)),  // timestamp 0 means "no echo"
-      tracker_(config.loss),
+      tracker_(TrackerConfig(config)),
       buffer_(BufferConfig(config)),
       next_report_(now + config.report_interval),
       scratch_(kMaxDatagramSize) {

@@ -47,6 +47,9 @@ struct ReceiverConfig {
   size_t max_buffer_capacity = size_t{1} << 19;
   // Decode FEC_REPAIR packets (negotiated FEC); without it they are dropped.
   bool fec = false;
+  // Ask for retransmissions (negotiated ARQ). Without, losses are still
+  // tracked and reported but left to FEC: no NACK is sent.
+  bool arq = true;
 };
 
 struct ReceiverStats {

@@ -41,14 +41,48 @@ SenderSession::SenderSession(const SenderConfig& config, Time now, DatagramSink*
       last_sent_(now),
       scratch_(kMaxDatagramSize) {
   UpdateLinkEstimate();
-  if (config.fec) {
+  if (config.fec && config.fec_adaptive) {
+    fec_policy_.emplace(*config.fec_adaptive, now);
+    fec_decision_pending_ = true;
+    MaybeApplyFecDecision();
+  } else if (config.fec) {
     auto encoder = CreateFecEncoder(*config.fec);
     if (encoder.ok()) {
       fec_ = *std::move(encoder);
+      stats_.fec_m = config.fec->mode == FecCodec::kReedSolomon ? config.fec->m : 1;
+      stats_.fec_interleave = config.fec->interleave;
     } else {
       HITLESS_BUG("SenderSession: invalid FEC configuration (validate it before)");
     }
   }
+}
+
+void SenderSession::MaybeApplyFecDecision() {
+  // A new encoder only between blocks: repairs always cover whole blocks
+  // coded one way, and the receiver's decoder takes each block's k, m and
+  // stride from its repairs.
+  if (!fec_decision_pending_ || (fec_ && fec_->NextWakeup())) return;
+  fec_decision_pending_ = false;
+  const FecDecision& d = fec_policy_->decision();
+  if (d.m == stats_.fec_m && d.interleave == stats_.fec_interleave && (fec_ || d.m == 0)) return;
+  ++stats_.fec_reconfigurations;
+  stats_.fec_m = d.m;
+  stats_.fec_interleave = d.interleave;
+  if (d.m == 0) {
+    fec_.reset();
+    return;
+  }
+  FecEncoderConfig c = *config_.fec;
+  c.mode = FecCodec::kReedSolomon;
+  c.k = config_.fec_adaptive->k;
+  c.m = d.m;
+  c.interleave = d.interleave;
+  auto encoder = CreateFecEncoder(c);
+  if (!encoder.ok()) {
+    HITLESS_BUG("SenderSession: adaptive FEC chose an invalid configuration");
+    return;
+  }
+  fec_ = *std::move(encoder);
 }
 
 Header SenderSession::MakeHeader(PacketType type, Time now) {
@@ -82,6 +116,7 @@ void SenderSession::OnMedia(std::span<const uint8_t> payload, Time now) {
     fec_now_ = now;
     fec_->OnSource(FecSource{next_seq_ - 1, header.timestamp_us, payload}, now, *this);
   }
+  if (fec_decision_pending_) MaybeApplyFecDecision();
 }
 
 void SenderSession::OnRepair(const FecRepair& repair) {
@@ -143,6 +178,14 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
     if (previous_report_) {
       loss_window_lost_ += SerialDiff(report->lost, previous_report_->lost);
       loss_window_received_ += SerialDiff(report->received, previous_report_->received);
+      if (fec_policy_ &&
+          fec_policy_->OnReport(SerialDiff(report->received, previous_report_->received),
+                                SerialDiff(report->lost, previous_report_->lost),
+                                SerialDiff(report->loss_events, previous_report_->loss_events),
+                                now)) {
+        fec_decision_pending_ = true;
+        MaybeApplyFecDecision();
+      }
       const double lost = std::max<double>(0, static_cast<double>(loss_window_lost_));
       const double expected =
           lost + static_cast<double>(std::max<int64_t>(0, loss_window_received_));
@@ -204,6 +247,7 @@ void SenderSession::OnTimer(Time now) {
       fec_->OnTimer(now, *this);
     }
   }
+  if (fec_decision_pending_) MaybeApplyFecDecision();
   policy_.PopDue(now, due_);
   for (const arq::Retransmission& r : due_) {
     // The stored datagram with the RETRANSMISSION flag set; sequence and

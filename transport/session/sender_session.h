@@ -19,6 +19,7 @@
 #include <span>
 #include <vector>
 
+#include "fec/adaptive_policy.h"
 #include "fec/fec.h"
 #include "transport/arq/retransmit_buffer.h"
 #include "transport/arq/retransmit_policy.h"
@@ -43,6 +44,9 @@ struct SenderConfig {
   size_t buffer_capacity = 65536;
   // Forward error correction (negotiated); nullopt = none.
   std::optional<FecEncoderConfig> fec;
+  // Adaptive FEC (needs `fec`, Reed-Solomon): the policy sets fec's m and
+  // interleave from the receiver's reports; its k and caps are the policy's.
+  std::optional<AdaptiveFecConfig> fec_adaptive;
 };
 
 struct SenderStats {
@@ -58,6 +62,9 @@ struct SenderStats {
   uint64_t keepalives_sent = 0;
   uint64_t fec_repairs_sent = 0;  // FEC_REPAIR packets
   uint64_t fec_bytes = 0;         // their datagram bytes
+  uint64_t fec_reconfigurations = 0;  // adaptive FEC: (m, interleave) changes applied
+  int fec_m = 0;                      // repairs per block in use (0: none)
+  int fec_interleave = 0;
   bool shutdown_received = false;
   DropCounters drops;  // bad control packets, by reason
   // The receiver's latest REPORT (cumulative figures).
@@ -88,6 +95,7 @@ class SenderSession : private FecRepairSink {
   const arq::RetransmitPolicyStats& policy_stats() const { return policy_.stats(); }
   double loss_rate() const { return loss_rate_; }
   const FecEncoder* fec_encoder() const { return fec_.get(); }
+  const AdaptiveFecPolicy* fec_policy() const { return fec_policy_ ? &*fec_policy_ : nullptr; }
 
  private:
   Header MakeHeader(PacketType type, Time now);
@@ -95,6 +103,8 @@ class SenderSession : private FecRepairSink {
   void OnNack(std::span<const uint8_t> body, Time now);
   void OnReport(const PacketView& packet, Time now);
   void UpdateLinkEstimate();
+  // Adaptive FEC: installs the policy's decision when no block is open.
+  void MaybeApplyFecDecision();
   int64_t UnwrapOwn(uint32_t seq) const;
   // FecRepairSink: a repair from the encoder goes out as FEC_REPAIR.
   void OnRepair(const FecRepair& repair) override;
@@ -106,6 +116,8 @@ class SenderSession : private FecRepairSink {
   uint32_t control_seq_ = 0;
   uint32_t repair_seq_ = 0;
   std::unique_ptr<FecEncoder> fec_;
+  std::optional<AdaptiveFecPolicy> fec_policy_;
+  bool fec_decision_pending_ = false;
   Time fec_now_;  // `now` of the encoder call in progress
   arq::RetransmitBuffer buffer_;
   arq::RetransmitPolicy policy_;

@@ -8,22 +8,6 @@
 namespace hitless {
 namespace {
 
-bool ValidFec(const FecConfig& f) {
-  switch (f.mode) {
-    case FecMode::kNone:
-      return f.k == 0 && f.m == 0 && f.l == 0 && f.d == 0 && f.interleave == 0;
-    case FecMode::kXorRow:
-      return f.k == 0 && f.m == 0 && f.l != 0 && f.d == 0 && f.interleave == 0;
-    case FecMode::kXorColumn:
-    case FecMode::kXorRowColumn:
-      return f.k == 0 && f.m == 0 && f.l != 0 && f.d != 0 && f.interleave == 0;
-    case FecMode::kReedSolomon:
-      return f.k != 0 && f.m != 0 && size_t{f.k} + f.m <= 255 && f.l == 0 && f.d == 0 &&
-             f.interleave != 0;
-  }
-  return false;
-}
-
 bool SessionZeroAllowed(HandshakePhase phase) {
   return phase == HandshakePhase::kInductionRequest ||
          phase == HandshakePhase::kInductionResponse || phase == HandshakePhase::kReject;
@@ -39,7 +23,7 @@ bool ValidFields(const Header& header, const HandshakeBody& b) {
   if (b.min_version == 0 || b.min_version > b.max_version) return false;
   if (b.initiator_session_id == 0) return false;
   if (b.latency_ms > kMaxLatencyMs) return false;
-  if (!ValidFec(b.fec)) return false;
+  if (!ValidFecConfig(b.fec)) return false;
   if (b.path_count > kMaxPaths) return false;
   if ((b.reject_reason != 0) != (b.phase == HandshakePhase::kReject)) return false;
   if (b.stream_id.size() > kMaxStreamIdSize || !IsValidUtf8(b.stream_id)) return false;
@@ -48,6 +32,23 @@ bool ValidFields(const Header& header, const HandshakeBody& b) {
 }
 
 }  // namespace
+
+bool ValidFecConfig(const FecConfig& f) {
+  switch (f.mode) {
+    case FecMode::kNone:
+      return f.k == 0 && f.m == 0 && f.l == 0 && f.d == 0 && f.interleave == 0;
+    case FecMode::kXorRow:
+      return f.k == 0 && f.m == 0 && f.l != 0 && f.d == 0 && f.interleave == 0;
+    case FecMode::kXorColumn:
+    case FecMode::kXorRowColumn:
+      return f.k == 0 && f.m == 0 && f.l != 0 && f.d != 0 && f.interleave == 0;
+    case FecMode::kReedSolomon:
+    case FecMode::kReedSolomonAdaptive:
+      return f.k != 0 && f.m != 0 && size_t{f.k} + f.m <= 255 && f.l == 0 && f.d == 0 &&
+             f.interleave != 0;
+  }
+  return false;
+}
 
 bool IsValidUtf8(std::string_view s) {
   size_t i = 0;

@@ -40,6 +40,10 @@ enum class FecMode : uint8_t {
   kXorColumn = 2,     // column parity over an l x d matrix
   kReedSolomon = 3,   // k source + m repair, interleaved over `interleave` blocks
   kXorRowColumn = 4,  // both row and column parity (SMPTE 2022-1 2-D)
+  // Reed-Solomon with k sources per block whose repair count (0..m) and
+  // interleave depth (1..interleave) the sender adapts to the reported loss;
+  // m and interleave are the caps.
+  kReedSolomonAdaptive = 5,
 };
 
 // Capability bits. Unnamed bits are reserved: zero on send, ignored on receive.
@@ -76,6 +80,9 @@ struct FecConfig {
 
   friend bool operator==(const FecConfig&, const FecConfig&) = default;
 };
+
+// The FEC mode rules of docs/wire-format.md (fields a mode does not use are 0).
+bool ValidFecConfig(const FecConfig& fec);
 
 struct HandshakeBody {
   HandshakePhase phase = HandshakePhase::kInductionRequest;
