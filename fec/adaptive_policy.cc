@@ -41,7 +41,8 @@ absl::Status ValidateAdaptiveFecConfig(const AdaptiveFecConfig& c) {
   }
   if (!(c.initial_loss >= 0 && c.initial_loss < 1)) return Invalid("initial_loss", "must be in [0, 1)");
   if (!(c.initial_burst >= 1)) return Invalid("initial_burst", "must be >= 1");
-  if (c.window <= Duration::Zero() || c.attack <= Duration::Zero() ||
+  if (!(c.initial_packet_rate > 0)) return Invalid("initial_packet_rate", "must be positive");
+  if (c.window <= Duration::Zero() || c.attack <= Duration::Zero() || c.max_block_delay <= Duration::Zero() ||
       c.decay <= Duration::Zero() || c.hold < Duration::Zero() || c.min_window_packets < 1) {
     return Invalid("window/attack/decay/hold/min_window_packets", "must be positive");
   }
@@ -71,7 +72,7 @@ double ExpectedResidualLoss(int k, int m, int interleave, double loss, double bu
 }
 
 AdaptiveFecPolicy::AdaptiveFecPolicy(const AdaptiveFecConfig& config, Time now)
-    : config_(config), window_start_(now) {
+    : config_(config), window_start_(now), packet_rate_(config.initial_packet_rate) {
   // The prior counts as a few windows' worth of packets in both averages.
   const double prior_packets = 4.0 * static_cast<double>(config.min_window_packets);
   for (Average* a : {&fast_, &slow_}) {
@@ -117,6 +118,8 @@ bool AdaptiveFecPolicy::OnReport(int64_t received, int64_t lost, int64_t loss_ev
   const auto packets = static_cast<double>(expected);
   const auto lost_packets = static_cast<double>(lost_count);
   const auto events = static_cast<double>(std::clamp<int64_t>(window_events_, 0, lost_count));
+  const double span_s = static_cast<double>(span.ToNanoseconds()) * 1e-9;
+  packet_rate_ += (1 - Kept(span, config_.attack)) * (packets / span_s - packet_rate_);
   fast_.Add(Kept(span, config_.attack), packets, lost_packets, events);
   slow_.Add(Kept(span, config_.decay), packets, lost_packets, events);
   ++windows_;
@@ -126,44 +129,92 @@ bool AdaptiveFecPolicy::OnReport(int64_t received, int64_t lost, int64_t loss_ev
   const double p = loss_estimate();
   const double b = burst_estimate();
   const FecDecision wanted = Choose();
+  const auto overhead = [](const FecDecision& d) {
+    return static_cast<double>(d.m) / static_cast<double>(d.k);
+  };
   if (wanted == decision_) {
-    lower_since_.reset();
+    pending_.reset();
     return false;
   }
   // Switch at once when the current choice misses the target by more than
-  // the estimate's noise (a factor of 2); any other change waits for `hold`
-  // so estimate noise does not flap the encoder.
+  // the estimate's noise (a factor of 2). Any other change waits until
+  // changes the same way (cheaper, or dearer) have been wanted for `hold`,
+  // so estimate noise does not flap the encoder; a cheaper choice then takes
+  // the most protective of those wanted meanwhile.
   const bool well_short =
-      ExpectedResidualLoss(config_.k, decision_.m, decision_.interleave, p, b) >
-          2 * config_.target_residual &&
-      decision_.m < config_.max_repairs;
+      ExpectedResidualLoss(decision_.k, decision_.m, decision_.interleave, p, b) >
+      2 * fec_target();
   if (!well_short) {
-    if (!lower_since_) lower_since_ = now;
-    if (now - *lower_since_ < config_.hold) return false;
+    const bool cheaper = overhead(wanted) < overhead(decision_) ||
+                         (wanted.m == decision_.m && wanted.interleave < decision_.interleave);
+    if (!pending_ || pending_->cheaper != cheaper) {
+      pending_ = Pending{.since = now, .cheaper = cheaper, .choice = wanted};
+    } else if (!cheaper || overhead(wanted) > overhead(pending_->choice)) {
+      pending_->choice = wanted;
+    }
+    if (now - pending_->since < config_.hold) return false;
+    decision_ = pending_->choice;
+  } else {
+    decision_ = wanted;
   }
-  lower_since_.reset();
-  decision_ = wanted;
+  pending_.reset();
   return true;
 }
 
-FecDecision AdaptiveFecPolicy::Choose() const {
-  const double p = loss_estimate();
-  const double burst = burst_estimate();
-  FecDecision d;
-  // 25% beyond the mean burst keeps c = 1 while the estimate wanders
-  // around an integer (c jumping 1 -> 2 would double m).
-  d.interleave = burst < 1.5 ? 1
-                             : std::clamp(static_cast<int>(std::ceil(1.25 * burst)), 1,
-                                          config_.max_interleave);
-  d.m = config_.max_repairs;
-  for (int m = config_.min_repairs; m <= config_.max_repairs; ++m) {
-    if (ExpectedResidualLoss(config_.k, m, d.interleave, p, burst) <= config_.target_residual) {
+double AdaptiveFecPolicy::fec_target() const {
+  if (arq_rounds_ <= 0) return config_.target_residual;
+  const double arq_fails = std::pow(loss_estimate(), arq_rounds_);
+  if (arq_fails <= config_.target_residual / 0.5) return 0.5;
+  return std::min(0.5, config_.target_residual / arq_fails);
+}
+
+FecDecision AdaptiveFecPolicy::Shape(int k, int interleave, double target, double p,
+                                     double b) const {
+  const int floor = arq_rounds_ >= 0 ? 0 : config_.min_repairs;
+  const double max_overhead =
+      static_cast<double>(config_.max_repairs) / static_cast<double>(config_.k);
+  const int cap = std::clamp(static_cast<int>(std::floor(max_overhead * k + 1e-9)), 1,
+                             std::min(k, 255 - k));
+  FecDecision d{.k = k, .m = cap, .interleave = interleave};
+  for (int m = std::min(floor, cap); m <= cap; ++m) {
+    if (ExpectedResidualLoss(k, m, interleave, p, b) <= target) {
       d.m = m;
       break;
     }
   }
-  if (d.m == 0) d.interleave = 1;
   return d;
+}
+
+FecDecision AdaptiveFecPolicy::Choose() const {
+  const double p = loss_estimate();
+  const double b = burst_estimate();
+  const double target = fec_target();
+  const double span_s = static_cast<double>(config_.max_block_delay.ToNanoseconds()) * 1e-9;
+  const int span = std::max(1, static_cast<int>(packet_rate_ * span_s));
+  FecDecision best = Shape(std::clamp(span, 1, config_.k), 1, target, p, b);
+  if (b >= 1.5) {
+    // 25% beyond the mean burst keeps c = 1 while the estimate wanders
+    // around an integer; at least 4 sources per block.
+    const int interleave = std::min({static_cast<int>(std::ceil(1.25 * b)),
+                                     config_.max_interleave, std::max(1, span / 4)});
+    if (interleave > 1) {
+      const FecDecision deep =
+          Shape(std::clamp(span / interleave, 1, config_.k), interleave, target, p, b);
+      const double r_best = ExpectedResidualLoss(best.k, best.m, best.interleave, p, b);
+      const double r_deep = ExpectedResidualLoss(deep.k, deep.m, deep.interleave, p, b);
+      const bool best_ok = r_best <= target;
+      const bool deep_ok = r_deep <= target;
+      const auto overhead = [](const FecDecision& d) {
+        return static_cast<double>(d.m) / static_cast<double>(d.k);
+      };
+      if ((deep_ok && (!best_ok || overhead(deep) < overhead(best))) ||
+          (!deep_ok && !best_ok && r_deep < r_best)) {
+        best = deep;
+      }
+    }
+  }
+  if (best.m == 0) best.interleave = 1;
+  return best;
 }
 
 }  // namespace hitless

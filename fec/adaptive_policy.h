@@ -16,27 +16,50 @@
 // followed within about `attack`, a fall over a few `decay`s, and random
 // fluctuation moves neither.
 //
-// Decision. A burst of b consecutive losses spread over I interleaved
-// blocks (block j holds every I-th source) costs each block about
-// c = max(1, b / I) consecutive symbols. Treating each run of c symbols as
-// one unit lost independently with probability p (exact for b = 1; for
-// bursts an approximation that is pessimistic when bursts are short), a
-// block of n = k + m symbols has n' = round(n / c) units and survives
-// m' = floor(m / c) lost units. MDS decoding rebuilds the whole block when at
-// most m' units are lost; when j > m' are lost, about j c k / n of its k
-// sources stay lost. The expected residual loss after FEC, per source, is
-//   r(m) = sum_{j = m'+1}^{n'} C(n', j) p^j (1 - p)^(n' - j) × min(1, j c / n),
-// the binomial tail weighted by the fraction lost. I = 1 for b < 1.5, else
-// min(ceil(1.25 b), max_interleave) (deep enough that c = 1 while b wanders
-// around an integer; deeper adds only delay), and m is the smallest value
-// in [min_repairs, max_repairs] with
-// r(m) <= target_residual (max_repairs if none reaches it). The erasure-
-// channel minimum for comparison is m / k = p / (1 - p); the binomial tail
-// asks for more because a block is finite.
+// Residual-loss model. A burst of b consecutive losses spread over I
+// interleaved blocks (block j holds every I-th source) costs each block
+// about c = max(1, b / I) consecutive symbols. Treating each run of c
+// symbols as one unit lost independently with probability p (exact for
+// b = 1; for bursts an approximation that is pessimistic when bursts are
+// short), a block of n = k + m symbols has n' = round(n / c) units and
+// survives m' = floor(m / c) lost units. MDS decoding rebuilds the whole
+// block when at most m' units are lost; when j > m' are lost, about j c k / n
+// of its k sources stay lost. The expected residual loss after FEC, per
+// source, is
+//   r(k, m, I) = sum_{j = m'+1}^{n'} C(n', j) p^j (1 - p)^(n' - j) min(1, j c / n),
+// the binomial tail weighted by the fraction lost. The erasure-channel
+// minimum for comparison is m / k = p / (1 - p); the tail asks for more
+// because a block is finite.
 //
-// Hysteresis: when the current (m, I) misses the target by more than a
+// Target. `target_residual` is the loss the application may see after all
+// repair. With ARQ behind FEC and A retransmission rounds before the
+// deadline (SetArqRounds: A = ceil((latency - RTT/2) / RTT) - 1, the round
+// trips left after the loss is detected half an RTT after sending; 0 at
+// 1.5 x RTT, 3 at 4 x RTT), a packet FEC leaves is still lost only if every
+// round's retransmission is lost, q = p per round (a lost NACK is repeated
+// within the round: transport/arq/loss_tracker.h). FEC therefore aims at
+//   r <= target_residual / p^A     (at most 0.5).
+// At 4 x RTT this leaves FEC off up to about 5% random loss, where ARQ alone
+// loses nothing (README's ARQ table), and turns it on above. Without ARQ (A < 0) FEC aims at
+// target_residual itself and at least min_repairs is kept, so the first loss
+// after a clean spell is still repaired; with ARQ the floor is 0 and FEC is
+// off while ARQ alone meets the target.
+//
+// Block shape. A block must fill within `max_block_delay` (else it closes
+// short and protects less): with the packet rate R (from the reports) a
+// group spans at most S = R x max_block_delay packets. Two shapes are
+// tried: I = 1 with k = min(k_max, S), and, when b >= 1.5, an interleave
+// I = min(ceil(1.25 b), max_interleave, S / 4) (deep enough that c = 1
+// while b wanders around an integer) with k = min(k_max, S / I). For each,
+// m is the smallest value in [floor, max_overhead x k] with r <= the FEC
+// target; the shape with the lower overhead m / k wins, and if neither
+// reaches the target, the one with the lower r at its cap.
+//
+// Hysteresis: when the current shape misses the target by more than a
 // factor of 2 under the current estimate, the new choice takes effect at
-// once; any other change only after it has been wanted for `hold`.
+// once; any other change only after changes the same way (cheaper or
+// dearer) have been wanted for `hold`, and a cheaper one then takes the most
+// protective shape wanted during the hold.
 #pragma once
 
 #include <cstdint>
@@ -48,16 +71,19 @@
 namespace hitless {
 
 struct AdaptiveFecConfig {
-  int k = 20;               // sources per block (fixed)
-  int min_repairs = 1;      // m floor: the first loss after a clean spell is repaired
-  int max_repairs = 10;     // m cap (the overhead cap is max_repairs / k)
-  int max_interleave = 8;   // interleave cap (k × max_interleave <= kMaxBlockSpan)
-  // Residual loss per source FEC aims at: what ARQ (if any) must still repair.
-  double target_residual = 1e-3;
+  int k = 20;              // k_max: most sources per block
+  int max_repairs = 10;    // m cap at k_max; the overhead cap is max_repairs / k
+  int max_interleave = 8;  // interleave cap (k × max_interleave <= kMaxBlockSpan)
+  int min_repairs = 1;     // m floor without ARQ (0 with ARQ)
+  // Loss the application may see after FEC and ARQ (see "Target").
+  double target_residual = 1e-5;
+  // A block group must fill within this (the encoder's max_block_delay).
+  Duration max_block_delay = Duration::Milliseconds(20);
   double initial_loss = 0.02;     // assumed before the first window
   double initial_burst = 1.0;
   Duration window = Duration::Milliseconds(100);
   int64_t min_window_packets = 50;
+  double initial_packet_rate = 1000;  // packets/s assumed before the first window
   Duration attack = Duration::Milliseconds(500);
   Duration decay = Duration::Milliseconds(2500);
   Duration hold = Duration::Seconds(1);
@@ -67,6 +93,7 @@ struct AdaptiveFecConfig {
 [[nodiscard]] absl::Status ValidateAdaptiveFecConfig(const AdaptiveFecConfig& config);
 
 struct FecDecision {
+  int k = 1;
   int m = 0;
   int interleave = 1;
   friend bool operator==(const FecDecision&, const FecDecision&) = default;
@@ -86,7 +113,13 @@ class AdaptiveFecPolicy {
   // `lost` can step back when a gap is filled by a reordered original).
   // Returns true when decision() changed.
   bool OnReport(int64_t received, int64_t lost, int64_t loss_events, Time now);
+  // Retransmission rounds before the deadline (see "Target"); negative: no
+  // ARQ. Takes effect at the next decision.
+  void SetArqRounds(int rounds) { arq_rounds_ = rounds; }
 
+  // The residual FEC aims at under the current estimate ("Target").
+  double fec_target() const;
+  double packet_rate() const { return packet_rate_; }
   const FecDecision& decision() const { return decision_; }
   double loss_estimate() const;
   double burst_estimate() const;
@@ -95,6 +128,8 @@ class AdaptiveFecPolicy {
  private:
   struct Average;
   FecDecision Choose() const;
+  // The cheapest m for a shape meeting `target`, or the cap.
+  FecDecision Shape(int k, int interleave, double target, double p, double b) const;
   const Average& Current() const;  // the average the estimate comes from
 
   AdaptiveFecConfig config_;
@@ -113,8 +148,16 @@ class AdaptiveFecPolicy {
   Average fast_;
   Average slow_;
   int64_t windows_ = 0;
+  int arq_rounds_ = -1;
+  double packet_rate_ = 0;  // packets per second (slow average)
   FecDecision decision_;
-  std::optional<Time> lower_since_;  // since when another choice is wanted
+  // A change waiting for `hold`: since when, which way, and what to apply.
+  struct Pending {
+    Time since;
+    bool cheaper = false;
+    FecDecision choice;
+  };
+  std::optional<Pending> pending_;
 };
 
 }  // namespace hitless

@@ -75,24 +75,28 @@ void RsEncoder::CloseGroup(FecRepairSink& sink) {
 void RsEncoder::EncodeBlock(int block, FecRepairSink& sink) {
   // Sources of block b: group indices b, b + I, ... below count_.
   const int kb = static_cast<int>((count_ - block + interleave_ - 1) / interleave_);
+  // A short block (closed by its deadline at a low packet rate) gets repairs
+  // in proportion, ceil(m x kb / k): the overhead stays m / k instead of
+  // growing to m / kb (4 repairs for 4 sources at 2 Mbit/s and 20 ms).
+  const int mb = kb == k_ ? m_ : static_cast<int>((int64_t{m_} * kb + k_ - 1) / k_);
   unsigned char* tables = full_tables_.data();
   if (kb != k_) {
-    fec_internal::BuildRsEncodeTables(kb, m_, partial_tables_);
+    fec_internal::BuildRsEncodeTables(kb, mb, partial_tables_);
     tables = partial_tables_.data();
     ++stats_.partial_blocks;
   }
   for (int i = 0; i < kb; ++i) in_ptrs_[i] = sources_[static_cast<size_t>(block) * k_ + i].data();
   const size_t sym_len = kSymbolMetaSize + max_len_[block];
-  ec_encode_data(static_cast<int>(sym_len), kb, m_, tables, in_ptrs_.data(), out_ptrs_.data());
+  ec_encode_data(static_cast<int>(sym_len), kb, mb, tables, in_ptrs_.data(), out_ptrs_.data());
   ++stats_.blocks;
   FecRepair repair;
   repair.base_sequence = base_ + block;
   repair.body.scheme = FecScheme::kReedSolomon;
   repair.body.source_count = static_cast<uint16_t>(kb);
-  repair.body.repair_count = static_cast<uint8_t>(m_);
+  repair.body.repair_count = static_cast<uint8_t>(mb);
   repair.body.stride = interleave_ > 1 ? static_cast<uint8_t>(interleave_) : 0;
   repair.body.base_sequence = static_cast<uint32_t>(repair.base_sequence);
-  for (int r = 0; r < m_; ++r) {
+  for (int r = 0; r < mb; ++r) {
     repairs_[r].MarkUsed(sym_len);
     const uint8_t* sym = repairs_[r].data();
     repair.body.repair_index = static_cast<uint8_t>(r);

@@ -61,6 +61,7 @@ class SenderNode final : public Node {
   }
   void NoteFecChange(Time now) {
     const int m = session.stats().fec_m;
+    if (session.fec_policy() == nullptr) return;
     if (fec_m_changes.empty() || fec_m_changes.back().second != m) {
       fec_m_changes.emplace_back((now - start_).ToMillisecondsF() / 1000, m);
     }
@@ -116,12 +117,14 @@ ArqResult RunArq(const ArqRun& run) {
   if (run.fec_adaptive) {
     if (!sender_config.fec) sender_config.fec = FecEncoderConfig{};
     sender_config.fec->mode = FecCodec::kReedSolomon;
+    sender_config.fec->max_block_delay = run.fec_adaptive->max_block_delay;
     sender_config.fec_adaptive = run.fec_adaptive;
   }
   session::ReceiverConfig receiver_config;
   receiver_config.latency = run.latency;
   receiver_config.fec = sender_config.fec.has_value();
   receiver_config.arq = run.arq;
+  sender_config.arq = run.arq;
 
   SenderNode sender(sim, run, sender_config);
   ReceiverNode receiver(sim, receiver_config);

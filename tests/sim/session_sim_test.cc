@@ -129,60 +129,86 @@ TEST(SessionSimTest, InterleavedFecRidesOutBurstsWithLessRetransmission) {
 }
 
 // Adaptive FEC: the forward loss goes 1% -> 8% -> 1% (20 s each) at latency
-// 4 x RTT. The repair count must follow within a few seconds each way (up in
-// 3 s, down in 8 s), and
-// FEC + ARQ must lose nothing throughout.
-TEST(SessionSimTest, AdaptiveFecFollowsTheLossRate) {
+// 4 x RTT; returns the run. The repair count is sampled from the changes.
+struct AdaptiveRun {
+  ArqResult result;
+  int At(double t) const {
+    int m = 0;
+    for (const auto& [when, value] : result.fec_m_changes) {
+      if (when <= t) m = value;
+    }
+    return m;
+  }
+  int MaxBetween(double from, double to) const {
+    int m = At(from);
+    for (const auto& [when, value] : result.fec_m_changes) {
+      if (when > from && when <= to) m = std::max(m, value);
+    }
+    return m;
+  }
+};
+
+AdaptiveRun RunAdaptive(bool arq) {
   ArqRun run;
   run.forward = "delay 30ms loss 1%";
   run.reverse = "delay 30ms loss 1%";
   run.forward_changes = {{Duration::Seconds(20), "delay 30ms loss 8%"},
                          {Duration::Seconds(40), "delay 30ms loss 1%"}};
-  run.fec_adaptive = AdaptiveFecConfig{};
-  const ArqResult r = RunArq(run);
-  Print("adaptive 1%->8%->1%", r);
+  AdaptiveFecConfig adaptive;  // k <= 20, m <= 10, 20 ms blocks, residual 1e-5
+  adaptive.min_repairs = arq ? 0 : 1;
+  run.fec_adaptive = adaptive;
+  run.arq = arq;
+  AdaptiveRun r{RunArq(run)};
+  Print(arq ? "adaptive+ARQ 1%->8%->1%" : "adaptive FEC alone 1%->8%->1%", r.result);
   std::printf("FEC overhead %.2f%%, FEC recovered %llu, ARQ recovered %llu\nm changes:",
-              100 * r.fec_overhead, static_cast<unsigned long long>(r.fec_recovered),
-              static_cast<unsigned long long>(r.arq_recovered));
-  for (const auto& [t, m] : r.fec_m_changes) std::printf(" %.2fs:%d", t, m);
+              100 * r.result.fec_overhead,
+              static_cast<unsigned long long>(r.result.fec_recovered),
+              static_cast<unsigned long long>(r.result.arq_recovered));
+  for (const auto& [t, m] : r.result.fec_m_changes) std::printf(" %.2fs:%d", t, m);
   std::printf("\n");
+  return r;
+}
+
+// With ARQ (3 rounds at 4 x RTT) FEC aims at 1e-5 / p^3: off at 1% (ARQ
+// alone suffices), on at 8%, off again after; nothing is lost.
+TEST(SessionSimTest, AdaptiveFecWithArqFollowsTheLossRate) {
+  const AdaptiveRun r = RunAdaptive(true);
+  EXPECT_EQ(r.MaxBetween(5, 20), 0);
+  EXPECT_GE(r.At(23), 1) << "FEC on within 3 s of the rise";
+  EXPECT_GE(r.At(39.9), 1);
+  EXPECT_EQ(r.At(46), 0) << "off within 6 s of the fall";
+  EXPECT_EQ(r.MaxBetween(46, 60), 0);
+  EXPECT_EQ(r.result.missing, 0u);
+  EXPECT_GT(r.result.fec_recovered, 0u);
+  EXPECT_EQ(r.result.duplicates_out, 0u);
+  EXPECT_EQ(r.result.out_of_order, 0u);
+}
+
+// FEC alone must reach 1e-5 by itself: the repair count follows the loss
+// rate up within 3 s and back down within 8 s (decay 2.5 s plus a 1 s hold:
+// protection lingers a little after a loss spell, in case it comes back).
+TEST(SessionSimTest, AdaptiveFecAloneFollowsTheLossRate) {
+  const AdaptiveRun r = RunAdaptive(false);
   const AdaptiveFecConfig c;
-  // The m the policy settles on for a loss rate, with a +-1 band for the
-  // estimate's noise.
+  // 950 packets/s x 20 ms: blocks of k = 19.
   const auto wanted = [&](double p) {
     for (int m = c.min_repairs; m <= c.max_repairs; ++m) {
-      if (ExpectedResidualLoss(c.k, m, 1, p, 1) <= c.target_residual) return m;
+      if (ExpectedResidualLoss(19, m, 1, p, 1) <= c.target_residual) return m;
     }
     return c.max_repairs;
-  };
-  const auto m_at = [&](double t) {
-    int m = 0;
-    for (const auto& [when, value] : r.fec_m_changes) {
-      if (when <= t) m = value;
-    }
-    return m;
-  };
-  const auto max_m_between = [&](double from, double to) {
-    int m = m_at(from);
-    for (const auto& [when, value] : r.fec_m_changes) {
-      if (when > from && when <= to) m = std::max(m, value);
-    }
-    return m;
   };
   const int low = wanted(0.01);
   const int high = wanted(0.08);
   ASSERT_GT(high, low + 2);
-  EXPECT_NEAR(m_at(19.9), low, 1);
-  EXPECT_GE(m_at(23), high - 1) << "up within 3 s of the rise";
-  EXPECT_NEAR(m_at(39.9), high, 1);
-  // Down more slowly (decay 2.5 s, then a 1 s hold): protection lingers a
-  // little after a loss spell, in case it comes back.
-  EXPECT_LE(m_at(48), low + 1) << "down within 8 s of the fall";
-  EXPECT_LE(max_m_between(48, 60), low + 1);
-  EXPECT_EQ(r.missing, 0u);
-  EXPECT_GT(r.fec_recovered, r.arq_recovered);
-  EXPECT_EQ(r.duplicates_out, 0u);
-  EXPECT_EQ(r.out_of_order, 0u);
+  EXPECT_NEAR(r.At(19.9), low, 1);
+  EXPECT_GE(r.At(23), high - 1) << "up within 3 s of the rise";
+  EXPECT_NEAR(r.At(39.9), high, 1);
+  EXPECT_LE(r.At(48), low + 1) << "down within 8 s of the fall";
+  EXPECT_LE(r.MaxBetween(48, 60), low + 1);
+  EXPECT_GT(r.result.fec_recovered, 0u);
+  EXPECT_EQ(r.result.arq_recovered, 0u);
+  EXPECT_EQ(r.result.retransmitted, 0u);
+  EXPECT_EQ(r.result.nacks, 0u) << "no ARQ: the receiver sends no NACK";
 }
 
 }  // namespace

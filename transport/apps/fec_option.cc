@@ -51,7 +51,8 @@ absl::StatusOr<FecConfig> ParseFecOption(std::string_view text) {
     auto k = number("k", 20, 1, 254);
     if (!k.ok()) return k.status();
     // Adaptive: m and i are the caps the sender moves within.
-    auto m = number("m", adaptive ? std::min(10, *k) : 4, 1, 254);
+    // Defaults stay inside k + m <= 255 for any k.
+    auto m = number("m", std::min({adaptive ? 10 : 4, *k, 255 - *k}), 1, 254);
     if (!m.ok()) return m.status();
     auto interleave = number("i", adaptive ? std::max(1, std::min(8, 1024 / *k)) : 1, 1, 255);
     if (!interleave.ok()) return interleave.status();
@@ -60,6 +61,7 @@ absl::StatusOr<FecConfig> ParseFecOption(std::string_view text) {
     fec.m = static_cast<uint8_t>(*m);
     fec.interleave = static_cast<uint8_t>(*interleave);
   } else if (parts[0] == "xor") {
+    const bool d_given = params.contains("d");
     auto l = number("l", 10, 1, 255);
     if (!l.ok()) return l.status();
     auto d = number("d", 10, 1, 255);
@@ -78,13 +80,16 @@ absl::StatusOr<FecConfig> ParseFecOption(std::string_view text) {
     } else {
       return Bad(text, "mode must be row, column or 2d");
     }
+    if (fec.mode == FecMode::kXorRow && d_given) {
+      return Bad(text, "d applies to mode=column or mode=2d (a row repair covers l packets)");
+    }
     fec.l = static_cast<uint8_t>(*l);
-    fec.d = static_cast<uint8_t>(*d);
+    fec.d = fec.mode == FecMode::kXorRow ? 0 : static_cast<uint8_t>(*d);
   } else {
     return Bad(text, "the scheme must be rs, adaptive, xor or none");
   }
   if (!params.empty()) return Bad(text, "unknown parameter \"" + params.begin()->first + "\"");
-  if (!session::EncoderConfigFor(fec)) {
+  if (!session::EncoderConfigFor(fec) || !ValidFecConfig(fec)) {
     return Bad(text,
                "parameters out of range (RS: m <= k, k + m <= 255, k x i <= 1024; "
                "XOR: l x d <= 1024)");

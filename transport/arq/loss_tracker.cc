@@ -126,10 +126,7 @@ ArrivalResult LossTracker::OnOlder(int64_t seq, Time now, ArrivalOrigin origin) 
       ++stats_.recovered_by_fec;
       if (m.nacks > 0) ++stats_.recovered_by_fec_after_nack;
       // Learn how long FEC takes (same decaying maximum as reordering).
-      const double half_life = static_cast<double>(config_.reorder_half_life.ToNanoseconds());
-      const double age = static_cast<double>((now - fec_delay_at_).ToNanoseconds());
-      const double decayed =
-          fec_delay_max_ns_ < 0 ? 0 : fec_delay_max_ns_ * std::exp2(-std::max(age, 0.0) / half_life);
+      const double decayed = fec_delay_max_ns_ < 0 ? 0 : DecayedFecDelayNs(now);
       fec_delay_max_ns_ =
           std::max(decayed, static_cast<double>((now - m.detected).ToNanoseconds()));
       fec_delay_at_ = now;
@@ -285,13 +282,17 @@ void LossTracker::LearnReorder(Duration delay, Time now) {
   reorder_at_ = now;
 }
 
+double LossTracker::DecayedFecDelayNs(Time now) const {
+  const double half_life = static_cast<double>(config_.reorder_half_life.ToNanoseconds());
+  if (half_life <= 0) return 0;
+  const double age = static_cast<double>((now - fec_delay_at_).ToNanoseconds());
+  return std::max(fec_delay_max_ns_, 0.0) * std::exp2(-std::max(age, 0.0) / half_life);
+}
+
 Duration LossTracker::FecHold(Time now) const {
   if (config_.fec_hold_cap <= Duration::Zero()) return Duration::Zero();
   if (fec_delay_max_ns_ < 0) return config_.fec_hold_cap;
-  const double half_life = static_cast<double>(config_.reorder_half_life.ToNanoseconds());
-  const double age = static_cast<double>((now - fec_delay_at_).ToNanoseconds());
-  const double ns = fec_delay_max_ns_ * std::exp2(-std::max(age, 0.0) / half_life) *
-                    config_.fec_hold_factor;
+  const double ns = DecayedFecDelayNs(now) * config_.fec_hold_factor;
   if (ns >= static_cast<double>(config_.fec_hold_cap.ToNanoseconds())) return config_.fec_hold_cap;
   return Duration::Nanoseconds(std::llround(ns));
 }

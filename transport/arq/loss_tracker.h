@@ -209,6 +209,7 @@ class LossTracker {
   void Reschedule(int64_t seq, Missing& m, Time old_wake);
   Time NextNack(const Missing& m, Time now) const;
   double DecayedReorderNs(Time now) const;
+  double DecayedFecDelayNs(Time now) const;
   void LearnReorder(Duration delay, Time now);
 
   bool Received(int64_t seq) const;

@@ -109,7 +109,9 @@ void Connection::StartSession(const NegotiatedSession& session, Time now) {
     sender.latency = session.latency;
     sender.initial_sequence = static_cast<uint32_t>(rng_.NextU64());
     sender.fec = EncoderConfigFor(session.fec);
-    sender.fec_adaptive = AdaptiveConfigFor(session.fec, arq);
+    if (sender.fec) sender.fec->max_block_delay = FecBlockDelayFor(session.latency);
+    sender.fec_adaptive = AdaptiveConfigFor(session.fec, arq, session.latency);
+    sender.arq = arq;
     sender_ = std::make_unique<SenderSession>(sender, now, out_);
   } else {
     ReceiverConfig receiver = config_.receiver;

@@ -42,17 +42,24 @@ inline std::optional<FecEncoderConfig> EncoderConfigFor(const FecConfig& fec) {
   return c;
 }
 
+// How long an FEC block may take to fill: a quarter of the latency budget
+// (5..100 ms), so a rebuilt packet still has most of the budget left.
+inline Duration FecBlockDelayFor(Duration latency) {
+  return std::clamp(latency / 4, Duration::Milliseconds(5), Duration::Milliseconds(100));
+}
+
 // The adaptive policy for a negotiated kReedSolomonAdaptive (nullopt for any
-// other mode): k, and m and interleave as the caps. The target residual is
-// what FEC must leave: 1e-3 when ARQ repairs the rest, 1e-5 without ARQ.
-inline std::optional<AdaptiveFecConfig> AdaptiveConfigFor(const FecConfig& fec, bool arq) {
+// other mode): k, m and interleave as the caps, blocks sized to fill within
+// FecBlockDelayFor(latency); without ARQ at least one repair per block.
+inline std::optional<AdaptiveFecConfig> AdaptiveConfigFor(const FecConfig& fec, bool arq,
+                                                          Duration latency) {
   if (fec.mode != FecMode::kReedSolomonAdaptive) return std::nullopt;
   AdaptiveFecConfig c;
   c.k = fec.k;
   c.max_repairs = fec.m;
   c.max_interleave = fec.interleave == 0 ? 1 : fec.interleave;
-  c.min_repairs = std::min(c.min_repairs, c.max_repairs);
-  c.target_residual = arq ? 1e-3 : 1e-5;
+  c.min_repairs = arq ? 0 : 1;
+  c.max_block_delay = FecBlockDelayFor(latency);
   if (!ValidateAdaptiveFecConfig(c).ok()) return std::nullopt;
   return c;
 }

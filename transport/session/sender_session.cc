@@ -1,6 +1,7 @@
 #include "transport/session/sender_session.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "transport/base/bug.h"
 #include "transport/base/serial.h"
@@ -49,12 +50,24 @@ SenderSession::SenderSession(const SenderConfig& config, Time now, DatagramSink*
     auto encoder = CreateFecEncoder(*config.fec);
     if (encoder.ok()) {
       fec_ = *std::move(encoder);
-      stats_.fec_m = config.fec->mode == FecCodec::kReedSolomon ? config.fec->m : 1;
+      const bool rs = config.fec->mode == FecCodec::kReedSolomon;
+      stats_.fec_k = rs ? config.fec->k : config.fec->columns;
+      stats_.fec_m = rs ? config.fec->m : 1;
       stats_.fec_interleave = config.fec->interleave;
     } else {
       HITLESS_BUG("SenderSession: invalid FEC configuration (validate it before)");
     }
   }
+}
+
+int SenderSession::ArqRounds() const {
+  // Round trips left once a loss is detected (half an RTT after sending):
+  // ceil((latency - RTT/2) / RTT) - 1; 0 until an RTT is measured.
+  if (!config_.arq) return -1;
+  if (!rtt_.has_sample()) return 0;
+  const double rtt = std::max(rtt_.srtt().ToMillisecondsF(), 0.001);
+  const double rounds = (config_.latency.ToMillisecondsF() - rtt / 2) / rtt;
+  return std::max(0, static_cast<int>(std::ceil(rounds - 1e-9)) - 1);
 }
 
 void SenderSession::MaybeApplyFecDecision() {
@@ -64,8 +77,12 @@ void SenderSession::MaybeApplyFecDecision() {
   if (!fec_decision_pending_ || (fec_ && fec_->NextWakeup())) return;
   fec_decision_pending_ = false;
   const FecDecision& d = fec_policy_->decision();
-  if (d.m == stats_.fec_m && d.interleave == stats_.fec_interleave && (fec_ || d.m == 0)) return;
+  if (d.k == stats_.fec_k && d.m == stats_.fec_m && d.interleave == stats_.fec_interleave &&
+      (fec_ || d.m == 0)) {
+    return;
+  }
   ++stats_.fec_reconfigurations;
+  stats_.fec_k = d.k;
   stats_.fec_m = d.m;
   stats_.fec_interleave = d.interleave;
   if (d.m == 0) {
@@ -74,7 +91,7 @@ void SenderSession::MaybeApplyFecDecision() {
   }
   FecEncoderConfig c = *config_.fec;
   c.mode = FecCodec::kReedSolomon;
-  c.k = config_.fec_adaptive->k;
+  c.k = d.k;
   c.m = d.m;
   c.interleave = d.interleave;
   auto encoder = CreateFecEncoder(c);
@@ -178,6 +195,9 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
     if (previous_report_) {
       loss_window_lost_ += SerialDiff(report->lost, previous_report_->lost);
       loss_window_received_ += SerialDiff(report->received, previous_report_->received);
+      if (fec_policy_) {
+        fec_policy_->SetArqRounds(ArqRounds());
+      }
       if (fec_policy_ &&
           fec_policy_->OnReport(SerialDiff(report->received, previous_report_->received),
                                 SerialDiff(report->lost, previous_report_->lost),

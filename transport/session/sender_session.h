@@ -47,6 +47,9 @@ struct SenderConfig {
   // Adaptive FEC (needs `fec`, Reed-Solomon): the policy sets fec's m and
   // interleave from the receiver's reports; its k and caps are the policy's.
   std::optional<AdaptiveFecConfig> fec_adaptive;
+  // The receiver asks for retransmissions (negotiated ARQ): adaptive FEC
+  // counts on ARQ rounds only then.
+  bool arq = true;
 };
 
 struct SenderStats {
@@ -63,6 +66,7 @@ struct SenderStats {
   uint64_t fec_repairs_sent = 0;  // FEC_REPAIR packets
   uint64_t fec_bytes = 0;         // their datagram bytes
   uint64_t fec_reconfigurations = 0;  // adaptive FEC: (m, interleave) changes applied
+  int fec_k = 0;                      // sources per block in use
   int fec_m = 0;                      // repairs per block in use (0: none)
   int fec_interleave = 0;
   bool shutdown_received = false;
@@ -105,6 +109,8 @@ class SenderSession : private FecRepairSink {
   void UpdateLinkEstimate();
   // Adaptive FEC: installs the policy's decision when no block is open.
   void MaybeApplyFecDecision();
+  // Retransmission rounds before the deadline for the FEC policy; -1: no ARQ.
+  int ArqRounds() const;
   int64_t UnwrapOwn(uint32_t seq) const;
   // FecRepairSink: a repair from the encoder goes out as FEC_REPAIR.
   void OnRepair(const FecRepair& repair) override;

@@ -1,6 +1,7 @@
 // LossTracker: gap detection, range coalescing and bounds, reorder tolerance
 // learning, the re-NACK schedule (normal, near the deadline, none when too
-// late), abandonment, duplicates, 64-bit ranges and the tracked-gap bound.
+// late), abandonment, duplicates, 64-bit ranges and the tracked-gap bound;
+// tracking without NACKs, the first-NACK hold for FEC and loss events.
 #include "transport/arq/loss_tracker.h"
 
 #include <gtest/gtest.h>
@@ -12,10 +13,12 @@ namespace hitless::arq {
 namespace {
 
 constexpr Duration Ms(int64_t ms) { return Duration::Milliseconds(ms); }
+constexpr Duration Us(int64_t us) { return Duration::Microseconds(us); }
 constexpr Time At(int64_t ms) { return Time::Zero() + Duration::Milliseconds(ms); }
 constexpr Time AtUs(int64_t us) { return Time::Zero() + Duration::Microseconds(us); }
 constexpr auto kOrig = ArrivalOrigin::kOriginal;
 constexpr auto kRetx = ArrivalOrigin::kRetransmission;
+constexpr auto kFec = ArrivalOrigin::kFec;
 
 std::vector<NackRange> Collect(LossTracker& t, Time now, Duration rtt = Ms(40),
                                size_t max_ranges = kMaxNackRangesPerPacket) {
@@ -261,6 +264,181 @@ TEST(LossTrackerTest, OwnerAbandonment) {
   EXPECT_TRUE(Collect(t, At(4)).empty());
   EXPECT_EQ(t.missing_count(), 0u);
   EXPECT_EQ(t.stats().abandoned, 9u);
+}
+
+TEST(LossTrackerTest, WithoutNacksGapsAreOnlyTrackedAndAbandonedAtTheDeadline) {
+  // A hold cap too: SetDeadline must not turn "never" into a NACK time.
+  LossTracker t({.default_lifetime = Duration::Seconds(1), .nack = false, .fec_hold_cap = Ms(30)});
+  t.OnPacket(0, At(0), kOrig);
+  const ArrivalResult r = t.OnPacket(4, At(0), kOrig);  // 1, 2, 3 missing
+  EXPECT_EQ(r.gap_first, 1);
+  EXPECT_EQ(r.gap_count, 3);
+  EXPECT_EQ(t.missing_count(), 3u);
+  EXPECT_EQ(t.NextWakeup(), At(1000));  // the default lifetime, no NACK time
+  t.SetDeadline(1, 3, At(200));
+  EXPECT_EQ(t.NextWakeup(), At(200));
+  std::vector<int64_t> wake_ms;
+  while (auto wake = t.NextWakeup()) {
+    wake_ms.push_back(wake->ToNanoseconds() / 1'000'000);
+    EXPECT_TRUE(Collect(t, *wake).empty()) << wake_ms.back();
+  }
+  EXPECT_EQ(wake_ms, (std::vector<int64_t>{200}));
+  EXPECT_EQ(t.missing_count(), 0u);
+  EXPECT_EQ(t.stats().abandoned, 3u);
+  EXPECT_EQ(t.stats().nack_ranges, 0u);
+  EXPECT_EQ(t.stats().nack_seqs, 0u);
+  EXPECT_EQ(t.Report().abandoned, 3u);
+  EXPECT_EQ(t.OnPacket(2, At(201), kFec).kind, ArrivalKind::kLate);
+}
+
+TEST(LossTrackerTest, WithoutNacksFecRecoveriesAreStillCounted) {
+  LossTracker t({.nack = false});
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(3, At(0), kOrig);  // 1, 2 missing
+  // Polling never NACKs, however long the sequences stay missing.
+  for (int64_t ms = 0; ms <= 5000; ms += 10) EXPECT_TRUE(Collect(t, At(ms)).empty()) << ms;
+  EXPECT_EQ(t.OnPacket(1, At(5000), kFec).kind, ArrivalKind::kRecovered);
+  EXPECT_EQ(t.stats().recovered_by_fec, 1u);
+  EXPECT_EQ(t.stats().recovered_by_fec_after_nack, 0u);
+  EXPECT_TRUE(t.IsMissing(2));
+  EXPECT_EQ(t.NextWakeup(), At(10'000));  // default lifetime
+}
+
+TEST(LossTrackerTest, FirstNackIsHeldForTheCapBeforeAnyFecRepairIsSeen) {
+  LossTracker plain;
+  EXPECT_EQ(plain.FecHold(At(0)), Duration::Zero());
+  LossTracker t({.fec_hold_cap = Ms(30)});
+  EXPECT_EQ(t.FecHold(At(0)), Ms(30));
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(2, At(0), kOrig);
+  // Detection + 1 ms reorder tolerance + 30 ms hold.
+  EXPECT_EQ(t.NextWakeup(), At(31));
+  EXPECT_TRUE(Collect(t, AtUs(30'999)).empty());
+  EXPECT_EQ(Collect(t, At(31)), (std::vector<NackRange>{{1, 1}}));
+  // Repeats follow the normal schedule: no hold after the first NACK.
+  EXPECT_EQ(t.NextWakeup(), At(31) + Ms(50));  // 1.25 x 40 ms
+  EXPECT_EQ(t.stats().nack_repeats, 0u);
+}
+
+TEST(LossTrackerTest, HoldShrinksToTheLearnedFecDelayAndDecays) {
+  LossTracker t({.reorder_half_life = Duration::Seconds(10), .fec_hold_cap = Ms(30)});
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(2, At(0), kOrig);
+  EXPECT_EQ(t.OnPacket(1, At(4), kFec).kind, ArrivalKind::kRecovered);  // 4 ms after detection
+  EXPECT_EQ(t.FecHold(At(4)), Ms(5));                                   // 1.25 x 4 ms
+  t.OnPacket(4, At(4), kOrig);                                          // 3 missing
+  EXPECT_EQ(t.NextWakeup(), At(4) + Ms(1) + Ms(5));
+  EXPECT_TRUE(Collect(t, AtUs(9'999)).empty());
+  EXPECT_EQ(Collect(t, At(10)), (std::vector<NackRange>{{3, 1}}));
+  // The learned delay halves every reorder_half_life.
+  EXPECT_EQ(t.FecHold(At(4) + Duration::Seconds(10)), Us(2'500));
+  // A slow repair raises it again, up to the cap.
+  t.OnPacket(6, At(20), kOrig);                                           // 5 missing
+  EXPECT_EQ(t.OnPacket(5, At(120), kFec).kind, ArrivalKind::kRecovered);  // 100 ms
+  EXPECT_EQ(t.FecHold(At(120)), Ms(30));
+  EXPECT_EQ(t.stats().recovered_by_fec, 2u);
+}
+
+TEST(LossTrackerTest, HoldWithAFactor) {
+  LossTracker t({.fec_hold_cap = Ms(100), .fec_hold_factor = 3.0});
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(2, At(0), kOrig);
+  t.OnPacket(1, At(7), kFec);
+  EXPECT_EQ(t.FecHold(At(7)), Ms(21));
+}
+
+// The hold never pushes the first NACK past deadline - (2 + 1.25) x RTT, and
+// never before detection + reorder tolerance (here 5 ms).
+TEST(LossTrackerTest, DeadlinePullsAHeldFirstNackEarlierButNotBeforeTheTolerance) {
+  const auto first_nack = [](Time deadline) {
+    LossTracker t({.min_reorder_tolerance = Ms(5), .fec_hold_cap = Ms(100)});
+    t.SetRtt(Ms(20));  // keep = 3.25 x 20 ms = 65 ms
+    t.OnPacket(0, At(0), kOrig);
+    t.OnPacket(2, At(0), kOrig);
+    EXPECT_EQ(t.NextWakeup(), At(105));  // tolerance + cap
+    t.SetDeadline(1, 1, deadline);
+    return t.NextWakeup();
+  };
+  EXPECT_EQ(first_nack(At(500)), At(105));  // ample latency: full hold
+  EXPECT_EQ(first_nack(At(170)), At(105));  // exactly at the limit
+  EXPECT_EQ(first_nack(At(120)), At(55));   // 120 - 65
+  EXPECT_EQ(first_nack(At(60)), At(5));     // would be -5: the tolerance
+  EXPECT_EQ(first_nack(At(3)), At(3));      // the deadline comes first
+}
+
+TEST(LossTrackerTest, PulledFirstNackKeepsTheWholeRepeatSchedule) {
+  LossTracker t({.fec_hold_cap = Ms(100)});
+  t.SetRtt(Ms(20));
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(2, At(0), kOrig);
+  t.SetDeadline(1, 1, At(120));
+  std::vector<int64_t> nack_ms;
+  while (auto wake = t.NextWakeup()) {
+    if (!Collect(t, *wake, Ms(20)).empty()) nack_ms.push_back(wake->ToNanoseconds() / 1'000'000);
+  }
+  // 55, then 1.25 RTT later (but entering the near zone at 80 on time), then
+  // every RTT/4 up to deadline - RTT.
+  EXPECT_EQ(nack_ms, (std::vector<int64_t>{55, 80, 85, 90, 95, 100}));
+  EXPECT_EQ(t.stats().abandoned, 1u);
+}
+
+TEST(LossTrackerTest, SetDeadlineDoesNotMoveANackAlreadySent) {
+  LossTracker t({.fec_hold_cap = Ms(100)});
+  t.SetRtt(Ms(20));
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(2, At(0), kOrig);
+  EXPECT_EQ(Collect(t, At(101), Ms(20)), (std::vector<NackRange>{{1, 1}}));
+  EXPECT_EQ(t.NextWakeup(), At(126));  // 1.25 x 20 ms
+  // Near enough to pull a held first NACK to 150 - 65 = 85 ms; a repeat
+  // keeps the normal schedule.
+  t.SetDeadline(1, 1, At(150));
+  EXPECT_EQ(t.NextWakeup(), At(126));
+}
+
+TEST(LossTrackerTest, FecAfterNackCountsOnlyRepairsOfNackedSequences) {
+  LossTracker t;
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(2, At(0), kOrig);
+  t.OnPacket(4, At(0), kOrig);  // 1, 3 missing; first NACK at 1 ms
+  EXPECT_EQ(t.OnPacket(1, AtUs(500), kFec).kind, ArrivalKind::kRecovered);  // before it
+  EXPECT_EQ(t.stats().recovered_by_fec, 1u);
+  EXPECT_EQ(t.stats().recovered_by_fec_after_nack, 0u);
+  EXPECT_EQ(Collect(t, At(1)), (std::vector<NackRange>{{3, 1}}));
+  EXPECT_EQ(t.OnPacket(3, At(2), kFec).kind, ArrivalKind::kRecovered);  // after it
+  EXPECT_EQ(t.stats().recovered_by_fec, 2u);
+  EXPECT_EQ(t.stats().recovered_by_fec_after_nack, 1u);
+  // NACKed, then repaired by a retransmission or found reordered: not FEC.
+  t.OnPacket(6, At(3), kOrig);
+  t.OnPacket(8, At(3), kOrig);  // 5, 7 missing
+  EXPECT_EQ(Collect(t, At(4)), (std::vector<NackRange>{{5, 1}, {7, 1}}));
+  EXPECT_EQ(t.OnPacket(5, At(5), kRetx).kind, ArrivalKind::kRecovered);
+  EXPECT_EQ(t.OnPacket(7, At(5), kOrig).kind, ArrivalKind::kRecovered);
+  EXPECT_EQ(t.stats().recovered_by_fec_after_nack, 1u);
+  EXPECT_EQ(t.stats().recovered_by_fec, 2u);
+  // A duplicate FEC rebuild of a sequence already repaired counts nothing.
+  EXPECT_EQ(t.OnPacket(3, At(6), kFec).kind, ArrivalKind::kDuplicate);
+  EXPECT_EQ(t.stats().recovered_by_fec_after_nack, 1u);
+}
+
+TEST(LossTrackerTest, ReportCountsLossEventsAsRuns) {
+  LossTracker t;
+  t.OnPacket(0, At(0), kOrig);
+  t.OnPacket(6, At(0), kOrig);  // one run of 5
+  LossReport report = t.Report();
+  EXPECT_EQ(report.lost, 5u);
+  EXPECT_EQ(report.loss_events, 1u);
+  t.OnPacket(7, At(1), kOrig);   // no gap
+  t.OnPacket(9, At(1), kOrig);   // a run of 1
+  t.OnPacket(12, At(1), kOrig);  // a run of 2
+  report = t.Report();
+  EXPECT_EQ(report.lost, 8u);
+  EXPECT_EQ(report.loss_events, 3u);
+  EXPECT_EQ(report.loss_events, t.stats().gap_events);
+  // Repairs and late arrivals do not change the count.
+  t.OnPacket(3, At(2), kRetx);
+  t.OnPacket(8, At(2), kFec);
+  EXPECT_EQ(t.Report().loss_events, 3u);
+  EXPECT_EQ(t.Report().recovered, 2u);
 }
 
 }  // namespace

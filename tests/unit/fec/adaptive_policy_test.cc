@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "transport/base/random.h"
 
@@ -60,12 +62,14 @@ TEST(ResidualLossTest, MatchesMonteCarloForIndependentLoss) {
 
 // Feeds `seconds` of 20 ms reports at `rate` packets/s with loss `p` in
 // bursts of `burst`; returns the time the decision last changed (or -1).
+// Feeds 20 ms reports at `rate` packets/s with loss `p` in bursts of `burst`
+// and records the decision at every report.
 struct Feed {
   AdaptiveFecPolicy& policy;
   int64_t now_ms = 0;
-  int64_t last_change_ms = -1;
-  double loss_carry = 0;   // fractional losses owed to the next report
+  double loss_carry = 0;  // fractional losses owed to the next report
   double event_carry = 0;
+  std::vector<std::pair<int64_t, FecDecision>> history;
 
   void Run(double seconds, double p, double burst = 1, int rate = 1000) {
     const int per_report = rate / 50;
@@ -77,77 +81,124 @@ struct Feed {
       const auto events = std::min(lost, static_cast<int64_t>(event_carry));
       loss_carry -= static_cast<double>(lost);
       event_carry -= static_cast<double>(events);
-      if (policy.OnReport(per_report - lost, lost, events, Ms(now_ms))) last_change_ms = now_ms;
+      policy.OnReport(per_report - lost, lost, events, Ms(now_ms));
+      history.emplace_back(now_ms, policy.decision());
     }
+  }
+  // The decision in force at `ms`.
+  FecDecision At(int64_t ms) const {
+    FecDecision d = history.front().second;
+    for (const auto& [t, decision] : history) {
+      if (t <= ms) d = decision;
+    }
+    return d;
   }
 };
 
-int WantedRepairs(const AdaptiveFecConfig& c, double p, int interleave, double burst) {
+// The m the policy should settle on for independent loss `p` with I = 1.
+int WantedRepairs(const AdaptiveFecConfig& c, int k, double p, double target) {
   for (int m = c.min_repairs; m <= c.max_repairs; ++m) {
-    if (ExpectedResidualLoss(c.k, m, interleave, p, burst) <= c.target_residual) return m;
+    if (ExpectedResidualLoss(k, m, 1, p, 1) <= target) return m;
   }
   return c.max_repairs;
 }
 
+// Without ARQ: FEC alone must reach the target.
 TEST(AdaptivePolicyTest, ConvergesUpAndDownAfterLossChanges) {
   AdaptiveFecConfig c;
+  c.target_residual = 1e-4;
   AdaptiveFecPolicy policy(c, Ms(0));
-  Feed feed{policy};
+  Feed feed{policy, 0, 0, 0, {}};
   feed.Run(10, 0.01);
-  EXPECT_NEAR(policy.loss_estimate(), 0.01, 0.002);
-  const int low = policy.decision().m;
-  EXPECT_EQ(low, WantedRepairs(c, 0.01, 1, 1));
-
-  const int64_t rise = feed.now_ms;
   feed.Run(10, 0.08);
-  const int high = policy.decision().m;
-  EXPECT_EQ(high, WantedRepairs(c, 0.08, 1, 1));
-  EXPECT_GT(high, low);
-  EXPECT_LE(feed.last_change_ms - rise, 2000) << "overhead must follow a rise within 2 s";
-
-  const int64_t fall = feed.now_ms;
   feed.Run(15, 0.01);
-  EXPECT_EQ(policy.decision().m, low);
-  EXPECT_LE(feed.last_change_ms - fall, 8000) << "and come back down within a few seconds";
+  const int low = WantedRepairs(c, 20, 0.01, c.target_residual);
+  const int high = WantedRepairs(c, 20, 0.08, c.target_residual);
+  ASSERT_GT(high, low + 2);
+  EXPECT_EQ(feed.At(9'900).k, 20);  // 1000 packets/s x 20 ms
+  EXPECT_NEAR(feed.At(9'900).m, low, 1);
+  EXPECT_GE(feed.At(12'000).m, high - 1) << "up within 2 s of the rise";
+  EXPECT_NEAR(feed.At(19'900).m, high, 1);
+  EXPECT_LE(feed.At(28'000).m, low + 1) << "down within 8 s of the fall";
+  EXPECT_NEAR(policy.loss_estimate(), 0.01, 0.003);
 }
 
-TEST(AdaptivePolicyTest, HoldsALowerValueBeforeApplyingIt) {
+// With ARQ behind it, FEC aims at target / p^A and is off while ARQ alone
+// meets the target.
+TEST(AdaptivePolicyTest, LeavesLowLossToArq) {
+  AdaptiveFecConfig c;
+  c.min_repairs = 0;
+  AdaptiveFecPolicy policy(c, Ms(0));
+  policy.SetArqRounds(3);
+  Feed feed{policy, 0, 0, 0, {}};
+  feed.Run(10, 0.02);
+  EXPECT_EQ(policy.decision().m, 0);
+  EXPECT_DOUBLE_EQ(policy.fec_target(), 0.5);
+  feed.Run(10, 0.15);
+  EXPECT_GT(policy.decision().m, 0) << "15% loss: 1e-5 / 0.15^3 = 0.003 needs FEC";
+  EXPECT_NEAR(policy.fec_target(), c.target_residual / std::pow(policy.loss_estimate(), 3),
+              1e-9);
+  policy.SetArqRounds(0);  // latency 1.5 x RTT: FEC alone must reach the target
+  feed.Run(1, 0.15);
+  EXPECT_DOUBLE_EQ(policy.fec_target(), c.target_residual);
+}
+
+TEST(AdaptivePolicyTest, HoldsACheaperChoiceBeforeApplyingIt) {
   AdaptiveFecConfig c;
   c.hold = Duration::Seconds(3);
   AdaptiveFecPolicy policy(c, Ms(0));
-  Feed feed{policy};
+  Feed feed{policy, 0, 0, 0, {}};
   feed.Run(5, 0.08);
   const int high = policy.decision().m;
   feed.Run(2.5, 0.0);
   EXPECT_EQ(policy.decision().m, high) << "a decrease waits for the hold time";
-  feed.Run(10, 0.0);
+  feed.Run(20, 0.0);  // each step down waits for the hold again
   EXPECT_EQ(policy.decision().m, c.min_repairs);
 }
 
 TEST(AdaptivePolicyTest, InterleavesToTheBurstLength) {
   AdaptiveFecConfig c;
+  c.max_block_delay = Duration::Milliseconds(200);  // room for 200 packets
   AdaptiveFecPolicy policy(c, Ms(0));
-  Feed feed{policy};
+  Feed feed{policy, 0, 0, 0, {}};
   feed.Run(10, 0.03, 8);
   EXPECT_NEAR(policy.burst_estimate(), 8, 0.5);
   EXPECT_EQ(policy.decision().interleave, 8);  // the cap (1.25 x 8 = 10)
-  // Meets the target under its own estimates (hysteresis may keep it above
-  // the minimum while the burst estimate wanders around the cap).
-  EXPECT_LE(ExpectedResidualLoss(c.k, policy.decision().m, 8, policy.loss_estimate(),
-                                 policy.burst_estimate()),
+  EXPECT_EQ(policy.decision().k, 20);
+  // Meets the target under its own estimates.
+  EXPECT_LE(ExpectedResidualLoss(policy.decision().k, policy.decision().m, 8,
+                                 policy.loss_estimate(), policy.burst_estimate()),
             c.target_residual);
-  c.max_interleave = 4;
-  AdaptiveFecPolicy capped(c, Ms(0));
-  Feed capped_feed{capped};
-  capped_feed.Run(10, 0.03, 8);
-  EXPECT_EQ(capped.decision().interleave, 4);
+  // Independent loss: no interleaving.
+  AdaptiveFecPolicy random(c, Ms(0));
+  Feed random_feed{random, 0, 0, 0, {}};
+  random_feed.Run(10, 0.03);
+  EXPECT_EQ(random.decision().interleave, 1);
+  // A group must fill within max_block_delay: 1000 packets/s x 40 ms = 40
+  // packets, so the interleave is at most 40 / 4 = 10 -> cap 8, k = 40 / 8 = 5.
+  c.max_block_delay = Duration::Milliseconds(40);
+  AdaptiveFecPolicy tight(c, Ms(0));
+  Feed tight_feed{tight, 0, 0, 0, {}};
+  tight_feed.Run(10, 0.03, 8);
+  EXPECT_LE(tight.decision().k * tight.decision().interleave, 40);
+}
+
+TEST(AdaptivePolicyTest, SizesBlocksToThePacketRate) {
+  AdaptiveFecConfig c;  // 20 ms blocks
+  AdaptiveFecPolicy policy(c, Ms(0));
+  Feed feed{policy, 0, 0, 0, {}};
+  feed.Run(5, 0.02, 1, 250);  // 250 packets/s: 5 packets in 20 ms
+  EXPECT_EQ(policy.decision().k, 5);
+  EXPECT_NEAR(policy.packet_rate(), 250, 10);
+  // The overhead cap scales with k: 10/20 of 5 = 2.
+  EXPECT_LE(policy.decision().m, 2);
 }
 
 TEST(AdaptivePolicyTest, StaysInsideTheCap) {
   AdaptiveFecConfig c;
   c.max_repairs = 4;
   AdaptiveFecPolicy policy(c, Ms(0));
-  Feed feed{policy};
+  Feed feed{policy, 0, 0, 0, {}};
   feed.Run(5, 0.3);
   EXPECT_EQ(policy.decision().m, 4);
 }

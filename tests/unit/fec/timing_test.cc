@@ -2,6 +2,9 @@
 // configuration ranges.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <utility>
+
 #include "tests/unit/fec/fec_test_util.h"
 
 namespace hitless::fec_test {
@@ -13,7 +16,7 @@ TEST(TimingTest, RsClosesPartialBlockAtDeadline) {
   FecEncoderConfig c;
   c.mode = FecCodec::kReedSolomon;
   c.k = 10;
-  c.m = 2;
+  c.m = 4;
   c.max_block_delay = Duration::Milliseconds(20);
   auto enc = *CreateFecEncoder(c);
   RepairCollector out;
@@ -24,13 +27,35 @@ TEST(TimingTest, RsClosesPartialBlockAtDeadline) {
   enc->OnTimer(Ms(19), out);
   EXPECT_TRUE(out.repairs.empty());
   enc->OnTimer(Ms(20), out);
+  // Repairs in proportion: ceil(4 x 3 / 10) = 2, not m = 4.
   ASSERT_EQ(out.repairs.size(), 2u);
   EXPECT_EQ(out.repairs[0].body.source_count, 3);
+  EXPECT_EQ(out.repairs[0].body.repair_count, 2);
   EXPECT_FALSE(enc->NextWakeup());
   EXPECT_EQ(enc->stats().partial_blocks, 1u);
   auto sink = Decode(packets, out.repairs, {0, 2});
   EXPECT_EQ(sink.recovered.at(0), packets[0]);
   EXPECT_EQ(sink.recovered.at(2), packets[2]);
+}
+
+TEST(TimingTest, RsShortBlockRepairsScaleWithItsLength) {
+  FecEncoderConfig c;
+  c.mode = FecCodec::kReedSolomon;
+  c.k = 20;
+  c.m = 4;
+  for (const auto& [sources, repairs] : {std::pair{1, 1}, std::pair{5, 1}, std::pair{6, 2},
+                                         std::pair{19, 4}, std::pair{20, 4}}) {
+    auto enc = *CreateFecEncoder(c);
+    RepairCollector out;
+    auto packets = MakePackets(0, sources, 1);
+    for (int i = 0; i < sources; ++i) enc->OnSource(packets[i].View(), Ms(i), out);
+    enc->Flush(out);
+    ASSERT_EQ(out.repairs.size(), static_cast<size_t>(repairs)) << sources;
+    std::set<int64_t> lost;
+    for (int i = 0; i < repairs && i < sources; ++i) lost.insert(i);
+    auto sink = Decode(packets, out.repairs, lost);
+    EXPECT_EQ(sink.recovered.size(), lost.size()) << sources;
+  }
 }
 
 TEST(TimingTest, LateSourceClosesBlockFirst) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "transport/crypto/cookie.h"
 #include "transport/session/handshake_initiator.h"
 #include "transport/session/handshake_responder.h"
@@ -35,6 +36,15 @@ FecConfig XorRow(uint8_t l) {
   FecConfig f;
   f.mode = FecMode::kXorRow;
   f.l = l;
+  return f;
+}
+
+FecConfig Rs(FecMode mode, uint16_t k, uint8_t m, uint8_t interleave) {
+  FecConfig f;
+  f.mode = mode;
+  f.k = k;
+  f.m = m;
+  f.interleave = interleave;
   return f;
 }
 
@@ -366,6 +376,93 @@ TEST_F(HandshakeTest, FecOfferIsAcceptedOnlyIfSupported) {
   EXPECT_EQ(rs2.negotiated()->fec.mode, FecMode::kNone);
 }
 
+TEST_F(HandshakeTest, AdaptiveReedSolomonIsNegotiatedLikeReedSolomon) {
+  HandshakeInitiatorConfig c = InitiatorConfig();
+  c.fec = Rs(FecMode::kReedSolomonAdaptive, 20, 10, 8);
+  HandshakeInitiator adaptive = MakeInitiator(c, 1);
+  HandshakeResponder all = MakeResponder();
+  Connect(adaptive, all);
+  EXPECT_EQ(adaptive.negotiated()->fec, c.fec);
+  EXPECT_EQ(last_outcome_.accepted->fec, c.fec);
+
+  // A mode of its own: accepted only where listed.
+  HandshakeResponderConfig rc = ResponderConfig();
+  rc.supported_fec_modes = FecModeBit(FecMode::kReedSolomonAdaptive);
+  HandshakeResponder adaptive_only = MakeResponder(rc);
+  HandshakeInitiator a2 = MakeInitiator(c, 2);
+  Connect(a2, adaptive_only);
+  EXPECT_EQ(a2.negotiated()->fec, c.fec);
+  rc.supported_fec_modes = FecModeBit(FecMode::kReedSolomon);
+  HandshakeResponder rs_only = MakeResponder(rc);
+  HandshakeInitiator a3 = MakeInitiator(c, 3);
+  Connect(a3, rs_only);
+  EXPECT_EQ(a3.negotiated()->fec, FecConfig{});
+  // A responder without kCapFec answers kNone whatever the offer.
+  rc = ResponderConfig();
+  rc.capabilities = kCapArq;
+  HandshakeResponder no_fec = MakeResponder(rc);
+  HandshakeInitiator a4 = MakeInitiator(c, 4);
+  Connect(a4, no_fec);
+  EXPECT_EQ(a4.negotiated()->fec, FecConfig{});
+}
+
+TEST_F(HandshakeTest, PreferredFecAppliesWhenTheInitiatorOffersNone) {
+  const FecConfig preferred = Rs(FecMode::kReedSolomonAdaptive, 20, 10, 8);
+  HandshakeResponderConfig rc = ResponderConfig();
+  rc.preferred_fec = preferred;
+  HandshakeInitiatorConfig c = InitiatorConfig();
+  c.fec = FecConfig{};  // supports FEC (kCapFec by default), offers none
+  ASSERT_NE(c.capabilities & kCapFec, 0);
+  HandshakeResponder r = MakeResponder(rc);
+  HandshakeInitiator i = MakeInitiator(c, 1);
+  Connect(i, r);
+  EXPECT_EQ(i.negotiated()->fec, preferred);
+  EXPECT_EQ(last_outcome_.accepted->fec, preferred);
+
+  // A fixed RS preference works the same way.
+  rc.preferred_fec = Rs(FecMode::kReedSolomon, 10, 2, 1);
+  HandshakeResponder fixed = MakeResponder(rc);
+  HandshakeInitiator i2 = MakeInitiator(c, 2);
+  Connect(i2, fixed);
+  EXPECT_EQ(i2.negotiated()->fec, rc.preferred_fec);
+}
+
+TEST_F(HandshakeTest, InitiatorOfferWinsOverThePreferredFec) {
+  HandshakeResponderConfig rc = ResponderConfig();
+  rc.preferred_fec = Rs(FecMode::kReedSolomonAdaptive, 20, 10, 8);
+  HandshakeResponder r = MakeResponder(rc);
+  HandshakeInitiatorConfig c = InitiatorConfig();  // offers XorRow(10)
+  HandshakeInitiator i = MakeInitiator(c, 1);
+  Connect(i, r);
+  EXPECT_EQ(i.negotiated()->fec, XorRow(10));
+  c.fec = Rs(FecMode::kReedSolomon, 20, 4, 1);
+  HandshakeInitiator i2 = MakeInitiator(c, 2);
+  Connect(i2, r);
+  EXPECT_EQ(i2.negotiated()->fec, c.fec);
+  EXPECT_EQ(last_outcome_.accepted->fec, c.fec);
+}
+
+TEST_F(HandshakeTest, PreferredFecNeedsFecOnBothSides) {
+  HandshakeResponderConfig rc = ResponderConfig();
+  rc.preferred_fec = Rs(FecMode::kReedSolomonAdaptive, 20, 10, 8);
+  HandshakeInitiatorConfig c = InitiatorConfig();
+  c.fec = FecConfig{};
+  c.capabilities = kCapArq;  // no kCapFec
+  HandshakeResponder r = MakeResponder(rc);
+  HandshakeInitiator i = MakeInitiator(c, 1);
+  Connect(i, r);
+  EXPECT_EQ(i.negotiated()->fec, FecConfig{});
+  EXPECT_EQ(last_outcome_.accepted->fec, FecConfig{});
+
+  // The responder's own kCapFec is needed too.
+  rc.capabilities = kCapArq;
+  HandshakeResponder no_fec = MakeResponder(rc);
+  c.capabilities = kCapArq | kCapFec;
+  HandshakeInitiator i2 = MakeInitiator(c, 2);
+  Connect(i2, no_fec);
+  EXPECT_EQ(i2.negotiated()->fec, FecConfig{});
+}
+
 TEST_F(HandshakeTest, RepeatedConclusionGetsTheSameResponse) {
   HandshakeInitiator i = MakeInitiator();
   HandshakeResponder r = MakeResponder();
@@ -515,6 +612,33 @@ TEST(HandshakeCreateTest, InvalidConfigsAreRefused) {
   rc.max_paths = kMaxPaths + 1;
   EXPECT_FALSE(HandshakeResponder::Create(rc, Secret(1), nullptr).ok());
   EXPECT_TRUE(HandshakeResponder::Create({}, Secret(1), nullptr).ok());
+}
+
+TEST(HandshakeCreateTest, PreferredFecMustFollowTheWireRules) {
+  const auto create = [](const FecConfig& preferred) {
+    HandshakeResponderConfig rc;
+    rc.preferred_fec = preferred;
+    return HandshakeResponder::Create(rc, Secret(1), nullptr).status();
+  };
+  EXPECT_TRUE(create(FecConfig{}).ok());
+  EXPECT_TRUE(create(XorRow(10)).ok());
+  EXPECT_TRUE(create(Rs(FecMode::kReedSolomon, 20, 4, 1)).ok());
+  EXPECT_TRUE(create(Rs(FecMode::kReedSolomonAdaptive, 20, 10, 8)).ok());
+  const FecConfig bad[] = {
+      XorRow(0),                                      // l = 0
+      Rs(FecMode::kReedSolomon, 20, 4, 0),            // interleave 0
+      Rs(FecMode::kReedSolomonAdaptive, 200, 56, 1),  // k + m > 255
+      Rs(FecMode::kReedSolomonAdaptive, 0, 10, 8),    // k = 0
+      Rs(FecMode::kNone, 20, 4, 1),                   // fields on kNone
+      Rs(static_cast<FecMode>(6), 20, 4, 1),          // unknown mode
+      FecConfig{FecMode::kXorRow, 0, 0, 10, 10, 0},   // d on a row code
+  };
+  for (const FecConfig& fec : bad) {
+    const absl::Status s = create(fec);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument)
+        << static_cast<int>(fec.mode) << " k=" << fec.k;
+    EXPECT_FALSE(ValidFecConfig(fec));  // the rule Create applies
+  }
 }
 
 }  // namespace

@@ -226,12 +226,75 @@ TEST(HandshakeTest, FecConfigRules) {
   EXPECT_FALSE(accepted({FecMode::kReedSolomon, 200, 56, 0, 0, 1}));
   EXPECT_FALSE(accepted({FecMode::kReedSolomon, 20, 5, 0, 0, 0}));
   EXPECT_FALSE(accepted({FecMode::kReedSolomon, 0, 5, 0, 0, 1}));
-  EXPECT_FALSE(accepted({static_cast<FecMode>(5), 0, 0, 0, 0, 0}));
+  EXPECT_FALSE(accepted({static_cast<FecMode>(6), 20, 4, 0, 0, 1}));  // unknown mode
 
   // The same rule holds when parsing forged bytes.
   const auto good = ToBytes(h, SampleHandshake(HandshakePhase::kConclusionResponse));
   std::vector<uint8_t> body(good.begin() + kHeaderSize, good.end());
   body[29] = 9;  // unknown FEC mode
+  EXPECT_TRUE(Drops(ParseHandshake(h, body), DropReason::kBadField));
+}
+
+TEST(HandshakeTest, AdaptiveReedSolomonFollowsTheReedSolomonRules) {
+  struct Case {
+    FecConfig fec;  // mode is overwritten
+    bool valid;
+  };
+  const Case cases[] = {
+      {{FecMode::kNone, 20, 10, 0, 0, 8}, true},    // the fec=adaptive defaults
+      {{FecMode::kNone, 1, 1, 0, 0, 1}, true},      // smallest
+      {{FecMode::kNone, 200, 55, 0, 0, 1}, true},   // k + m = 255
+      {{FecMode::kNone, 200, 56, 0, 0, 1}, false},  // k + m > 255
+      {{FecMode::kNone, 20, 10, 0, 0, 255}, true},  // the wire does not bound k x i
+      {{FecMode::kNone, 0, 10, 0, 0, 8}, false},    // k = 0
+      {{FecMode::kNone, 20, 0, 0, 0, 8}, false},    // m = 0
+      {{FecMode::kNone, 20, 10, 0, 0, 0}, false},   // interleave = 0
+      {{FecMode::kNone, 20, 10, 1, 0, 8}, false},   // l is XOR only
+      {{FecMode::kNone, 20, 10, 0, 1, 8}, false},   // d is XOR only
+      {{FecMode::kNone, 0, 0, 10, 10, 0}, false},   // an XOR shape
+  };
+  for (const Case& c : cases) {
+    FecConfig rs = c.fec;
+    rs.mode = FecMode::kReedSolomon;
+    FecConfig adaptive = c.fec;
+    adaptive.mode = FecMode::kReedSolomonAdaptive;
+    FecConfig unknown = c.fec;
+    unknown.mode = static_cast<FecMode>(6);
+    EXPECT_EQ(ValidFecConfig(rs), c.valid) << int{c.fec.k} << "/" << int{c.fec.m};
+    EXPECT_EQ(ValidFecConfig(adaptive), c.valid) << int{c.fec.k} << "/" << int{c.fec.m};
+    EXPECT_FALSE(ValidFecConfig(unknown));
+  }
+  EXPECT_EQ(static_cast<int>(FecMode::kReedSolomonAdaptive), 5);
+}
+
+TEST(HandshakeTest, AdaptiveReedSolomonRoundTripsAndModeSixIsRefused) {
+  const Header h = MakeHeader(PacketType::kHandshake);
+  for (auto phase : {HandshakePhase::kConclusionRequest, HandshakePhase::kConclusionResponse}) {
+    HandshakeBody b = SampleHandshake(phase);
+    b.fec = FecConfig{FecMode::kReedSolomonAdaptive, 20, 10, 0, 0, 8};
+    const auto bytes = ToBytes(h, b);
+    ASSERT_FALSE(bytes.empty());
+    EXPECT_EQ(bytes[kHeaderSize + 29], 5);   // fec mode
+    EXPECT_EQ(bytes[kHeaderSize + 31], 20);  // k
+    EXPECT_EQ(bytes[kHeaderSize + 32], 10);  // m
+    EXPECT_EQ(bytes[kHeaderSize + 35], 8);   // interleave
+    auto parsed = Reparse(bytes);
+    ASSERT_TRUE(parsed.ok()) << DropReasonName(DropReasonOf(parsed.status()));
+    EXPECT_EQ(*parsed, b);
+    EXPECT_EQ(parsed->fec.mode, FecMode::kReedSolomonAdaptive);
+
+    // The same bytes with mode 6: refused, in both directions.
+    std::vector<uint8_t> body(bytes.begin() + kHeaderSize, bytes.end());
+    body[29] = 6;
+    EXPECT_TRUE(Drops(ParseHandshake(h, body), DropReason::kBadField));
+    std::vector<uint8_t> out(kMaxDatagramSize);
+    b.fec.mode = static_cast<FecMode>(6);
+    EXPECT_EQ(Serialize(h, b, out), 0u);
+  }
+  // An adaptive config breaking the RS rules does not parse either.
+  const auto good = ToBytes(h, SampleHandshake(HandshakePhase::kConclusionResponse));
+  std::vector<uint8_t> body(good.begin() + kHeaderSize, good.end());
+  body[29] = 5;  // over SampleHandshake's XOR fields (l = 10, d = 5, k = 0)
   EXPECT_TRUE(Drops(ParseHandshake(h, body), DropReason::kBadField));
 }
 
