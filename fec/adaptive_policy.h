@@ -79,7 +79,8 @@ struct AdaptiveFecConfig {
   double target_residual = 1e-5;
   // A block group must fill within this (the encoder's max_block_delay).
   Duration max_block_delay = Duration::Milliseconds(20);
-  double initial_loss = 0.02;     // assumed before the first window
+  // Assumed before the first window: start protective, then come down.
+  double initial_loss = 0.05;
   double initial_burst = 1.0;
   Duration window = Duration::Milliseconds(100);
   int64_t min_window_packets = 50;

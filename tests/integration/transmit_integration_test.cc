@@ -104,6 +104,15 @@ TEST(TransmitIntegration, LossyLinkWithReedSolomonFecZeroResidualLoss) {
   EXPECT_GT(JsonNumber(receiver, "fec_recovered"), 0) << receiver;
 }
 
+// Adaptive FEC alone (arq=off): nothing lost, no NACK sent, FEC repairs
+// counted, and the sender's repair count chosen from the reports.
+TEST(TransmitIntegration, LossyLinkWithAdaptiveFecAloneZeroResidualLoss) {
+  const std::string receiver = RunLossyStream("&fec=adaptive&arq=off");
+  EXPECT_EQ(JsonNumber(receiver, "nacks_sent"), 0) << receiver;
+  EXPECT_EQ(JsonNumber(receiver, "recovered_by_retransmission"), 0) << receiver;
+  EXPECT_GT(JsonNumber(receiver, "fec_recovered"), 0) << receiver;
+}
+
 TEST(TransmitIntegration, SigtermStopsBothEndsCleanlyAndWritesStats) {
   const std::string recv_stats = TempPath("recv-stats-term");
   const std::string send_stats = TempPath("send-stats-term");

@@ -95,9 +95,11 @@ class End final : public sim::Node, public DatagramSink, public MediaSink {
 struct Pair {
   explicit Pair(const char* impairment, Duration caller_latency = Duration::Milliseconds(200),
                 Duration listener_latency = Duration::Milliseconds(240))
+      : Pair(impairment, CallerConfig(caller_latency), ListenerConfig(listener_latency)) {}
+  Pair(const char* impairment, ConnectionConfig caller_config, ConnectionConfig listener_config)
       : sim(5),
-        caller(sim, 0, CallerConfig(caller_latency)),
-        listener(sim, 1, ListenerConfig(listener_latency)) {
+        caller(sim, 0, std::move(caller_config)),
+        listener(sim, 1, std::move(listener_config)) {
     EXPECT_EQ(sim.AddNode(&caller), 0);
     EXPECT_EQ(sim.AddNode(&listener), 1);
     const auto [a, b] = sim.Connect(0, 1, Spec(impairment), Spec(impairment));
@@ -143,6 +145,72 @@ TEST(ConnectionSimTest, HandshakeNegotiatesTheLargerLatencyAndCarriesTheStream) 
   EXPECT_EQ(p.listener.checker.unique(), p.caller.media_sent);
   EXPECT_NEAR(p.listener.checker.max_delay().ToMillisecondsF(), 240.0, 1.0);
   EXPECT_EQ(p.caller.connection->stats().sessions, 1u);
+}
+
+FecConfig RsOffer(uint16_t k, uint8_t m) {
+  FecConfig f;
+  f.mode = FecMode::kReedSolomon;
+  f.k = k;
+  f.m = m;
+  f.interleave = 1;
+  return f;
+}
+
+// The caller offers no FEC: the listener's own choice applies, and the
+// publishing caller encodes it.
+TEST(ConnectionSimTest, ListenerFecPreferenceAppliesWhenTheCallerOffersNone) {
+  ConnectionConfig listener = Pair::ListenerConfig(Duration::Milliseconds(240));
+  listener.fec = RsOffer(10, 2);
+  Pair p("delay 30ms loss 3%", Pair::CallerConfig(Duration::Milliseconds(200)), listener);
+  p.sim.RunFor(Duration::Seconds(1));  // handshake first: media before it is dropped
+  p.caller.StartMedia(10'000'000, Duration::Seconds(10));
+  p.sim.RunFor(Duration::Seconds(12));
+  ASSERT_TRUE(p.caller.connection->negotiated());
+  EXPECT_EQ(p.caller.connection->negotiated()->fec, RsOffer(10, 2));
+  EXPECT_GT(p.caller.connection->sender()->stats().fec_repairs_sent, 0u);
+  EXPECT_GT(p.listener.connection->receiver()->stats().fec_recovered, 0u);
+  EXPECT_EQ(p.listener.checker.missing(p.caller.media_sent), 0u);
+
+  // A caller's own offer wins over the listener's preference.
+  ConnectionConfig caller = Pair::CallerConfig(Duration::Milliseconds(200));
+  caller.fec = RsOffer(20, 4);
+  Pair q("delay 30ms", caller, listener);
+  q.sim.RunFor(Duration::Seconds(1));
+  ASSERT_TRUE(q.listener.connection->negotiated());
+  EXPECT_EQ(q.listener.connection->negotiated()->fec, RsOffer(20, 4));
+}
+
+// fec=adaptive with arq=off on the caller: negotiated end to end, the
+// receiver sends no NACK, FEC alone repairs, and its repair count moved.
+TEST(ConnectionSimTest, AdaptiveFecWithoutArqIsNegotiatedAndRepairsAlone) {
+  ConnectionConfig caller = Pair::CallerConfig(Duration::Milliseconds(200));
+  caller.fec.mode = FecMode::kReedSolomonAdaptive;
+  caller.fec.k = 20;
+  caller.fec.m = 10;
+  caller.fec.interleave = 8;
+  caller.arq = false;
+  Pair p("delay 30ms loss 3%", caller, Pair::ListenerConfig(Duration::Milliseconds(240)));
+  p.sim.RunFor(Duration::Seconds(1));
+  p.caller.StartMedia(10'000'000, Duration::Seconds(20));
+  p.sim.RunFor(Duration::Seconds(22));
+  const SenderSession* sender = p.caller.connection->sender();
+  const ReceiverSession* receiver = p.listener.connection->receiver();
+  ASSERT_NE(sender, nullptr);
+  ASSERT_NE(receiver, nullptr);
+  ASSERT_NE(sender->fec_policy(), nullptr);
+  EXPECT_GE(sender->stats().fec_reconfigurations, 1u);
+  EXPECT_GT(sender->stats().fec_m, 0);
+  EXPECT_EQ(receiver->stats().nacks_sent, 0u);
+  EXPECT_EQ(sender->stats().retransmitted, 0u);
+  EXPECT_GT(receiver->stats().fec_recovered, 100u);
+  // FEC alone at 3%: the target is 1e-5 after the first estimates settle;
+  // the first second runs on the 2% prior.
+  EXPECT_LE(p.listener.checker.missing(p.caller.media_sent), p.caller.media_sent / 2000);
+  std::printf("adaptive without ARQ: m %d k %d, sent %llu, missing %llu, FEC recovered %llu\n",
+              sender->stats().fec_m, sender->stats().fec_k,
+              static_cast<unsigned long long>(p.caller.media_sent),
+              static_cast<unsigned long long>(p.listener.checker.missing(p.caller.media_sent)),
+              static_cast<unsigned long long>(receiver->stats().fec_recovered));
 }
 
 TEST(ConnectionSimTest, ListenerRestartMidStreamIsDetectedAndTheStreamResumes) {
