@@ -291,7 +291,9 @@ double LossTracker::DecayedFecDelayNs(Time now) const {
 
 Duration LossTracker::FecHold(Time now) const {
   if (config_.fec_hold_cap <= Duration::Zero()) return Duration::Zero();
-  if (fec_delay_max_ns_ < 0) return config_.fec_hold_cap;
+  // Before FEC has repaired anything: the configured initial hold (none by
+  // default: with FEC off or failing, NACKs are not delayed).
+  if (fec_delay_max_ns_ < 0) return std::min(config_.fec_hold_initial, config_.fec_hold_cap);
   const double ns = DecayedFecDelayNs(now) * config_.fec_hold_factor;
   if (ns >= static_cast<double>(config_.fec_hold_cap.ToNanoseconds())) return config_.fec_hold_cap;
   return Duration::Nanoseconds(std::llround(ns));

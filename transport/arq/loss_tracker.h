@@ -70,12 +70,16 @@ struct LossTrackerConfig {
   // With FEC: the first NACK waits up to this much longer for FEC to rebuild
   // the packet (a retransmission of what FEC repairs is wasted). The hold is
   // fec_hold_factor x a decaying maximum of observed detection-to-FEC-repair
-  // delays (the cap until one is seen), and never pushes the first NACK past
+  // delays, at most the cap (fec_hold_initial until FEC has repaired a
+  // packet), and never pushes the first NACK past
   // deadline - (near_deadline_rtts + renack_rtt_factor) x RTT: ARQ keeps its
   // whole repeat schedule, so the hold only acts where latency is ample.
   // Zero: no hold.
   Duration fec_hold_cap = Duration::Zero();
   double fec_hold_factor = 1.25;
+  // The hold before any FEC repair was seen. Zero: with FEC off or failing,
+  // NACKs are not delayed for it.
+  Duration fec_hold_initial = Duration::Zero();
 };
 
 // Where a packet handed to OnPacket came from.

@@ -304,11 +304,13 @@ TEST(LossTrackerTest, WithoutNacksFecRecoveriesAreStillCounted) {
   EXPECT_EQ(t.NextWakeup(), At(10'000));  // default lifetime
 }
 
-TEST(LossTrackerTest, FirstNackIsHeldForTheCapBeforeAnyFecRepairIsSeen) {
+TEST(LossTrackerTest, FirstNackIsHeldForTheInitialHoldBeforeAnyFecRepairIsSeen) {
   LossTracker plain;
   EXPECT_EQ(plain.FecHold(At(0)), Duration::Zero());
-  LossTracker t({.fec_hold_cap = Ms(30)});
-  EXPECT_EQ(t.FecHold(At(0)), Ms(30));
+  LossTracker learning({.fec_hold_cap = Ms(30)});
+  EXPECT_EQ(learning.FecHold(At(0)), Duration::Zero()) << "no hold until FEC has repaired";
+  LossTracker t({.fec_hold_cap = Ms(30), .fec_hold_initial = Ms(40)});
+  EXPECT_EQ(t.FecHold(At(0)), Ms(30)) << "the initial hold, at most the cap";
   t.OnPacket(0, At(0), kOrig);
   t.OnPacket(2, At(0), kOrig);
   // Detection + 1 ms reorder tolerance + 30 ms hold.
@@ -351,7 +353,7 @@ TEST(LossTrackerTest, HoldWithAFactor) {
 // never before detection + reorder tolerance (here 5 ms).
 TEST(LossTrackerTest, DeadlinePullsAHeldFirstNackEarlierButNotBeforeTheTolerance) {
   const auto first_nack = [](Time deadline) {
-    LossTracker t({.min_reorder_tolerance = Ms(5), .fec_hold_cap = Ms(100)});
+    LossTracker t({.min_reorder_tolerance = Ms(5), .fec_hold_cap = Ms(100), .fec_hold_initial = Ms(100)});
     t.SetRtt(Ms(20));  // keep = 3.25 x 20 ms = 65 ms
     t.OnPacket(0, At(0), kOrig);
     t.OnPacket(2, At(0), kOrig);
@@ -367,7 +369,7 @@ TEST(LossTrackerTest, DeadlinePullsAHeldFirstNackEarlierButNotBeforeTheTolerance
 }
 
 TEST(LossTrackerTest, PulledFirstNackKeepsTheWholeRepeatSchedule) {
-  LossTracker t({.fec_hold_cap = Ms(100)});
+  LossTracker t({.fec_hold_cap = Ms(100), .fec_hold_initial = Ms(100)});
   t.SetRtt(Ms(20));
   t.OnPacket(0, At(0), kOrig);
   t.OnPacket(2, At(0), kOrig);
@@ -383,7 +385,7 @@ TEST(LossTrackerTest, PulledFirstNackKeepsTheWholeRepeatSchedule) {
 }
 
 TEST(LossTrackerTest, SetDeadlineDoesNotMoveANackAlreadySent) {
-  LossTracker t({.fec_hold_cap = Ms(100)});
+  LossTracker t({.fec_hold_cap = Ms(100), .fec_hold_initial = Ms(100)});
   t.SetRtt(Ms(20));
   t.OnPacket(0, At(0), kOrig);
   t.OnPacket(2, At(0), kOrig);
