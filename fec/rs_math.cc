@@ -8,14 +8,14 @@
 // and y_c = E_c, and so is C[R][K] (y_j = j), so both blocks have a closed
 // form (partial fractions of sum_c w_c / (x + y_c), which in characteristic 2
 // has no signs to track):
-//   A^-1[i][t]        = alpha_i * gamma_t / (y_i + x_t)
+//   A^-1[i][t]           = alpha_i * gamma_t / (y_i + x_t)
 //   (A^-1 C[R][K])[i][j] = alpha_i * beta_j / (y_i + y_j)
 //   alpha_i = prod_t (y_i + x_t) / prod_{c != i} (y_i + y_c)
 //   gamma_t = prod_c (x_t + y_c) / prod_{s != t} (x_t + x_s)
 //   beta_j  = prod_c (y_j + y_c) / prod_t (y_j + x_t)
 // Every factor is a nonzero field element (the x and y are distinct bytes and
 // every x >= k > every y), so each product is a sum of logarithms: a plan costs
-// O(e * k) table lookups instead of e * e * k gf_inv + gf_mul library calls
+// O(e * (k + e)) table lookups instead of e * e * k gf_inv + gf_mul library calls
 // and an e x e Gauss-Jordan elimination. The result is the same matrix (the
 // inverse is unique and the arithmetic exact); rs_test.cc checks it against
 // the ISA-L construction.
@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <array>
 #include <bitset>
+#include <cstring>
 
 namespace hitless::fec_internal {
 namespace {
@@ -66,6 +67,62 @@ inline int ModOrder(int v) {
   return v < 0 ? v + kGfOrder : v;
 }
 
+// ec_init_tables expands each coefficient into gf_vect_mul_init's 32-byte
+// table, one library call per coefficient: with the closed form that was most
+// of a plan's cost. The 256 possible tables are expanded once and copied
+// instead. The layout of ec_init_tables' output is ISA-L's business (other
+// releases or kernels, e.g. GFNI ones, may use another), so the copy is used
+// only if it reproduces ec_init_tables exactly, checked once per process.
+constexpr int kTableBytes = 32;
+
+struct MulTables {
+  std::array<std::array<uint8_t, kTableBytes>, 256> by_coefficient{};
+  bool matches_ec_init_tables = false;
+};
+
+void CopyTables(const MulTables& mt, int n, const uint8_t* coefficients, uint8_t* out) {
+  for (int i = 0; i < n; ++i) {
+    std::memcpy(out + static_cast<size_t>(i) * kTableBytes,
+                mt.by_coefficient[coefficients[i]].data(), kTableBytes);
+  }
+}
+
+MulTables MakeMulTables() {
+  MulTables mt;
+  for (int c = 0; c < 256; ++c)
+    gf_vect_mul_init(static_cast<uint8_t>(c), mt.by_coefficient[c].data());
+  // Every coefficient once, in two shapes (several full rows; a short odd
+  // one) so that a layout depending on the row or on k shows as a mismatch.
+  std::array<uint8_t, 256> coefficients;
+  for (int c = 0; c < 256; ++c) coefficients[c] = static_cast<uint8_t>(c * 7 + 3);  // a permutation
+  std::array<uint8_t, 256 * kTableBytes> want;
+  std::array<uint8_t, 256 * kTableBytes> got;
+  mt.matches_ec_init_tables = true;
+  for (auto [k, rows] : {std::pair{64, 4}, {5, 3}}) {
+    const size_t bytes = static_cast<size_t>(kTableBytes) * k * rows;
+    ec_init_tables(k, rows, coefficients.data(), want.data());
+    CopyTables(mt, k * rows, coefficients.data(), got.data());
+    if (std::memcmp(want.data(), got.data(), bytes) != 0) mt.matches_ec_init_tables = false;
+  }
+  return mt;
+}
+
+const MulTables& GetMulTables() {
+  static const MulTables tables = MakeMulTables();  // trivially destructible
+  return tables;
+}
+
+// ec_init_tables(k, rows, coefficients, out), from the cached tables when
+// they are known to give the same bytes.
+void InitTables(int k, int rows, uint8_t* coefficients, uint8_t* out) {
+  const MulTables& mt = GetMulTables();
+  if (mt.matches_ec_init_tables) {
+    CopyTables(mt, k * rows, coefficients, out);
+  } else {
+    ec_init_tables(k, rows, coefficients, out);
+  }
+}
+
 }  // namespace
 
 uint8_t GfMul(uint8_t a, uint8_t b) {
@@ -78,17 +135,21 @@ uint8_t GfInv(uint8_t a) {
   return kGf.exp[kGfOrder - Log(a)];
 }
 
-uint8_t CauchyCoefficient(int k, int r, int j) {
-  return GfInv(static_cast<uint8_t>((k + r) ^ j));
-}
+uint8_t CauchyCoefficient(int k, int r, int j) { return GfInv(static_cast<uint8_t>((k + r) ^ j)); }
 
 void BuildRsEncodeTables(int k, int m, std::vector<uint8_t>& tables) {
   std::vector<uint8_t> rows(static_cast<size_t>(k) * m);
   for (int r = 0; r < m; ++r) {
     for (int j = 0; j < k; ++j) rows[static_cast<size_t>(r) * k + j] = CauchyCoefficient(k, r, j);
   }
-  tables.resize(static_cast<size_t>(32) * k * m);
-  ec_init_tables(k, m, rows.data(), tables.data());
+  tables.resize(static_cast<size_t>(kTableBytes) * k * m);
+  InitTables(k, m, rows.data(), tables.data());
+}
+
+RsDecodePlanner::RsDecodePlanner() {
+  // The shared tables are built on first use; do it here rather than in the
+  // first plan, which runs while packets wait.
+  (void)GetMulTables();
 }
 
 bool RsDecodePlanner::Plan(int k, std::span<const uint8_t> missing,
@@ -170,9 +231,9 @@ bool RsDecodePlanner::Plan(int k, std::span<const uint8_t> missing,
   }
   decode_size_ = dsize;
 
-  const size_t tsize = static_cast<size_t>(32) * k * e;
+  const size_t tsize = static_cast<size_t>(kTableBytes) * k * e;
   if (tables_.size() < tsize) tables_.resize(tsize);
-  ec_init_tables(k, e, decode_.data(), tables_.data());
+  InitTables(k, e, decode_.data(), tables_.data());
 
   key_.resize(key_size);
   key_[0] = static_cast<uint8_t>(k);

@@ -6,6 +6,8 @@
 // State: RsDecodePlanner keeps its scratch (grown to the largest plan seen,
 // never shrunk) and the tables of the last erasure pattern, so a steady loss
 // pattern is re-planned for free and decoding never allocates per packet.
+// Shared, read-only: GF(2^8) log/antilog tables (compile time) and ISA-L's 256
+// per-coefficient multiply tables (built once, on first use).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +35,8 @@ void BuildRsEncodeTables(int k, int m, std::vector<uint8_t>& tables);
 // chosen repairs; outputs: the missing sources (ascending index).
 class RsDecodePlanner {
  public:
+  RsDecodePlanner();
+
   // Plans the recovery of `missing` (e strictly ascending indices < k) from
   // `repairs` (e distinct repair indices, k + index <= 255) and the other
   // k - e sources of a block of k. Returns false if the system is singular,

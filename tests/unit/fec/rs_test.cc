@@ -8,6 +8,7 @@
 #include <numeric>
 #include <random>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "fec/rs_math.h"
@@ -177,16 +178,24 @@ TEST(RsMathTest, GfArithmeticMatchesIsaL) {
   }
 }
 
+// Coefficients and encode tables: the bottom rows of gf_gen_cauchy1_matrix,
+// expanded as ec_init_tables does.
 TEST(RsMathTest, CauchyCoefficientsAreGfGenCauchy1Matrix) {
   for (auto [k, m] : {std::pair{1, 1}, {10, 4}, {50, 8}, {200, 55}, {1, 254}, {254, 1}}) {
     std::vector<unsigned char> full(static_cast<size_t>(k + m) * k);
     gf_gen_cauchy1_matrix(full.data(), k + m, k);
     for (int r = 0; r < m; ++r) {
       for (int j = 0; j < k; ++j) {
-        ASSERT_EQ(fec_internal::CauchyCoefficient(k, r, j), full[static_cast<size_t>(k + r) * k + j])
+        ASSERT_EQ(fec_internal::CauchyCoefficient(k, r, j),
+                  full[static_cast<size_t>(k + r) * k + j])
             << "k=" << k << " r=" << r << " j=" << j;
       }
     }
+    std::vector<unsigned char> want(static_cast<size_t>(32) * k * m);
+    ec_init_tables(k, m, full.data() + static_cast<size_t>(k) * k, want.data());
+    std::vector<uint8_t> got;
+    fec_internal::BuildRsEncodeTables(k, m, got);
+    ASSERT_TRUE(std::equal(got.begin(), got.end(), want.begin(), want.end())) << k << " " << m;
   }
 }
 
@@ -208,7 +217,8 @@ std::vector<uint8_t> ReferenceDecodeMatrix(int k, std::span<const uint8_t> missi
     for (int j = 0; j < k; ++j) {
       if (std::find(missing.begin(), missing.end(), j) != missing.end()) continue;
       unsigned char acc = 0;
-      for (int t = 0; t < e; ++t) acc ^= gf_mul(a_inv[static_cast<size_t>(i) * e + t], coef(repairs[t], j));
+      for (int t = 0; t < e; ++t)
+        acc ^= gf_mul(a_inv[static_cast<size_t>(i) * e + t], coef(repairs[t], j));
       row[col++] = acc;
     }
     for (int t = 0; t < e; ++t) row[col++] = a_inv[static_cast<size_t>(i) * e + t];
@@ -268,8 +278,9 @@ TEST(RsMathTest, DecodeMatrixMatchesIsaLConstructionExhaustive) {
 TEST(RsMathTest, DecodeMatrixMatchesIsaLConstructionRandom) {
   fec_internal::RsDecodePlanner planner;
   std::mt19937 rng(20261125);
-  for (auto [k, m] : {std::pair{20, 8}, {50, 8}, {100, 20}, {200, 55}, {128, 127}, {10, 245},
-                      {254, 1}, {3, 252}}) {
+  const std::pair<int, int> kShapes[] = {{20, 8},    {50, 8},   {100, 20}, {200, 55},
+                                         {128, 127}, {10, 245}, {254, 1},  {3, 252}};
+  for (auto [k, m] : kShapes) {
     std::vector<uint8_t> sources(static_cast<size_t>(k)), all_repairs(static_cast<size_t>(m));
     std::iota(sources.begin(), sources.end(), uint8_t{0});
     std::iota(all_repairs.begin(), all_repairs.end(), uint8_t{0});
@@ -291,12 +302,12 @@ TEST(RsMathTest, PlanRefusesSingularSystems) {
   fec_internal::RsDecodePlanner planner;
   using V = std::vector<uint8_t>;
   ExpectPlanMatchesReference(planner, 10, V{1, 4}, V{0, 1});
-  EXPECT_FALSE(planner.Plan(10, V{1, 4}, V{1, 1}));     // the same repair twice
-  EXPECT_FALSE(planner.Plan(10, V{4, 4}, V{0, 1}));     // the same source twice
-  EXPECT_FALSE(planner.Plan(10, V{4, 1}, V{0, 1}));     // not ascending
-  EXPECT_FALSE(planner.Plan(10, V{1, 10}, V{0, 1}));    // source out of the block
-  EXPECT_FALSE(planner.Plan(250, V{1, 4}, V{0, 6}));    // k + r > 255
-  EXPECT_FALSE(planner.Plan(10, V{1, 4}, V{0}));        // fewer repairs than losses
+  EXPECT_FALSE(planner.Plan(10, V{1, 4}, V{1, 1}));   // the same repair twice
+  EXPECT_FALSE(planner.Plan(10, V{4, 4}, V{0, 1}));   // the same source twice
+  EXPECT_FALSE(planner.Plan(10, V{4, 1}, V{0, 1}));   // not ascending
+  EXPECT_FALSE(planner.Plan(10, V{1, 10}, V{0, 1}));  // source out of the block
+  EXPECT_FALSE(planner.Plan(250, V{1, 4}, V{0, 6}));  // k + r > 255
+  EXPECT_FALSE(planner.Plan(10, V{1, 4}, V{0}));      // fewer repairs than losses
   EXPECT_TRUE(planner.decode_matrix().empty());
   ExpectPlanMatchesReference(planner, 10, V{1, 4}, V{0, 1});
 }
