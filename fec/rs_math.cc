@@ -28,6 +28,8 @@
 #include <bitset>
 #include <cstring>
 
+#include "transport/base/bug.h"
+
 namespace hitless::fec_internal {
 namespace {
 
@@ -138,7 +140,17 @@ uint8_t GfInv(uint8_t a) {
 uint8_t CauchyCoefficient(int k, int r, int j) { return GfInv(static_cast<uint8_t>((k + r) ^ j)); }
 
 void BuildRsEncodeTables(int k, int m, std::vector<uint8_t>& tables) {
-  std::vector<uint8_t> rows(static_cast<size_t>(k) * m);
+  // k + m <= 255 bounds k x m by 127 x 128: the coefficients fit on the
+  // stack, so a short block (closed by its deadline) allocates nothing once
+  // `tables` has grown.
+  std::array<uint8_t, 127 * 128> rows;
+  if (k < 1 || m < 1 || k + m > 255) {
+    // Validated by every caller (ValidateFecEncoderConfig); refuse rather
+    // than write past `rows`.
+    HITLESS_BUG("BuildRsEncodeTables: k + m must be <= 255");
+    tables.clear();
+    return;
+  }
   for (int r = 0; r < m; ++r) {
     for (int j = 0; j < k; ++j) rows[static_cast<size_t>(r) * k + j] = CauchyCoefficient(k, r, j);
   }
