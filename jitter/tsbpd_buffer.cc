@@ -99,7 +99,7 @@ std::optional<int64_t> TsbpdBuffer::next_seq() const {
 }
 
 InsertResult TsbpdBuffer::Insert(int64_t seq, int64_t ts_us, std::span<const uint8_t> payload,
-                                 Time now, uint8_t flags) {
+                                 Time now, uint8_t flags, Duration path_excess) {
   now = std::max(now, last_now_);
   last_now_ = now;
   ts_us = std::clamp(ts_us, -kMaxTsUs, kMaxTsUs);
@@ -110,7 +110,10 @@ InsertResult TsbpdBuffer::Insert(int64_t seq, int64_t ts_us, std::span<const uin
   const bool repaired = (flags & (kFlagRetransmitted | kFlagRecovered)) != 0;
   // Repairs do not tell the path's delay; but some mapping is better than none.
   if (!repaired || !drift_.has_estimate()) {
-    drift_.OnSample(now, ts_us);
+    // A slower path's packet is sampled as if sent `path_excess` later:
+    // arrival - ts then shows the fastest path's delay (and `now` stays
+    // monotonic for the estimator).
+    drift_.OnSample(now, ts_us + std::max(path_excess, Duration::Zero()).ToMicroseconds());
   } else {
     drift_.Advance(now);
   }

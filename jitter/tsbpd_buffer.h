@@ -142,8 +142,12 @@ class TsbpdBuffer {
   // `seq` was abandoned, delivery has moved past it, or its release time is
   // before `now`; kBufferFull if `seq` is beyond the window and cannot slide;
   // else kAccepted (payload copied into the slot).
+  // `path_excess`: how much slower than the session's fastest path the
+  // packet's path is (multipath): the drift estimator sees the arrival as if
+  // it had come the fastest way, so moving traffic between paths of
+  // different delay is not mistaken for a clock step.
   InsertResult Insert(int64_t seq, int64_t ts_us, std::span<const uint8_t> payload, Time now,
-                      uint8_t flags = 0);
+                      uint8_t flags = 0, Duration path_excess = Duration::Zero());
 
   // Delivers (and abandons) everything due at `now`, in sequence order,
   // through `sink`: see the release rules above.

@@ -306,7 +306,10 @@ Duration LossTracker::ReorderTolerance(Time now) const {
   const Duration learned = ns >= static_cast<double>(cap.ToNanoseconds())
                                ? cap
                                : Duration::Nanoseconds(std::llround(ns));
-  return std::clamp(learned, config_.min_reorder_tolerance, cap);
+  const Duration tolerance = std::clamp(learned, config_.min_reorder_tolerance, cap);
+  if (path_skew_ <= Duration::Zero()) return tolerance;
+  return std::max(tolerance,
+                  Scale(path_skew_, config_.reorder_tolerance_factor) + config_.min_reorder_tolerance);
 }
 
 LossReport LossTracker::Report() const {

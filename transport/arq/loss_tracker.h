@@ -24,12 +24,14 @@
 // Reorder tolerance: a tracked missing sequence that then arrives as an
 // ORIGINAL was reordered, not lost; its delay since detection feeds a maximum
 // that halves every reorder_half_life, and tolerance = clamp(k x that max,
-// min_reorder_tolerance, min(max_reorder_tolerance, RTT/2)).
+// min_reorder_tolerance, min(max_reorder_tolerance, RTT/2)); with several
+// paths at least k x their delivery skew (SetPathSkew).
 //
 // Sequences are 64-bit unwrapped indices (SerialUnwrapper at the edge);
 // values outside +-2^62 (kMaxSeq) are refused and counted.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -174,6 +176,11 @@ class LossTracker {
   // Latest RTT (ignored unless > 0; capped at 60 s). Used for the tolerance
   // cap and the re-NACK schedule.
   void SetRtt(Duration rtt);
+  // Multipath: the slowest live path delivers `skew` later than the fastest
+  // (duplicate copies, bonded packets). The reorder tolerance is then at
+  // least skew x reorder_tolerance_factor + min_reorder_tolerance, beyond
+  // the usual cap. Zero (the default) for one path.
+  void SetPathSkew(Duration skew) { path_skew_ = std::max(skew, Duration::Zero()); }
 
   // Abandons expired sequences, then replaces `out` with the sequences whose
   // NACK is due at `now`, ascending and coalesced into at most `max_ranges`
@@ -230,6 +237,7 @@ class LossTracker {
   Duration rtt_;
   double reorder_max_ns_ = 0;  // decaying max, as of reorder_at_
   Time reorder_at_;
+  Duration path_skew_ = Duration::Zero();
   double fec_delay_max_ns_ = -1;  // decaying max of FEC repair delays; < 0: none seen
   Time fec_delay_at_;
   LossTrackerStats stats_;

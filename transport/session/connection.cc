@@ -31,6 +31,13 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(const ConnectionC
     hs.publish = config.direction == MediaDirection::kSend;
     hs.fec = config.fec;
     hs.capabilities = config.arq ? kCapArq | kCapFec : kCapFec;
+    if (config.paths) {
+      if (!path::ValidSenderPathsConfig(*config.paths)) {
+        return absl::InvalidArgumentError("invalid multipath configuration");
+      }
+      hs.path_count = static_cast<uint8_t>(config.paths->path_count);
+      if (hs.path_count > 1) hs.capabilities |= kCapMultipath;
+    }
     ASSIGN_OR_RETURN(HandshakeInitiator initiator,
                      HandshakeInitiator::Create(hs, c->NewSessionId()));
     c->initiator_ = std::make_unique<HandshakeInitiator>(std::move(initiator));
@@ -73,7 +80,9 @@ ConnectionState Connection::state() const {
 
 void Connection::SendInitiatorResult(const HandshakeInitiatorResult& result, Time now) {
   if (result.send_size > 0) {
-    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(result.send_size), 0);
+    scratch_[3] = handshake_path_;  // header byte 3: path id
+    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(result.send_size),
+                       handshake_path_);
   }
   if (result.drop) stats_.drops.Count(*result.drop);
   switch (result.event) {
@@ -112,6 +121,12 @@ void Connection::StartSession(const NegotiatedSession& session, Time now) {
     if (sender.fec) sender.fec->max_block_delay = FecBlockDelayFor(session.latency);
     sender.fec_adaptive = AdaptiveConfigFor(session.fec, arq, session.latency);
     sender.arq = arq;
+    const int paths = std::min<int>(config_.paths ? config_.paths->path_count : 1,
+                                    session.path_count == 0 ? 1 : session.path_count);
+    if (config_.paths && paths > 1) {
+      sender.paths = config_.paths;
+      sender.paths->path_count = paths;
+    }
     sender_ = std::make_unique<SenderSession>(sender, now, out_);
   } else {
     ReceiverConfig receiver = config_.receiver;
@@ -159,6 +174,11 @@ DatagramResult Connection::OnDatagram(std::span<const uint8_t> datagram,
       return result;
     }
     if (initiator_) {
+      // Answer on the path the responder answered on (its cookie is bound
+      // to that path's source address).
+      if (config_.paths && header.path_id < config_.paths->path_count) {
+        handshake_path_ = header.path_id;
+      }
       SendInitiatorResult(initiator_->OnHandshake(header, *body, now, scratch_), now);
       if (negotiated_) last_heard_ = now;
       return result;
@@ -188,7 +208,10 @@ DatagramResult Connection::OnDatagram(std::span<const uint8_t> datagram,
       }
       StartSession(*outcome.accepted, now);
       peer_.assign(source.begin(), source.end());
+      for (auto& p : path_peers_) p.clear();
+      path_peers_[header.path_id].assign(source.begin(), source.end());
       result.adopt_source_as_peer = true;
+      result.path_id = header.path_id;
     } else if (outcome.repeated && negotiated_ && header.session_id == negotiated_->session_id) {
       last_heard_ = now;
     }
@@ -202,12 +225,17 @@ DatagramResult Connection::OnDatagram(std::span<const uint8_t> datagram,
     return result;
   }
   last_heard_ = now;
-  if (responder_ && !std::equal(source.begin(), source.end(), peer_.begin(), peer_.end())) {
-    // The session id is what identifies the peer (NAT rebinding on cellular
-    // changes the source port mid-stream).
-    ++stats_.peer_address_changes;
-    peer_.assign(source.begin(), source.end());
-    result.adopt_source_as_peer = true;
+  if (responder_) {
+    // The session id and path id identify the peer, not the source address:
+    // NAT rebinding on cellular changes the source port mid-stream, and each
+    // path of a multipath session comes from its own address.
+    std::vector<uint8_t>& path_peer = path_peers_[header.path_id];
+    if (!std::equal(source.begin(), source.end(), path_peer.begin(), path_peer.end())) {
+      if (!path_peer.empty()) ++stats_.peer_address_changes;
+      path_peer.assign(source.begin(), source.end());
+      result.adopt_source_as_peer = true;
+      result.path_id = header.path_id;
+    }
   }
   bool shutdown = false;
   if (sender_) {
@@ -267,6 +295,13 @@ void Connection::OnTimer(Time now) {
     return;
   }
   if (initiator_ && !negotiated_ && !retry_at_) {
+    // Several paths: each INDUCTION retry goes on the next path, so a path
+    // that is down at startup does not keep the session from starting.
+    if (config_.paths && config_.paths->path_count > 1 &&
+        initiator_->state() == HandshakeState::kInducing && initiator_->NextWakeup() &&
+        now >= *initiator_->NextWakeup()) {
+      handshake_path_ = static_cast<uint8_t>((handshake_path_ + 1) % config_.paths->path_count);
+    }
     SendInitiatorResult(initiator_->OnTimer(now, scratch_), now);
   }
   if (sender_) sender_->OnTimer(now);

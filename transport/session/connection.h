@@ -54,6 +54,11 @@ struct ConnectionConfig {
   FecConfig fec;
   // Retransmission (kCapArq): used when both sides have it on.
   bool arq = true;
+  // Caller that publishes over several paths (path ids 0..path_count-1, in
+  // order of preference): offered in the handshake, scheduled by the sender.
+  // The handshake itself rotates over the paths until one answers. A
+  // listener accepts every path of its session whatever this says.
+  std::optional<path::SenderPathsConfig> paths;
   // No packet from the peer for this long: the session is lost.
   Duration peer_timeout = Duration::Seconds(5);
   SenderConfig sender;           // session_id / latency / initial_sequence are set per session
@@ -80,7 +85,10 @@ struct ConnectionStats {
 // What OnDatagram asks of the I/O layer besides sending session traffic.
 struct DatagramResult {
   size_t reply_size = 0;              // bytes in `reply` to send back to the source
-  bool adopt_source_as_peer = false;  // session traffic goes to this source from now on
+  // Session traffic on path `path_id` goes to this source from now on (each
+  // path of a multipath session has its own peer address).
+  bool adopt_source_as_peer = false;
+  uint8_t path_id = 0;
 };
 
 class Connection : private HandshakeSessionLookup {
@@ -137,7 +145,10 @@ class Connection : private HandshakeSessionLookup {
   std::unique_ptr<HandshakeResponder> responder_;
   UnknownSessionResponder unknown_;
   std::optional<NegotiatedSession> negotiated_;
-  std::vector<uint8_t> peer_;  // listener: source bytes of the session's peer
+  std::vector<uint8_t> peer_;  // listener: source bytes of the session's peer (handshake path)
+  // Listener: the source bytes last seen on each path of the session.
+  std::array<std::vector<uint8_t>, kMaxPaths> path_peers_;
+  uint8_t handshake_path_ = 0;  // caller: the path handshake packets go on
   std::unique_ptr<SenderSession> sender_;
   std::unique_ptr<ReceiverSession> receiver_;
   // The ended session, kept for its counters until the next one starts.

@@ -52,16 +52,25 @@ ReceiverSession::ReceiverSession(const ReceiverConfig& config, Time now, Datagra
       epoch_(now - Duration::Milliseconds(1)),  // timestamp 0 means "no echo"
       tracker_(TrackerConfig(config)),
       buffer_(BufferConfig(config)),
+      paths_(config.paths),
       next_report_(now + config.report_interval),
       scratch_(kMaxDatagramSize) {
   if (config.fec) fec_ = std::make_unique<FecDecoder>();
 }
 
-Header ReceiverSession::MakeHeader(PacketType type, Time now) {
-  return SessionHeader(type, config_.session_id, config_.path_id, control_seq_++, now, epoch_);
+Header ReceiverSession::MakeHeader(PacketType type, Time now, uint8_t path_id) {
+  return SessionHeader(type, config_.session_id, path_id, control_seq_++, now, epoch_);
 }
 
 void ReceiverSession::OnPacket(const PacketView& packet, Time now) {
+  // Per-path bookkeeping by the header's path id. Transit is arrival minus
+  // the sender's timestamp on 32-bit microsecond clocks: the two epochs'
+  // offset is the same for every path, so it cancels in the skew.
+  const auto transit = Duration::Microseconds(
+      static_cast<int32_t>(WireTimestamp(now, epoch_) - packet.header.timestamp_us));
+  paths_.OnPacket(packet.header.path_id, packet.header.type,
+                  packet.header_bytes.size() + packet.body.size(), packet.header.timestamp_us,
+                  transit, now, /*timed=*/!packet.header.retransmission);
   switch (packet.header.type) {
     case PacketType::kData:
       OnData(packet, now);
@@ -95,10 +104,12 @@ void ReceiverSession::OnData(const PacketView& packet, Time now) {
   const int64_t seq = seq_unwrapper_.Unwrap(packet.header.sequence);
   const int64_t ts_us = ts_unwrapper_.Unwrap(packet.header.timestamp_us);
   Accept(seq, ts_us, data->payload, now,
-         retransmission ? arq::ArrivalOrigin::kRetransmission : arq::ArrivalOrigin::kOriginal);
+         retransmission ? arq::ArrivalOrigin::kRetransmission : arq::ArrivalOrigin::kOriginal,
+         PathExcess(packet.header.path_id));
 
-  if (!retransmission) {
-    // Echo candidate for the sender's RTT, and RFC 3550 interarrival jitter.
+  if (!retransmission && !paths_.multipath()) {
+    // Echo candidate for the sender's RTT, and RFC 3550 interarrival jitter
+    // (per path in ReceiverPaths when there are several).
     echo_timestamp_ = packet.header.timestamp_us;
     echo_received_ = now;
     const int64_t transit = now.ToNanoseconds() - ts_us * 1000;
@@ -117,9 +128,25 @@ void ReceiverSession::OnData(const PacketView& packet, Time now) {
   }
 }
 
+Duration ReceiverSession::PathExcess(uint8_t path) const {
+  if (!paths_.multipath() || path >= kMaxPaths) return Duration::Zero();
+  const auto& own = paths_.figures(path).min_transit;
+  if (!own) return Duration::Zero();
+  Duration fastest = *own;
+  for (int p = 0; p < static_cast<int>(kMaxPaths); ++p) {
+    if (const auto& t = paths_.figures(p).min_transit) fastest = std::min(fastest, *t);
+  }
+  return *own - fastest;
+}
+
 void ReceiverSession::Accept(int64_t seq, int64_t ts_us, std::span<const uint8_t> payload, Time now,
-                             arq::ArrivalOrigin origin) {
+                             arq::ArrivalOrigin origin, Duration path_excess) {
   const arq::ArrivalResult arrival = tracker_.OnPacket(seq, now, origin);
+  if (arrival.kind == arq::ArrivalKind::kDuplicate && origin == arq::ArrivalOrigin::kOriginal &&
+      paths_.multipath()) {
+    ++stats_.path_duplicates;  // the copy from another path: expected
+    return;
+  }
   if (arrival.kind == arq::ArrivalKind::kDuplicate || arrival.kind == arq::ArrivalKind::kTooOld ||
       arrival.kind == arq::ArrivalKind::kInvalid) {
     stats_.drops.Count(arrival.kind == arq::ArrivalKind::kDuplicate ? DropReason::kDuplicate
@@ -129,7 +156,8 @@ void ReceiverSession::Accept(int64_t seq, int64_t ts_us, std::span<const uint8_t
   uint8_t flags = 0;
   if (origin == arq::ArrivalOrigin::kRetransmission) flags = jitter::kFlagRetransmitted;
   if (origin == arq::ArrivalOrigin::kFec) flags = jitter::kFlagRecovered;
-  const jitter::InsertResult inserted = buffer_.Insert(seq, ts_us, payload, now, flags);
+  const jitter::InsertResult inserted =
+      buffer_.Insert(seq, ts_us, payload, now, flags, path_excess);
   if (const auto drop = jitter::ToDropReason(inserted)) {
     stats_.drops.Count(*drop);
   } else if (origin == arq::ArrivalOrigin::kFec) {
@@ -180,12 +208,33 @@ void ReceiverSession::OnKeepalive(const PacketView& packet, Time now) {
     return;
   }
   ++stats_.keepalives_received;
+  const uint8_t path = packet.header.path_id;
+  if (keepalive->probe_id != 0) paths_.OnProbe(path, keepalive->probe_id, now);
   if (keepalive->echo_timestamp_us == 0) return;
   const uint32_t now_us = WireTimestamp(now, epoch_);
   const int64_t rtt_us =
       static_cast<int64_t>(static_cast<uint32_t>(now_us - keepalive->echo_timestamp_us)) -
       static_cast<int64_t>(keepalive->echo_delay_us);
-  if (rtt_us >= 0 && rtt_us < 60'000'000) SetRttSample(Duration::Microseconds(rtt_us), now);
+  if (rtt_us < 0 || rtt_us >= 60'000'000) return;
+  const Duration rtt = Duration::Microseconds(rtt_us);
+  paths_.OnRttSample(path, rtt, now);
+  // Several paths: our RTT (NACK pacing, the buffer's transit estimate)
+  // follows the fastest one; the sender repairs on its best path.
+  if (!paths_.multipath() || FastestPath(now) == path) SetRttSample(rtt, now);
+}
+
+std::optional<uint8_t> ReceiverSession::FastestPath(Time now) const {
+  std::optional<uint8_t> best;
+  std::optional<Duration> best_transit;
+  for (int p = 0; p < static_cast<int>(kMaxPaths); ++p) {
+    const path::ReceiverPathFigures& f = paths_.figures(p);
+    if (!f.seen || !f.min_transit || now - f.last_heard > config_.paths.live_within) continue;
+    if (!best_transit || *f.min_transit < *best_transit) {
+      best = static_cast<uint8_t>(p);
+      best_transit = f.min_transit;
+    }
+  }
+  return best;
 }
 
 void ReceiverSession::SetRttSample(Duration rtt, Time now) {
@@ -204,6 +253,11 @@ void ReceiverSession::OnTimer(Time now) {
       fec_->Expire(*next, *this);
     }
     if (const auto due = fec_->NextWakeup(); due && *due <= now) fec_->OnTimer(now, *this);
+  }
+  if (paths_.multipath()) {
+    // Copies and bonded packets arrive up to the paths' skew apart: wait
+    // that out before NACKing (at most half the latency).
+    tracker_.SetPathSkew(std::min(paths_.Skew(now), config_.latency / 2));
   }
   SendNacks(now);
   if (now >= next_report_) {
@@ -237,7 +291,7 @@ void ReceiverSession::SendNacks(Time now) {
     }
     if (const size_t size = Serialize(MakeHeader(PacketType::kNack, now), body, scratch_)) {
       ++stats_.nacks_sent;
-      out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), config_.path_id);
+      SendControl(std::span<const uint8_t>(scratch_).first(size), now);
     }
   }
 }
@@ -252,8 +306,35 @@ void ReceiverSession::SendReport(Time now) {
   report.recovered = static_cast<uint32_t>(loss.recovered);
   report.abandoned = static_cast<uint32_t>(stats_.lost);
   report.loss_events = static_cast<uint32_t>(loss.loss_events);
-  report.jitter_us = ClampU32(static_cast<int64_t>(jitter_ns_ / 1000));
   report.buffer_level_ms = ClampU32(buffer.level_span.ToMilliseconds());
+  if (paths_.multipath()) {
+    // One REPORT per live path, on that path: each echoes the newest packet
+    // received on it (the sender's per-path RTT) and carries every path's
+    // figures. Interarrival jitter is per path (paths differ in delay).
+    paths_.FillReport(now, report.paths);
+    Duration jitter = Duration::Zero();
+    for (const PathReport& p : report.paths) {
+      jitter = std::max(jitter, Duration::Microseconds(p.jitter_us));
+    }
+    stats_.jitter = jitter;
+    report.jitter_us = ClampU32(jitter.ToMicroseconds());
+    paths_.LivePaths(now, live_paths_);
+    for (const uint8_t path : live_paths_) {
+      report.echo_timestamp_us = 0;
+      report.echo_delay_us = 0;
+      if (const auto echo = paths_.Echo(path, now)) {
+        report.echo_timestamp_us = echo->first;
+        report.echo_delay_us = ClampU32(echo->second.ToMicroseconds());
+      }
+      if (const size_t size =
+              Serialize(MakeHeader(PacketType::kReport, now, path), report, scratch_)) {
+        ++stats_.reports_sent;
+        out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), path);
+      }
+    }
+    return;
+  }
+  report.jitter_us = ClampU32(static_cast<int64_t>(jitter_ns_ / 1000));
   if (echo_timestamp_) {
     report.echo_timestamp_us = *echo_timestamp_;
     report.echo_delay_us = ClampU32((now - echo_received_).ToMicroseconds());
@@ -263,6 +344,22 @@ void ReceiverSession::SendReport(Time now) {
     out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), config_.path_id);
   }
   stats_.jitter = Duration::Nanoseconds(static_cast<int64_t>(jitter_ns_));
+}
+
+void ReceiverSession::SendControl(std::span<const uint8_t> datagram, Time now) {
+  if (!paths_.multipath()) {
+    out_->SendDatagram(datagram, config_.path_id);
+    return;
+  }
+  // The same datagram on every live path (header byte 3 is the path id).
+  paths_.LivePaths(now, live_paths_);
+  if (datagram.data() != scratch_.data()) {
+    std::copy(datagram.begin(), datagram.end(), scratch_.begin());
+  }
+  for (const uint8_t path : live_paths_) {
+    scratch_[3] = path;
+    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(datagram.size()), path);
+  }
 }
 
 std::optional<Time> ReceiverSession::NextWakeup() const {
@@ -275,7 +372,7 @@ std::optional<Time> ReceiverSession::NextWakeup() const {
 void ReceiverSession::SendShutdown(uint8_t reason, Time now) {
   if (const size_t size =
           Serialize(MakeHeader(PacketType::kShutdown, now), ShutdownBody{reason}, scratch_)) {
-    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), config_.path_id);
+    SendControl(std::span<const uint8_t>(scratch_).first(size), now);
   }
 }
 

@@ -26,6 +26,7 @@
 #include "jitter/tsbpd_buffer.h"
 #include "transport/arq/loss_tracker.h"
 #include "transport/arq/rtt_estimator.h"
+#include "transport/path/receiver_paths.h"
 #include "transport/base/drop_reason.h"
 #include "transport/base/serial.h"
 #include "transport/base/time.h"
@@ -50,6 +51,8 @@ struct ReceiverConfig {
   // Ask for retransmissions (negotiated ARQ). Without, losses are still
   // tracked and reported but left to FEC: no NACK is sent.
   bool arq = true;
+  // Per-path bookkeeping (multipath sessions: the packets' header path id).
+  path::ReceiverPathsConfig paths;
 };
 
 struct ReceiverStats {
@@ -64,6 +67,9 @@ struct ReceiverStats {
   uint64_t keepalives_received = 0;
   uint64_t fec_repairs_received = 0;
   uint64_t fec_recovered = 0;  // DATA rebuilt from FEC and accepted
+  // Multipath: copies of a DATA packet already received on another path
+  // (expected in duplicate mode; not counted as duplicate drops).
+  uint64_t path_duplicates = 0;
   bool shutdown_received = false;
   Duration jitter;     // interarrival jitter estimate
   DropCounters drops;  // duplicates, too late, malformed...
@@ -90,6 +96,7 @@ class ReceiverSession : private jitter::TsbpdSink, private FecDecoderSink {
   jitter::TsbpdStats buffer_stats() const { return buffer_.stats(); }
   const arq::RttEstimator& rtt() const { return rtt_; }
   const FecDecoder* fec_decoder() const { return fec_.get(); }
+  const path::ReceiverPaths& paths() const { return paths_; }
   // How long a gap waits for a reordered original before it is NACKed.
   Duration reorder_tolerance(Time now) const { return tracker_.ReorderTolerance(now); }
 
@@ -99,12 +106,22 @@ class ReceiverSession : private jitter::TsbpdSink, private FecDecoderSink {
   // A DATA payload from the network (original or retransmission) or rebuilt
   // by FEC: loss tracking, jitter buffer, gap deadlines.
   void Accept(int64_t seq, int64_t ts_us, std::span<const uint8_t> payload, Time now,
-              arq::ArrivalOrigin origin);
+              arq::ArrivalOrigin origin, Duration path_excess = Duration::Zero());
+  // Multipath: how much larger `path`'s minimum transit is than the smallest
+  // of every path seen (zero with one path).
+  Duration PathExcess(uint8_t path) const;
   void OnKeepalive(const PacketView& packet, Time now);
   void SetGapDeadlines(int64_t first, int64_t count);
   void SendNacks(Time now);
   void SendReport(Time now);
-  Header MakeHeader(PacketType type, Time now);
+  // Sends a control datagram: on every live path in a multipath session
+  // (`only_path` if set), else on config_.path_id.
+  void SendControl(std::span<const uint8_t> datagram, Time now);
+  // The live path with the smallest minimum transit (our RTT and NACK pacing
+  // follow it); nullopt before any packet.
+  std::optional<uint8_t> FastestPath(Time now) const;
+  Header MakeHeader(PacketType type, Time now, uint8_t path_id);
+  Header MakeHeader(PacketType type, Time now) { return MakeHeader(type, now, config_.path_id); }
   // jitter::TsbpdSink
   void OnRelease(const jitter::ReleasedPacket& packet) override;
   void OnSkip(int64_t first_seq, int64_t count) override;
@@ -125,6 +142,8 @@ class ReceiverSession : private jitter::TsbpdSink, private FecDecoderSink {
   std::unique_ptr<FecDecoder> fec_;
   Time fec_now_;  // `now` of the decoder call in progress
   arq::RttEstimator rtt_;
+  path::ReceiverPaths paths_;
+  std::vector<uint8_t> live_paths_;
   Time next_report_;
   // Latest original DATA, echoed in reports for the sender's RTT.
   std::optional<uint32_t> echo_timestamp_;

@@ -20,6 +20,13 @@ constexpr double kLossWindowPackets = 1000;
 arq::RetransmitPolicyConfig PolicyConfig(const SenderConfig& config) {
   arq::RetransmitPolicyConfig policy = config.policy;
   policy.latency = config.latency;
+  if (config.paths && config.paths->path_count > 1) {
+    // A path that fails takes with it everything sent on it until the
+    // failure is noticed (down_after plus a report interval or two): that
+    // burst must go again at once on the other paths, not trickle out at the
+    // cap rate past its deadline.
+    policy.bucket_depth = std::max(policy.bucket_depth, Duration::Milliseconds(400));
+  }
   return policy;
 }
 
@@ -41,6 +48,15 @@ SenderSession::SenderSession(const SenderConfig& config, Time now, DatagramSink*
       loss_rate_(config.loss_prior),
       last_sent_(now),
       scratch_(kMaxDatagramSize) {
+  if (config.paths) {
+    if (path::ValidSenderPathsConfig(*config.paths)) {
+      paths_.emplace(*config.paths, now);
+      path_list_.reserve(kMaxPaths);
+      probes_.reserve(kMaxPaths);
+    } else {
+      HITLESS_BUG("SenderSession: invalid multipath configuration (validate it before)");
+    }
+  }
   UpdateLinkEstimate();
   if (config.fec && config.fec_adaptive) {
     fec_policy_.emplace(*config.fec_adaptive, now);
@@ -114,6 +130,37 @@ void SenderSession::Send(std::span<const uint8_t> datagram, Time now) {
   last_sent_ = now;
 }
 
+void SenderSession::SendOnPaths(std::span<uint8_t> datagram, const path::PathList& paths,
+                                Time now) {
+  for (const uint8_t path : paths) {
+    datagram[3] = path;  // header byte 3: path id
+    out_->SendDatagram(datagram, path);
+  }
+  last_sent_ = now;
+}
+
+void SenderSession::SendRepair(std::span<uint8_t> datagram, Time now) {
+  if (!paths_) {
+    Send(datagram, now);
+    return;
+  }
+  paths_->SelectForRepair(datagram.size(), now, path_list_);
+  SendOnPaths(datagram, path_list_, now);
+}
+
+void SenderSession::SendProbes(Time now) {
+  paths_->CollectProbes(now, probes_);
+  for (const auto& [path, probe_id] : probes_) {
+    const KeepaliveBody probe{probe_id, 0, 0};
+    Header header = MakeHeader(PacketType::kKeepalive, now);
+    header.path_id = path;
+    if (const size_t size = Serialize(header, probe, scratch_)) {
+      ++stats_.keepalives_sent;
+      out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), path);
+    }
+  }
+}
+
 void SenderSession::OnMedia(std::span<const uint8_t> payload, Time now) {
   const Header header = MakeHeader(PacketType::kData, now);
   const size_t size = Serialize(header, DataBody{payload}, scratch_);
@@ -128,7 +175,12 @@ void SenderSession::OnMedia(std::span<const uint8_t> payload, Time now) {
   ++next_seq_;
   ++stats_.data_sent;
   stats_.data_bytes += size;
-  Send(datagram, now);
+  if (paths_) {
+    paths_->SelectForData(size, now, path_list_);
+    SendOnPaths(std::span<uint8_t>(scratch_).first(size), path_list_, now);
+  } else {
+    Send(datagram, now);
+  }
   if (fec_) {
     fec_now_ = now;
     fec_->OnSource(FecSource{next_seq_ - 1, header.timestamp_us, payload}, now, *this);
@@ -145,7 +197,7 @@ void SenderSession::OnRepair(const FecRepair& repair) {
   }
   ++stats_.fec_repairs_sent;
   stats_.fec_bytes += size;
-  Send(std::span<const uint8_t>(scratch_).first(size), fec_now_);
+  SendRepair(std::span<uint8_t>(scratch_).first(size), fec_now_);
 }
 
 int64_t SenderSession::UnwrapOwn(uint32_t seq) const {
@@ -176,12 +228,22 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
   ++stats_.reports_received;
   // RTT: the report echoes one of our DATA timestamps and how long the
   // receiver held it. 32-bit wrap-around arithmetic on our own clock.
+  std::optional<Duration> rtt_sample;
   if (report->echo_timestamp_us != 0 || report->echo_delay_us != 0) {
     const uint32_t now_us = WireTimestamp(now, epoch_);
     const int64_t rtt_us =
         static_cast<int64_t>(static_cast<uint32_t>(now_us - report->echo_timestamp_us)) -
         static_cast<int64_t>(report->echo_delay_us);
-    if (rtt_us >= 0 && rtt_us < 60'000'000) rtt_.OnSample(Duration::Microseconds(rtt_us), now);
+    if (rtt_us >= 0 && rtt_us < 60'000'000) rtt_sample = Duration::Microseconds(rtt_us);
+  }
+  if (paths_) {
+    // Per-path health; the session's RTT (ARQ deadlines, pacing) follows the
+    // path repairs go on.
+    const uint8_t path = packet.header.path_id;
+    paths_->OnReport(path, *report, rtt_sample, now);
+    if (rtt_sample && path == paths_->BestPath(now)) rtt_.OnSample(*rtt_sample, now);
+  } else if (rtt_sample) {
+    rtt_.OnSample(*rtt_sample, now);
   }
   // Reports can arrive reordered (jitter on the return path): an older one
   // carries no news, and its differences would wrap around.
@@ -220,11 +282,15 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
   }
   UpdateLinkEstimate();
 
-  // Echo the report's timestamp back so the receiver measures the RTT too.
+  // Echo the report's timestamp back so the receiver measures the RTT too
+  // (on the path the report came on: per-path RTT).
   const KeepaliveBody echo{0, packet.header.timestamp_us, 0};
-  if (const size_t size = Serialize(MakeHeader(PacketType::kKeepalive, now), echo, scratch_)) {
+  Header header = MakeHeader(PacketType::kKeepalive, now);
+  if (paths_) header.path_id = packet.header.path_id;
+  if (const size_t size = Serialize(header, echo, scratch_)) {
     ++stats_.keepalives_sent;
-    Send(std::span<const uint8_t>(scratch_).first(size), now);
+    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), header.path_id);
+    last_sent_ = now;
   }
 }
 
@@ -237,6 +303,7 @@ void SenderSession::UpdateLinkEstimate() {
 }
 
 void SenderSession::OnPacket(const PacketView& packet, Time now) {
+  if (paths_) paths_->OnHeard(packet.header.path_id, now);
   switch (packet.header.type) {
     case PacketType::kNack:
       OnNack(packet.body, now);
@@ -278,7 +345,11 @@ void SenderSession::OnTimer(Time now) {
     scratch_[3] = config_.path_id;
     ++stats_.retransmitted;
     stats_.retransmitted_bytes += size;
-    Send(std::span<const uint8_t>(scratch_).first(size), now);
+    SendRepair(std::span<uint8_t>(scratch_).first(size), now);
+  }
+  if (paths_) {
+    paths_->OnTimer(now);
+    SendProbes(now);
   }
   if (now - last_sent_ >= config_.keepalive_interval) {
     const KeepaliveBody keepalive{};
@@ -296,13 +367,23 @@ std::optional<Time> SenderSession::NextWakeup() const {
   if (fec_) {
     if (const auto block = fec_->NextWakeup()) next = std::min(next, *block);
   }
+  if (paths_) {
+    if (const auto probe = paths_->NextWakeup()) next = std::min(next, *probe);
+  }
   return next;
 }
 
 void SenderSession::SendShutdown(uint8_t reason, Time now) {
   if (const size_t size =
           Serialize(MakeHeader(PacketType::kShutdown, now), ShutdownBody{reason}, scratch_)) {
-    Send(std::span<const uint8_t>(scratch_).first(size), now);
+    if (paths_) {
+      // Every path: the receiver must hear it even if some path is down.
+      path_list_.clear();
+      for (int p = 0; p < paths_->path_count(); ++p) path_list_.push_back(static_cast<uint8_t>(p));
+      SendOnPaths(std::span<uint8_t>(scratch_).first(size), path_list_, now);
+    } else {
+      Send(std::span<const uint8_t>(scratch_).first(size), now);
+    }
   }
 }
 

@@ -26,6 +26,7 @@
 #include "transport/arq/rtt_estimator.h"
 #include "transport/base/drop_reason.h"
 #include "transport/base/time.h"
+#include "transport/path/sender_paths.h"
 #include "transport/session/session_io.h"
 #include "transport/wire/header.h"
 #include "transport/wire/report.h"
@@ -50,6 +51,10 @@ struct SenderConfig {
   // The receiver asks for retransmissions (negotiated ARQ): adaptive FEC
   // counts on ARQ rounds only then.
   bool arq = true;
+  // Several paths (path ids 0..path_count-1): the scheduler picks each
+  // packet's path(s) and probes every path (transport/path/sender_paths.h).
+  // nullopt: one path, `path_id`.
+  std::optional<path::SenderPathsConfig> paths;
 };
 
 struct SenderStats {
@@ -100,10 +105,17 @@ class SenderSession : private FecRepairSink {
   double loss_rate() const { return loss_rate_; }
   const FecEncoder* fec_encoder() const { return fec_.get(); }
   const AdaptiveFecPolicy* fec_policy() const { return fec_policy_ ? &*fec_policy_ : nullptr; }
+  const path::SenderPaths* paths() const { return paths_ ? &*paths_ : nullptr; }
 
  private:
   Header MakeHeader(PacketType type, Time now);
   void Send(std::span<const uint8_t> datagram, Time now);
+  // Sends `datagram` (in scratch_) on each path of `paths`, patching the
+  // header's path id.
+  void SendOnPaths(std::span<uint8_t> datagram, const path::PathList& paths, Time now);
+  // A repair (retransmission, FEC) in scratch_: on the best path(s).
+  void SendRepair(std::span<uint8_t> datagram, Time now);
+  void SendProbes(Time now);
   void OnNack(std::span<const uint8_t> body, Time now);
   void OnReport(const PacketView& packet, Time now);
   void UpdateLinkEstimate();
@@ -136,6 +148,9 @@ class SenderSession : private FecRepairSink {
   std::vector<uint8_t> scratch_;
   std::vector<arq::Retransmission> due_;
   std::vector<arq::NackRange> ranges_;
+  std::optional<path::SenderPaths> paths_;
+  path::PathList path_list_;
+  std::vector<std::pair<uint8_t, uint32_t>> probes_;
   SenderStats stats_;
 };
 

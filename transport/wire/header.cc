@@ -35,6 +35,7 @@ absl::StatusOr<PacketView> ParseHeader(std::span<const uint8_t> datagram) {
   if (h.session_id == 0 && h.type != PacketType::kHandshake) {
     return WireError(DropReason::kBadField);
   }
+  if (h.path_id >= kMaxPaths) return WireError(DropReason::kBadField);
 
   view.header_bytes = datagram.first(kHeaderSize);
   std::span<const uint8_t> rest = datagram.subspan(kHeaderSize);
@@ -51,6 +52,7 @@ bool WriteHeader(ByteWriter& writer, const Header& header, PacketType type) {
   if (header.key_epoch > kMaxKeyEpoch) return false;
   if (!header.encrypted && header.key_epoch != 0) return false;
   if (header.session_id == 0 && type != PacketType::kHandshake) return false;
+  if (header.path_id >= kMaxPaths) return false;
   if (writer.remaining() < kHeaderSize) return false;
   uint8_t flags = 0;
   if (header.retransmission) flags |= kFlagRetransmission;

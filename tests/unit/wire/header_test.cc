@@ -44,7 +44,7 @@ TEST(HeaderTest, ByteLayoutIsBigEndianAtDocumentedOffsets) {
   Header h = MakeHeader(PacketType::kKeepalive, 0xA1B2C3D4);
   h.sequence = 0x11223344;
   h.timestamp_us = 0x55667788;
-  h.path_id = 0x9A;
+  h.path_id = 7;
   h.retransmission = true;
   h.path_probe = true;
   h.encrypted = true;
@@ -52,7 +52,7 @@ TEST(HeaderTest, ByteLayoutIsBigEndianAtDocumentedOffsets) {
   const auto bytes = ToBytes(h, KeepaliveBody{});
   ASSERT_EQ(bytes.size(), kHeaderSize + kKeepaliveSize + kAeadTagSize);
   const std::array<uint8_t, 16> want = {1,    6,    0x01 | 0x02 | (2 << 2) | 0x10,
-                                        0x9A, 0xA1, 0xB2,
+                                        7,    0xA1, 0xB2,
                                         0xC3, 0xD4, 0x11,
                                         0x22, 0x33, 0x44,
                                         0x55, 0x66, 0x77,
@@ -69,6 +69,23 @@ TEST(HeaderTest, ByteLayoutIsBigEndianAtDocumentedOffsets) {
   EXPECT_EQ(view->body.size(), kKeepaliveSize);
   EXPECT_EQ(view->aead_tag.size(), kAeadTagSize);
   EXPECT_EQ(view->aead_tag.data(), bytes.data() + bytes.size() - kAeadTagSize);
+}
+
+TEST(HeaderTest, PathIdsAboveSevenAreRefused) {
+  Header h = MakeHeader(PacketType::kKeepalive, 5);
+  h.path_id = 8;
+  std::vector<uint8_t> out(kMaxDatagramSize);
+  EXPECT_EQ(Serialize(h, KeepaliveBody{}, std::span<uint8_t>(out)), 0u)
+      << "the serializer refuses it";
+  h.path_id = 7;
+  auto bytes = ToBytes(h, KeepaliveBody{});
+  ASSERT_FALSE(bytes.empty());
+  for (const uint8_t id : {8, 9, 0x80, 0xFF}) {
+    bytes[3] = id;
+    auto view = ParseHeader(bytes);
+    ASSERT_FALSE(view.ok()) << int{id};
+    EXPECT_EQ(DropReasonOf(view.status()), DropReason::kBadField);
+  }
 }
 
 TEST(HeaderTest, PlaintextHasNoTag) {
