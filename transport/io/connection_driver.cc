@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "transport/base/status_macros.h"
 #include "transport/io/socket_options.h"
 #include "transport/wire/header.h"
 
@@ -26,26 +27,51 @@ std::span<const uint8_t> AddressBytes(const UdpEndpoint& e) {
 
 }  // namespace
 
+ConnectionDriver::PathSocket::PathSocket(boost::asio::io_context& io, size_t batch)
+    : socket(io), send(batch), buffers(batch), destinations(batch) {}
+
+absl::Status ConnectionDriver::OpenSocket(PathSocket& s, const UdpEndpoint& local) {
+  boost::system::error_code ec;
+  s.socket.open(local.protocol(), ec);
+  if (!ec) s.socket.non_blocking(true, ec);
+  if (!ec) s.socket.bind(local, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrFormat("cannot bind UDP %s: %s", FormatEndpoint(local), ec.message()));
+  }
+  SetSocketBuffers(s.socket.native_handle(), options_.socket_buffer_bytes,
+                   options_.socket_buffer_bytes);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<ConnectionDriver>> ConnectionDriver::Create(
     boost::asio::io_context& io, ConnectionDriverOptions options, session::MediaSink* media) {
   std::unique_ptr<ConnectionDriver> d(new ConnectionDriver(io, std::move(options)));
-  boost::system::error_code ec;
-  d->socket_.open(d->options_.local.protocol(), ec);
-  if (!ec) d->socket_.non_blocking(true, ec);
-  if (!ec) d->socket_.bind(d->options_.local, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrFormat("cannot bind UDP %s: %s", FormatEndpoint(d->options_.local), ec.message()));
+  const ConnectionDriverOptions& o = d->options_;
+  d->caller_ = o.connection.role == session::Role::kCaller;
+  const size_t paths = 1 + o.extra_paths.size();
+  if (paths > kMaxPaths) return absl::InvalidArgumentError("at most 8 paths");
+  if (!d->caller_ && !o.extra_paths.empty()) {
+    return absl::InvalidArgumentError(
+        "extra paths are for a caller; a listener accepts every path on one socket");
   }
-  SetSocketBuffers(d->socket_.native_handle(), d->options_.socket_buffer_bytes,
-                   d->options_.socket_buffer_bytes);
-  d->peer_ = d->options_.remote;
+  const int configured = o.connection.paths ? o.connection.paths->path_count : 1;
+  if (d->caller_ && static_cast<size_t>(configured) != paths) {
+    return absl::InvalidArgumentError("multipath path count differs from the paths given");
+  }
+  for (size_t p = 0; p < paths; ++p) {
+    d->sockets_.push_back(std::make_unique<PathSocket>(io, kBatch));
+    RETURN_IF_ERROR(
+        d->OpenSocket(*d->sockets_.back(), p == 0 ? o.local : o.extra_paths[p - 1].local));
+  }
+  d->peers_[0] = o.remote;
+  for (size_t p = 1; p < paths; ++p) d->peers_[p] = o.extra_paths[p - 1].remote;
   auto connection =
       session::Connection::Create(d->options_.connection, d->clock_.Now(), d.get(), media);
   if (!connection.ok()) return connection.status();
   d->connection_ = *std::move(connection);
   d->last_state_ = d->connection_->state();
-  d->WaitReadable();
+  for (size_t p = 0; p < paths; ++p) d->WaitReadable(p);
   d->AfterHandler();
   return d;
 }
@@ -53,32 +79,28 @@ absl::StatusOr<std::unique_ptr<ConnectionDriver>> ConnectionDriver::Create(
 ConnectionDriver::ConnectionDriver(boost::asio::io_context& io, ConnectionDriverOptions options)
     : io_(io),
       options_(std::move(options)),
-      socket_(io),
       timer_(io),
       recv_(kBatch, 2048),
-      send_(kBatch),
-      send_buffers_(kBatch),
-      send_destinations_(kBatch),
       reply_(kMaxDatagramSize) {}
 
 ConnectionDriver::~ConnectionDriver() = default;
 
 UdpEndpoint ConnectionDriver::local_endpoint() const {
   boost::system::error_code ec;
-  return socket_.local_endpoint(ec);
+  return sockets_[0]->socket.local_endpoint(ec);
 }
 
-void ConnectionDriver::WaitReadable() {
-  socket_.async_wait(boost::asio::ip::udp::socket::wait_read,
-                     [this](const boost::system::error_code& ec) {
-                       if (ec || closed_) return;
-                       OnReadable();
-                       WaitReadable();
-                     });
+void ConnectionDriver::WaitReadable(size_t socket) {
+  sockets_[socket]->socket.async_wait(boost::asio::ip::udp::socket::wait_read,
+                                      [this, socket](const boost::system::error_code& ec) {
+                                        if (ec || closed_) return;
+                                        OnReadable(socket);
+                                        WaitReadable(socket);
+                                      });
 }
 
-void ConnectionDriver::OnReadable() {
-  const int fd = socket_.native_handle();
+void ConnectionDriver::OnReadable(size_t socket) {
+  const int fd = sockets_[socket]->socket.native_handle();
   for (int round = 0; round < 16; ++round) {  // bounded: let timers run too
     const int n = recv_.Receive(fd);
     if (n < 0) {
@@ -95,11 +117,17 @@ void ConnectionDriver::OnReadable() {
       const auto data = recv_.data(i);
       ++stats_.datagrams_in;
       stats_.bytes_in += data.size();
+      // A caller knows the path by the socket; a listener by the header.
+      const size_t path = caller_ ? socket : (data.size() > 3 ? data[3] % kMaxPaths : 0);
+      ++stats_.paths[path].datagrams_in;
+      stats_.paths[path].bytes_in += data.size();
       const UdpEndpoint source = recv_.source(i);
       const session::DatagramResult r =
           connection_->OnDatagram(data, AddressBytes(source), now, reply_);
-      if (r.adopt_source_as_peer) peer_ = source;
-      if (r.reply_size > 0) SendTo(std::span<const uint8_t>(reply_).first(r.reply_size), source);
+      if (r.adopt_source_as_peer && !caller_) peers_[r.path_id] = source;
+      if (r.reply_size > 0) {
+        SendTo(socket, std::span<const uint8_t>(reply_).first(r.reply_size), source);
+      }
     }
     if (static_cast<size_t>(n) < recv_.capacity()) break;
   }
@@ -121,27 +149,34 @@ void ConnectionDriver::OnMedia(std::span<const uint8_t> payload) {
   ScheduleFlush();
 }
 
-void ConnectionDriver::SendDatagram(std::span<const uint8_t> datagram, uint8_t /*path_id*/) {
-  if (!peer_) {
+void ConnectionDriver::SendDatagram(std::span<const uint8_t> datagram, uint8_t path_id) {
+  if (path_id >= kMaxPaths || !peers_[path_id]) {
     ++stats_.no_peer;
     return;
   }
-  SendTo(datagram, *peer_);
+  const size_t socket = caller_ && path_id < sockets_.size() ? path_id : 0;
+  ++stats_.paths[path_id].datagrams_out;
+  stats_.paths[path_id].bytes_out += datagram.size();
+  SendTo(socket, datagram, *peers_[path_id]);
 }
 
-void ConnectionDriver::SendTo(std::span<const uint8_t> datagram, const UdpEndpoint& to) {
-  if (send_.full()) Flush();
-  const size_t slot = send_.size();
-  const size_t size = std::min(datagram.size(), send_buffers_[slot].size());
-  std::memcpy(send_buffers_[slot].data(), datagram.data(), size);
-  send_destinations_[slot] = to;
-  send_.Add(std::span<const uint8_t>(send_buffers_[slot].data(), size), &send_destinations_[slot]);
+void ConnectionDriver::SendTo(size_t socket, std::span<const uint8_t> datagram,
+                              const UdpEndpoint& to) {
+  PathSocket& s = *sockets_[socket];
+  if (s.send.full()) s.send.Flush(s.socket.native_handle(), stats_.send_errors);
+  const size_t slot = s.send.size();
+  const size_t size = std::min(datagram.size(), s.buffers[slot].size());
+  std::memcpy(s.buffers[slot].data(), datagram.data(), size);
+  s.destinations[slot] = to;
+  s.send.Add(std::span<const uint8_t>(s.buffers[slot].data(), size), &s.destinations[slot]);
   ++stats_.datagrams_out;
   stats_.bytes_out += size;
 }
 
 void ConnectionDriver::Flush() {
-  if (send_.size() > 0) send_.Flush(socket_.native_handle(), stats_.send_errors);
+  for (const auto& s : sockets_) {
+    if (s->send.size() > 0) s->send.Flush(s->socket.native_handle(), stats_.send_errors);
+  }
 }
 
 void ConnectionDriver::ScheduleFlush() {
@@ -183,7 +218,7 @@ void ConnectionDriver::Close() {
   closed_ = true;
   boost::system::error_code ec;
   timer_.cancel();
-  socket_.close(ec);
+  for (const auto& sock : sockets_) sock->socket.close(ec);
 }
 
 }  // namespace hitless::io

@@ -9,8 +9,13 @@
 // rebinding, for a listener), batching sends with sendmmsg and flushing at
 // the end of each handler. One steady_timer is kept armed at the
 // Connection's NextWakeup().
-// State: socket, peer address, send batch storage, the Connection, counters.
-// Timers: the wake-up timer.
+// Multipath: a caller has one socket per path (its own local bind, e.g. one
+// per NIC or ISP, and its own remote address); session datagrams go out on
+// the socket of their path id and whatever arrives on a path's socket is
+// that path's. A listener has one socket and follows one peer address per
+// path id (the Connection says which, DatagramResult::path_id).
+// State: sockets, peer addresses, send batch storage, the Connection,
+// counters. Timers: the wake-up timer.
 #pragma once
 
 #include <array>
@@ -31,11 +36,27 @@
 
 namespace hitless::io {
 
+// One more path of a multipath caller: where to bind and whom to call.
+struct PathEndpoints {
+  UdpEndpoint local;   // port 0: ephemeral
+  UdpEndpoint remote;
+};
+
 struct ConnectionDriverOptions {
-  UdpEndpoint local;                  // bind address (port 0: ephemeral)
-  std::optional<UdpEndpoint> remote;  // caller: where to call
+  UdpEndpoint local;                  // bind address (port 0: ephemeral); path 0
+  std::optional<UdpEndpoint> remote;  // caller: where to call; path 0
+  // Caller: paths 1, 2, ... (connection.paths sets the mode; its path_count
+  // must be 1 + extra_paths.size()).
+  std::vector<PathEndpoints> extra_paths;
   session::ConnectionConfig connection;
   size_t socket_buffer_bytes = 8 << 20;
+};
+
+struct PathIoStats {
+  uint64_t datagrams_in = 0;
+  uint64_t bytes_in = 0;
+  uint64_t datagrams_out = 0;
+  uint64_t bytes_out = 0;
 };
 
 struct DriverStats {
@@ -47,6 +68,7 @@ struct DriverStats {
   uint64_t receive_errors = 0;
   uint64_t no_peer = 0;  // session traffic before a peer was known: dropped
   SendErrorCounters send_errors;
+  std::array<PathIoStats, kMaxPaths> paths;  // by path id (caller: by socket)
 };
 
 class ConnectionDriver final : public session::DatagramSink {
@@ -73,17 +95,31 @@ class ConnectionDriver final : public session::DatagramSink {
 
   const session::Connection& connection() const { return *connection_; }
   const DriverStats& stats() const { return stats_; }
+  // Path 0's socket.
   UdpEndpoint local_endpoint() const;
-  const std::optional<UdpEndpoint>& peer() const { return peer_; }
+  // Path 0's peer.
+  const std::optional<UdpEndpoint>& peer() const { return peers_[0]; }
+  const std::optional<UdpEndpoint>& peer(uint8_t path) const { return peers_[path]; }
+  size_t socket_count() const { return sockets_.size(); }
 
   // session::DatagramSink: session traffic to the peer.
   void SendDatagram(std::span<const uint8_t> datagram, uint8_t path_id) override;
 
  private:
   ConnectionDriver(boost::asio::io_context& io, ConnectionDriverOptions options);
-  void WaitReadable();
-  void OnReadable();
-  void SendTo(std::span<const uint8_t> datagram, const UdpEndpoint& to);
+  // One UDP socket and its pending sends.
+  struct PathSocket {
+    PathSocket(boost::asio::io_context& io, size_t batch);
+    boost::asio::ip::udp::socket socket;
+    SendBatch send;
+    std::vector<std::array<uint8_t, 1500>> buffers;
+    std::vector<UdpEndpoint> destinations;
+  };
+
+  absl::Status OpenSocket(PathSocket& s, const UdpEndpoint& local);
+  void WaitReadable(size_t socket);
+  void OnReadable(size_t socket);
+  void SendTo(size_t socket, std::span<const uint8_t> datagram, const UdpEndpoint& to);
   void Flush();
   void ScheduleFlush();
   void ArmTimer();
@@ -93,19 +129,17 @@ class ConnectionDriver final : public session::DatagramSink {
   boost::asio::io_context& io_;
   ConnectionDriverOptions options_;
   SteadyClock clock_;
-  boost::asio::ip::udp::socket socket_;
+  // Caller: one per path (index = path id). Listener: one.
+  std::vector<std::unique_ptr<PathSocket>> sockets_;
   boost::asio::steady_timer timer_;
   std::optional<Time> timer_at_;
   std::optional<Time> last_fire_;  // when the wake-up timer last ran
   std::unique_ptr<session::Connection> connection_;
-  std::optional<UdpEndpoint> peer_;
+  // Where each path's session traffic goes (caller: the remote addresses).
+  std::array<std::optional<UdpEndpoint>, kMaxPaths> peers_;
+  bool caller_ = false;
   RecvBatch recv_;
-  SendBatch send_;
-  // Storage for queued datagrams and their destinations (SendBatch keeps
-  // pointers until Flush).
   static constexpr size_t kBatch = 64;
-  std::vector<std::array<uint8_t, 1500>> send_buffers_;
-  std::vector<UdpEndpoint> send_destinations_;
   bool flush_posted_ = false;
   std::vector<uint8_t> reply_;
   DriverStats stats_;

@@ -59,16 +59,7 @@ void ReceiverPaths::OnPacket(uint8_t path_id, PacketType type, size_t bytes,
   if (!f.min_transit || transit < *f.min_transit) f.min_transit = transit;
   // Recent transit: the excess over the minimum decays (half-life), a
   // larger transit raises it at once.
-  Duration recent = *f.min_transit;
-  if (f.recent_transit) {
-    const double half_life = static_cast<double>(config_.transit_half_life.ToNanoseconds());
-    const double age = static_cast<double>((now - f.recent_transit_at).ToNanoseconds());
-    const double excess = static_cast<double>((*f.recent_transit - *f.min_transit).ToNanoseconds());
-    recent = *f.min_transit +
-             Duration::Nanoseconds(std::llround(
-                 half_life > 0 ? excess * std::exp2(-std::max(age, 0.0) / half_life) : 0.0));
-  }
-  f.recent_transit = std::max(recent, transit);
+  f.recent_transit = std::max(RecentTransit(f, now), transit);
   f.recent_transit_at = now;
   if (f.echo_timestamp && SerialLess(wire_timestamp, *f.echo_timestamp)) return;  // reordered
   // RFC 3550 6.4.1: J += (|D| - J) / 16, D the change in transit between
@@ -157,18 +148,33 @@ std::optional<std::pair<uint32_t, Duration>> ReceiverPaths::Echo(uint8_t path_id
   return std::make_pair(*f.echo_timestamp, now - f.echo_received);
 }
 
+Duration ReceiverPaths::RecentTransit(const ReceiverPathFigures& f, Time now) const {
+  if (!f.recent_transit) return *f.min_transit;
+  const double half_life = static_cast<double>(config_.transit_half_life.ToNanoseconds());
+  const double age = static_cast<double>((now - f.recent_transit_at).ToNanoseconds());
+  const double excess = static_cast<double>((*f.recent_transit - *f.min_transit).ToNanoseconds());
+  return *f.min_transit + Duration::Nanoseconds(std::llround(
+                              half_life > 0 ? excess * std::exp2(-std::max(age, 0.0) / half_life)
+                                            : 0.0));
+}
+
 Duration ReceiverPaths::Skew(Time now) const {
   std::optional<Duration> lowest;
   std::optional<Duration> highest;
+  int heard = 0;
   for (const ReceiverPathFigures& f : paths_) {
     // Only paths heard within down_after: a silent path's copies are not
     // coming, so gaps need not wait for it (a failover NACKs at once).
     if (!f.seen || !f.min_transit || now - f.last_heard > config_.down_after) continue;
+    ++heard;
     if (!lowest || *f.min_transit < *lowest) lowest = f.min_transit;
-    const Duration recent = f.recent_transit ? *f.recent_transit : *f.min_transit;
+    // Aged to `now`: a path heard only through untimed packets decays too.
+    const Duration recent = RecentTransit(f, now);
     if (!highest || recent > *highest) highest = recent;
   }
-  if (!lowest) return Duration::Zero();
+  // One path cannot reorder against another (its own reordering is the loss
+  // tracker's learned tolerance).
+  if (heard < 2) return Duration::Zero();
   return *highest - *lowest;
 }
 

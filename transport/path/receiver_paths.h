@@ -101,6 +101,9 @@ class ReceiverPaths {
   const ReceiverPathFigures& figures(int path) const { return paths_[static_cast<size_t>(path)]; }
 
  private:
+  // `f`'s recent transit aged to `now` (min_transit must be set).
+  Duration RecentTransit(const ReceiverPathFigures& f, Time now) const;
+
   ReceiverPathsConfig config_;
   std::array<ReceiverPathFigures, kMaxPaths> paths_;
   // Per path: which of the last loss_window probe ids arrived (ring).

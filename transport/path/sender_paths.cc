@@ -50,11 +50,10 @@
 // one whose weight just changed) every packet until its counter catches up.
 // A path that (re)joins starts at the lowest tag of the paths already
 // eligible. Weights adapt on each REPORT for the path it arrived on (its RTT
-// sample is the fresh one; loss from its latest entry). kUnknown paths carry
-// data at bond_min_weight; a path becoming known up starts at 1; a path going
-// down has its weight reset to bond_min_weight, so after an outage it ramps
-// up additively instead of taking a full share at once (the time-driven
-// "weight decay" of OnTimer).
+// sample is the fresh one; loss from its latest entry), at most once per base
+// RTT. Every path starts at weight 1 (unknown ones too); a path going down has
+// its weight reset to bond_min_weight, so after an outage it ramps up
+// additively instead of taking a full share at once.
 //
 // Degraded by RTT needs srtt above degraded_rtt_factor x min RTT and also an
 // inflation above kMinDegradedRttInflation: on sub-millisecond paths (LAN,
@@ -531,21 +530,24 @@ void SenderPaths::AdaptWeight(int path, Time now) {
   if (queueing > config_.bond_queue_delay || f.loss > config_.bond_loss) {
     f.weight *= config_.bond_decrease;
   } else {
-    f.weight += config_.bond_increase * mean;
+    f.weight = std::min(1.0, f.weight + config_.bond_increase * mean);
   }
-  // Only the ratios matter: rescale so the largest weight is 1, which keeps
-  // the ratios when every path is cutting (the floor would flatten them).
+  // Only the ratios matter. When every path is being cut the largest weight
+  // falls below 1: scale all up so it is 1 again, which keeps the ratios
+  // (the floor would flatten them). Never scale down: a path at 1 that grows
+  // must not shrink the others (a short-RTT path adapts more often and would
+  // starve a healthy long one).
   double largest = 0;
   for (int p = 0; p < config_.path_count; ++p) {
     if (internals_[p].health != Health::kDown) {
       largest = std::max(largest, paths_[static_cast<size_t>(p)].weight);
     }
   }
-  if (largest <= 0) return;
+  const double scale = largest > 0 && largest < 1 ? 1 / largest : 1;
   for (int p = 0; p < config_.path_count; ++p) {
     double& w = paths_[static_cast<size_t>(p)].weight;
     if (internals_[p].health != Health::kDown) {
-      w = std::clamp(w / largest, config_.bond_min_weight, 1.0);
+      w = std::clamp(w * scale, config_.bond_min_weight, 1.0);
     }
   }
 }

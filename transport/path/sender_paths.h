@@ -37,15 +37,16 @@
 //               not degraded for `switch_back_after` (no flapping).
 //   kBond       DATA split across the paths that are up by weight: each packet
 //               goes to the path with the least (bytes sent / weight). Weights
-//               adapt every report: a path whose queueing delay (RTT - min
-//               RTT; the base is the lowest RTT ever seen on the path)
-//               exceeds `bond_queue_delay` or whose loss exceeds
-//               `bond_loss` is cut to `bond_decrease` x its weight; otherwise
-//               its weight grows by `bond_increase` x the mean weight; at most
-//               once per round trip of the path; then all are rescaled so the
-//               largest is 1 (only ratios matter). Weights start at 1, stay
-//               within [bond_min_weight, 1]; a path back from down restarts
-//               at bond_min_weight; down paths get none.
+//               adapt on the reports of their path, at most once per base RTT
+//               (the lowest RTT ever seen on the path): a path whose queueing
+//               delay (smoothed RTT - base RTT) exceeds `bond_queue_delay` or
+//               whose loss exceeds `bond_loss` is cut to `bond_decrease` x its
+//               weight; otherwise it grows by `bond_increase` x the mean
+//               weight, up to 1. When every path is cut (the largest is below
+//               1) all are scaled up so the largest is 1 again: only ratios
+//               matter. Weights start at 1 and stay within
+//               [bond_min_weight, 1]; a path back from down restarts at
+//               bond_min_weight; down paths get none.
 // Retransmissions and FEC repairs go on the best path: up, then lowest
 // loss, then lowest smoothed RTT, queueing included, so a congested bond
 // path is passed over (SelectForRepair); in kDuplicate on every path that is

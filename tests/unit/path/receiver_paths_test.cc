@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace hitless::path {
@@ -83,30 +86,134 @@ TEST(ReceiverPathsTest, JitterFollowsRfc3550) {
   EXPECT_EQ(rx.figures(0).bytes, 400u * 1000 + 50);
 }
 
-TEST(ReceiverPathsTest, SkewIsTheSpreadOfMinimumTransitsOfPathsHeardRecently) {
+// A recent transit `excess` above `min`, `age` later: the excess halves
+// every `half_life` (transit_half_life, 2 s by default).
+Duration Decayed(Duration min, Duration excess, Duration age,
+                 Duration half_life = Duration::Seconds(2)) {
+  return min + Duration::Nanoseconds(
+                   std::llround(static_cast<double>(excess.ToNanoseconds()) *
+                                std::exp2(-static_cast<double>(age.ToNanoseconds()) /
+                                          static_cast<double>(half_life.ToNanoseconds()))));
+}
+
+TEST(ReceiverPathsTest, SkewIsTheSpreadOfTransitsOfPathsHeardRecently) {
   ReceiverPaths rx({.live_within = Ms(1000), .down_after = Ms(60)});
-  // Clock offset -5 s on both paths; path 1 is 30 ms slower.
+  // Clock offset -5 s on both paths; path 1 is 30 ms slower and jitters up
+  // to 6 ms above its minimum.
   const Duration offset = -Duration::Seconds(5);
   EXPECT_EQ(rx.Skew(At(0)), Duration::Zero());
   for (int i = 0; i < 100; ++i) {
     const auto ts = static_cast<uint32_t>(i * 10'000 + 1);
     rx.OnPacket(0, PacketType::kData, 1200, ts, offset + Ms(5 + i % 3), At(i * 10));
     if (i == 0) {
-      EXPECT_EQ(rx.Skew(At(0)), Duration::Zero());  // one path only
+      EXPECT_EQ(rx.Skew(At(0)), Duration::Zero());  // one path, one packet
     }
     rx.OnPacket(1, PacketType::kKeepalive, 28, ts, offset + Ms(35 + i % 7), At(i * 10 + 30));
   }
   EXPECT_TRUE(rx.multipath());
   EXPECT_EQ(rx.figures(0).min_transit, offset + Ms(5));
   EXPECT_EQ(rx.figures(1).min_transit, offset + Ms(35));
-  EXPECT_EQ(rx.Skew(At(1000)), Ms(30));
+  // Path 1's recent transit: its last 41 ms (i = 97, at 1000 ms), decayed
+  // for 20 ms; the skew runs from path 0's minimum to it.
+  ASSERT_TRUE(rx.figures(1).recent_transit);
+  EXPECT_EQ(*rx.figures(1).recent_transit, Decayed(offset + Ms(35), Ms(6), Ms(20)));
+  EXPECT_EQ(rx.figures(1).recent_transit_at, At(1020));
+  EXPECT_EQ(rx.Skew(At(1020)), *rx.figures(1).recent_transit - (offset + Ms(5)));
+  EXPECT_GT(rx.Skew(At(1020)), Ms(35) + Us(900));  // the minimums are 30 ms apart
   // Path 1 silent for more than down_after (still live for reports): its
-  // copies are not coming, so it is out of the skew.
+  // copies are not coming, so it is out of the skew; only path 0's own
+  // jitter (under 2 ms) is left.
   rx.OnPacket(0, PacketType::kData, 1200, 1'200'000, offset + Ms(6), At(1200));
-  EXPECT_EQ(rx.Skew(At(1200)), Duration::Zero());
+  EXPECT_LT(rx.Skew(At(1200)), Ms(2));
   std::vector<uint8_t> live;
   rx.LivePaths(At(1200), live);
   EXPECT_EQ(live, (std::vector<uint8_t>{0, 1}));
+}
+
+TEST(ReceiverPathsTest, SkewFollowsQueueingAndDecaysWithTheHalfLife) {
+  ReceiverPaths rx({.down_after = Ms(60)});
+  // Steady: path 0 transit 5 ms, path 1 35 ms, a packet each every 10 ms.
+  uint32_t ts = 0;
+  const auto send = [&](uint8_t path, Duration transit, int64_t at_ms) {
+    rx.OnPacket(path, PacketType::kData, 1200, ts += 1000, transit, At(at_ms));
+  };
+  for (int64_t t = 0; t <= 1000; t += 10) {
+    send(0, Ms(5), t);
+    send(1, Ms(35), t);
+  }
+  EXPECT_EQ(rx.Skew(At(1000)), Ms(30));
+  // A queue on path 1: one packet 50 ms late raises the skew at once.
+  send(0, Ms(5), 1010);
+  send(1, Ms(85), 1010);
+  EXPECT_EQ(rx.Skew(At(1010)), Ms(80));
+  EXPECT_EQ(rx.figures(1).min_transit, Ms(35));  // the minimum stays
+  // The queue drains at once, but the skew comes down by halves every 2 s.
+  for (int64_t t = 1020; t <= 3010; t += 10) {
+    send(0, Ms(5), t);
+    send(1, Ms(35), t);
+  }
+  EXPECT_NEAR(rx.Skew(At(3010)).ToMicroseconds(), Ms(55).ToMicroseconds(), 1);
+  EXPECT_EQ(rx.Skew(At(3010)), *rx.figures(1).recent_transit - Ms(5));
+  for (int64_t t = 3020; t <= 5010; t += 10) {
+    send(0, Ms(5), t);
+    send(1, Ms(35), t);
+  }
+  EXPECT_NEAR(rx.Skew(At(5010)).ToMicroseconds(), Us(42'500).ToMicroseconds(), 1);
+  // A larger transit than the decayed one raises it at once again; a
+  // smaller one (not a new minimum) leaves the decay running.
+  send(1, Ms(70), 5020);
+  EXPECT_EQ(rx.Skew(At(5020)), Ms(65));
+  send(1, Ms(50), 5030);
+  EXPECT_EQ(*rx.figures(1).recent_transit, Decayed(Ms(35), Ms(35), Ms(10)));
+  // A shorter half-life decays faster.
+  ReceiverPaths fast({.down_after = Ms(60), .transit_half_life = Ms(100)});
+  fast.OnPacket(0, PacketType::kData, 1200, 1, Ms(5), At(0));
+  fast.OnPacket(0, PacketType::kData, 1200, 2, Ms(45), At(10));
+  fast.OnPacket(0, PacketType::kData, 1200, 3, Ms(5), At(110));
+  EXPECT_EQ(*fast.figures(0).recent_transit, Ms(25));
+}
+
+TEST(ReceiverPathsTest, UntimedPacketsCountAsHeardButFeedNoTiming) {
+  ReceiverPaths rx({.down_after = Ms(60)});
+  rx.OnPacket(0, PacketType::kData, 1000, 1000, Ms(5), At(0));
+  rx.OnPacket(1, PacketType::kData, 1000, 1000, Ms(35), At(0));
+  rx.OnPacket(1, PacketType::kData, 1000, 2000, Ms(37), At(10));
+  const ReceiverPathFigures before = rx.figures(1);
+  const Duration skew = rx.Skew(At(10));
+  EXPECT_EQ(skew, Ms(32));
+  // Retransmissions on path 1 carry their originals' (old) timestamps: a
+  // transit of 500 ms, or one below the minimum, says nothing about the
+  // path.
+  rx.OnPacket(1, PacketType::kData, 1000, 500, Ms(500), At(20), /*timed=*/false);
+  rx.OnPacket(1, PacketType::kData, 1000, 9000, Ms(1), At(30), /*timed=*/false);
+  rx.OnPacket(1, PacketType::kKeepalive, 28, 9500, Ms(400), At(40), /*timed=*/false);
+  const ReceiverPathFigures& after = rx.figures(1);
+  EXPECT_EQ(after.min_transit, before.min_transit);
+  EXPECT_EQ(after.recent_transit, before.recent_transit);
+  EXPECT_EQ(after.recent_transit_at, At(10));
+  EXPECT_EQ(after.jitter, before.jitter);
+  EXPECT_GT(after.jitter, Duration::Zero());
+  EXPECT_EQ(rx.Echo(1, At(40)), std::make_pair(uint32_t{2000}, Ms(30)));
+  // Unchanged but for the decay of the queueing excess to `now`.
+  EXPECT_LT(rx.Skew(At(40)), skew);
+  EXPECT_GT(rx.Skew(At(40)), skew - Us(100));
+  // ... but they are packets heard on the path.
+  EXPECT_EQ(after.last_heard, At(40));
+  EXPECT_EQ(after.packets, before.packets + 3);
+  EXPECT_EQ(after.data_packets, before.data_packets + 2);
+  EXPECT_EQ(after.bytes, before.bytes + 2028);
+  // A path heard only through untimed packets has no transit: not in the
+  // skew.
+  rx.OnPacket(2, PacketType::kData, 1000, 1, Ms(900), At(40), /*timed=*/false);
+  EXPECT_TRUE(rx.figures(2).seen);
+  EXPECT_FALSE(rx.figures(2).min_transit);
+  EXPECT_FALSE(rx.Echo(2, At(40)));
+  // Unchanged but for the decay of the queueing excess to `now`.
+  EXPECT_LT(rx.Skew(At(40)), skew);
+  EXPECT_GT(rx.Skew(At(40)), skew - Us(100));
+  // The same packet timed does count.
+  rx.OnPacket(1, PacketType::kData, 1000, 9600, Ms(500), At(50));
+  EXPECT_EQ(rx.Skew(At(50)), Ms(495));
 }
 
 TEST(ReceiverPathsTest, LivePathsAndDownAfterSilence) {

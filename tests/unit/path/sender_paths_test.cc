@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -81,6 +83,22 @@ SenderPathsConfig Config(MultipathMode mode, int paths) {
   config.mode = mode;
   config.path_count = paths;
   return config;
+}
+
+// A REPORT with a fresh kActive entry for each of paths 0..paths-1, path p
+// at loss[p] permille (0 past the end of `loss`).
+ReportBody Report(int paths, const std::vector<uint16_t>& loss = {}) {
+  ReportBody report;
+  for (int p = 0; p < paths; ++p) {
+    const auto i = static_cast<size_t>(p);
+    report.paths.push_back({.path_id = static_cast<uint8_t>(p),
+                            .state = PathState::kActive,
+                            .loss_permille = i < loss.size() ? loss[i] : uint16_t{0},
+                            .rtt_us = 0,
+                            .jitter_us = 0,
+                            .last_heard_ms = 1});
+  }
+  return report;
 }
 
 PathList Data(SenderPaths& sender, Time now, size_t bytes = 1000) {
@@ -273,18 +291,98 @@ TEST(SenderPathsTest, BackupPrefersKnownPathsAndKeepsTheActiveWhenNothingIsUp) {
   EXPECT_EQ(sender.active_path(), 2);
   EXPECT_EQ(sender.stats().switches, 1u);
   EXPECT_EQ(sender.stats().failovers, 0u);  // leaving an unknown path is no failover
-  // down_after after the first report, silent unknown paths are down.
-  net.Run(10, 50);
+  // Silent unknown paths stay unknown for unknown_grace (2 s) after the
+  // first report, far longer than down_after, then are down.
+  net.Run(10, 1990);
   EXPECT_EQ(sender.figures(0).state, PathState::kUnknown);
-  net.Tick(At(60));
+  EXPECT_EQ(sender.figures(1).state, PathState::kUnknown);
+  EXPECT_EQ(sender.active_path(), 2);  // a known-up path still beats them
+  net.Tick(At(2000));
   EXPECT_EQ(sender.figures(0).state, PathState::kDown);
   EXPECT_EQ(sender.figures(1).state, PathState::kDown);
+  EXPECT_EQ(sender.figures(0).times_down, 1u);
   // Everything down: keep sending on the last active path.
   net.Set(2, false);
-  net.Run(70, 500);
+  net.Run(2010, 2500);
   EXPECT_EQ(sender.figures(2).state, PathState::kDown);
-  EXPECT_EQ(Data(sender, At(500)), (PathList{2}));
+  EXPECT_EQ(Data(sender, At(2500)), (PathList{2}));
   EXPECT_EQ(sender.stats().switches, 1u);
+  EXPECT_EQ(sender.stats().failovers, 0u);
+}
+
+TEST(SenderPathsTest, BackupHandsADownActivePathToAnUnknownOneDuringTheGrace) {
+  // Path 2 is known up and active while paths 0 and 1 are still unknown;
+  // when it goes down within the grace, an unknown path is better than a
+  // dead one (a failover to the most preferred unknown path).
+  SenderPaths sender(Config(MultipathMode::kBackup, 3), At(0));
+  Net net(sender);
+  net.Set(0, false);
+  net.Set(1, false);
+  net.Run(0, 500);
+  EXPECT_EQ(sender.active_path(), 2);
+  net.Set(2, false);
+  net.Run(510, 560);
+  EXPECT_EQ(sender.figures(2).state, PathState::kDown);
+  EXPECT_EQ(sender.figures(0).state, PathState::kUnknown);
+  EXPECT_EQ(sender.active_path(), 0);
+  EXPECT_EQ(sender.stats().failovers, 1u);
+  EXPECT_EQ(sender.stats().last_failover_outage_start, At(500));
+  EXPECT_EQ(sender.stats().last_failover_detected, At(560));
+  EXPECT_EQ(Data(sender, At(560)), (PathList{0}));
+}
+
+// --- Unknown grace -----------------------------------------------------------
+
+TEST(SenderPathsTest, SilentPathStaysUnknownAndUsableForTheGraceThenIsDown) {
+  // Path 2 is never heard and never reported on: it carries data (duplicate)
+  // for unknown_grace after the receiver's first report, counted from that
+  // report (1 s here), not from the start; then it is down.
+  SenderPaths sender(Config(MultipathMode::kDuplicate, 3), At(0));
+  Net net(sender);
+  net.Set(2, false);
+  EXPECT_EQ(Data(sender, At(500)), (PathList{0, 1, 2}));
+  net.Run(1000, 2990);
+  EXPECT_EQ(sender.figures(0).state, PathState::kActive);
+  EXPECT_EQ(sender.figures(2).state, PathState::kUnknown);
+  EXPECT_EQ(Data(sender, At(2990)), (PathList{0, 1, 2}));
+  EXPECT_EQ(sender.figures(2).times_down, 0u);
+  net.Tick(At(3000));
+  EXPECT_EQ(sender.figures(2).state, PathState::kDown);
+  EXPECT_EQ(Data(sender, At(3000)), (PathList{0, 1}));
+  EXPECT_EQ(sender.figures(2).data_sent, 2u);
+
+  // Heard at last: up after up_after, like any path back from down.
+  net.Set(2, true);
+  net.Run(3010, 3500);
+  EXPECT_EQ(sender.figures(2).state, PathState::kDown);
+  net.Tick(At(3510));
+  EXPECT_EQ(sender.figures(2).state, PathState::kActive);
+}
+
+TEST(SenderPathsTest, UnknownGraceIsConfigurableAndATimerDeadline) {
+  SenderPathsConfig config = Config(MultipathMode::kBackup, 2);
+  config.probe_interval = Duration::Seconds(10);  // keep probes out of the way
+  config.unknown_grace = Ms(700);
+  SenderPaths sender(config, At(0));
+  std::vector<std::pair<uint8_t, uint32_t>> probes;
+  sender.CollectProbes(At(0), probes);
+  EXPECT_EQ(sender.NextWakeup(), At(10'000));  // no report yet: no grace running
+  // One report, on path 0, about path 0 only.
+  ReportBody report;
+  report.paths = {{.path_id = 0, .state = PathState::kActive, .last_heard_ms = 1}};
+  sender.OnReport(0, report, Ms(20), At(100));
+  EXPECT_EQ(sender.figures(0).state, PathState::kActive);
+  EXPECT_EQ(sender.figures(1).state, PathState::kUnknown);
+  EXPECT_EQ(sender.NextWakeup(), At(160));  // path 0: down unless heard again
+  sender.OnTimer(At(160));
+  EXPECT_EQ(sender.figures(0).state, PathState::kDown);
+  EXPECT_EQ(sender.figures(1).state, PathState::kUnknown);
+  EXPECT_EQ(sender.NextWakeup(), At(800));  // first report + unknown_grace
+  sender.OnTimer(At(799));
+  EXPECT_EQ(sender.figures(1).state, PathState::kUnknown);
+  sender.OnTimer(At(800));
+  EXPECT_EQ(sender.figures(1).state, PathState::kDown);
+  EXPECT_EQ(sender.NextWakeup(), At(10'000));
 }
 
 // --- Degraded ----------------------------------------------------------------
@@ -368,9 +466,12 @@ TEST(SenderPathsTest, BondSharesFollowTheWeights) {
   SenderPathsConfig config = Config(MultipathMode::kBond, 2);
   config.bond_decrease = 0.5;
   SenderPaths sender(config, At(0));
-  Net net(sender);
-  net.SetLoss(1, 80);  // above bond_loss (5%), below degraded_loss (10%)
-  net.Tick(At(0));     // one report each: path 1 cut once
+  // One report, arriving on path 1, about both paths: path 1 is lossy (above
+  // bond_loss 5%, below degraded_loss 10%) and is cut once; path 0 is known
+  // up from its entry but adapts only on reports that arrive on it.
+  sender.OnReport(1, Report(2, {0, 80}), Ms(20), At(0));
+  EXPECT_EQ(sender.figures(0).state, PathState::kActive);
+  EXPECT_EQ(sender.figures(1).state, PathState::kActive);
   EXPECT_DOUBLE_EQ(sender.figures(0).weight, 1.0);
   EXPECT_DOUBLE_EQ(sender.figures(1).weight, 0.5);
   std::array<int, 2> count{};
@@ -387,19 +488,22 @@ TEST(SenderPathsTest, BondSharesFollowTheWeights) {
 }
 
 TEST(SenderPathsTest, BondMixedSizesSplitBytesByWeight) {
-  SenderPathsConfig config = Config(MultipathMode::kBond, 3);
-  SenderPaths sender(config, At(0));
-  Net net(sender);
-  net.SetLoss(2, 80);
-  net.Run(0, 30);  // path 2 cut four times: 0.85^4
+  SenderPaths sender(Config(MultipathMode::kBond, 3), At(0));
+  // Path 2 is lossy; its reports (base RTT 20 ms) come every 20 ms: cut four
+  // times. Paths 0 and 1 get no report of their own and keep weight 1.
+  const ReportBody report = Report(3, {0, 0, 80});
+  for (int64_t t = 0; t <= 60; t += 20) sender.OnReport(2, report, Ms(20), At(t));
   const double w2 = sender.figures(2).weight;
   EXPECT_NEAR(w2, 0.85 * 0.85 * 0.85 * 0.85, 1e-12);
+  EXPECT_DOUBLE_EQ(sender.figures(0).weight, 1.0);
+  EXPECT_DOUBLE_EQ(sender.figures(1).weight, 1.0);
   PathList out;
-  for (int i = 0; i < 30'000; ++i) sender.SelectForData(200 + (i * 7919) % 1200, At(31), out);
+  for (int i = 0; i < 30'000; ++i) sender.SelectForData(200 + (i * 7919) % 1200, At(61), out);
   const double total = static_cast<double>(
       sender.figures(0).bytes_sent + sender.figures(1).bytes_sent + sender.figures(2).bytes_sent);
   EXPECT_NEAR(sender.figures(2).bytes_sent / total, w2 / (2 + w2), 0.001);
   EXPECT_NEAR(sender.figures(0).bytes_sent / total, 1 / (2 + w2), 0.001);
+  EXPECT_NEAR(sender.figures(1).bytes_sent / total, 1 / (2 + w2), 0.001);
 }
 
 TEST(SenderPathsTest, BondWeightsShrinkOnQueueingDelayAndDownPathsGetNothing) {
@@ -408,8 +512,11 @@ TEST(SenderPathsTest, BondWeightsShrinkOnQueueingDelayAndDownPathsGetNothing) {
   net.SetRtt(0, Ms(20));
   net.SetRtt(1, Ms(20));
   net.Run(0, 1000);
-  EXPECT_DOUBLE_EQ(sender.figures(0).weight, 1.0);
-  EXPECT_DOUBLE_EQ(sender.figures(1).weight, 1.0);
+  // Both grow and are rescaled so the largest is 1: equal, give or take one
+  // round's increase (bond_increase x the mean weight).
+  EXPECT_DOUBLE_EQ(std::max(sender.figures(0).weight, sender.figures(1).weight), 1.0);
+  EXPECT_NEAR(sender.figures(0).weight, 1.0, 0.05);
+  EXPECT_NEAR(sender.figures(1).weight, 1.0, 0.05);
   // Path 1's queue builds: RTT 20 -> 80 ms, queueing delay 60 ms > 30 ms.
   net.SetRtt(1, Ms(80));
   net.Run(1010, 3000);
@@ -423,9 +530,10 @@ TEST(SenderPathsTest, BondWeightsShrinkOnQueueingDelayAndDownPathsGetNothing) {
     ++count[out[0]];
   }
   EXPECT_EQ(count[1], 60);  // 0.02 / 1.02 of 3060
-  // The queue drains: additive increase brings path 1 back.
+  // The queue drains: the increase brings path 1 back.
   net.SetRtt(1, Ms(20));
   net.Run(3010, 8000);
+  EXPECT_EQ(sender.figures(1).state, PathState::kActive);
   EXPECT_GT(sender.figures(1).weight, 0.9);
 
   // Path 1 goes down: no DATA at all on it.
@@ -438,27 +546,35 @@ TEST(SenderPathsTest, BondWeightsShrinkOnQueueingDelayAndDownPathsGetNothing) {
     EXPECT_EQ(out, (PathList{0}));
   }
   EXPECT_EQ(sender.figures(1).data_sent, before);
-  EXPECT_DOUBLE_EQ(sender.figures(1).weight, 0.02);  // restarts small
+  EXPECT_DOUBLE_EQ(sender.figures(1).weight, 0.02);  // reset to the floor...
+  EXPECT_DOUBLE_EQ(sender.figures(0).weight, 1.0);   // (path 0's rescaling skips it)
 
   // Back up after up_after: it rejoins level with path 0 (no catch-up
-  // burst) at its small weight, then ramps up.
+  // burst) at a small weight, then ramps up.
   net.Set(1, true);
   net.Run(8110, 8610);
-  EXPECT_NE(sender.figures(1).state, PathState::kDown);
+  EXPECT_EQ(sender.figures(1).state, PathState::kActive);
+  const double w1 = sender.figures(1).weight;
+  EXPECT_LT(w1, 0.1);
+  EXPECT_DOUBLE_EQ(sender.figures(0).weight, 1.0);
   std::array<int, 2> rejoin{};
   for (int i = 0; i < 1000; ++i) {
     sender.SelectForData(1000, At(8610), out);
     ++rejoin[out[0]];
   }
-  const double w1 = sender.figures(1).weight;
-  EXPECT_LT(w1, 0.5);
   EXPECT_NEAR(rejoin[1], 1000 * w1 / (1 + w1), 2);
+  net.Run(8620, 8800);
+  EXPECT_GT(sender.figures(1).weight, w1 + 0.1);
+  net.Run(8810, 14'000);
+  EXPECT_GT(sender.figures(1).weight, 0.9);
 }
 
-TEST(SenderPathsTest, BondUnknownPathsCarryDataAtASmallWeight) {
+TEST(SenderPathsTest, BondUnknownPathsStartAtFullWeight) {
+  // Starting unknown paths low would pour the whole stream into the first
+  // path to answer: every path starts at weight 1.
   SenderPaths sender(Config(MultipathMode::kBond, 2), At(0));
-  EXPECT_DOUBLE_EQ(sender.figures(0).weight, 0.02);
-  EXPECT_DOUBLE_EQ(sender.figures(1).weight, 0.02);
+  EXPECT_DOUBLE_EQ(sender.figures(0).weight, 1.0);
+  EXPECT_DOUBLE_EQ(sender.figures(1).weight, 1.0);
   PathList out;
   std::array<int, 2> count{};
   for (int i = 0; i < 100; ++i) {
@@ -466,19 +582,136 @@ TEST(SenderPathsTest, BondUnknownPathsCarryDataAtASmallWeight) {
     ++count[out[0]];
   }
   EXPECT_EQ(count[0], 50);  // equal while both are unknown
-  // Path 0 known up (a report without an entry for path 1): weight 1.
+  // Path 0 known up (a report without an entry for path 1): it adapts, and
+  // path 1, still unknown, keeps a near-equal share (at most one round's
+  // increase, bond_increase x the mean weight, behind).
   ReportBody report;
   report.paths.push_back({.path_id = 0, .state = PathState::kActive, .last_heard_ms = 2});
   sender.OnReport(0, report, Ms(20), At(10));
   EXPECT_EQ(sender.figures(0).state, PathState::kActive);
   EXPECT_EQ(sender.figures(1).state, PathState::kUnknown);
   EXPECT_DOUBLE_EQ(sender.figures(0).weight, 1.0);
+  const double w1 = sender.figures(1).weight;
+  EXPECT_GE(w1, 1 / 1.05 - 1e-12);
   count = {};
-  for (int i = 0; i < 1020; ++i) {
+  for (int i = 0; i < 1000; ++i) {
     sender.SelectForData(1000, At(20), out);
     ++count[out[0]];
   }
-  EXPECT_NEAR(count[1], 20, 1);
+  EXPECT_NEAR(count[1], 1000 * w1 / (1 + w1), 1);
+  EXPECT_GT(count[1], 450);
+}
+
+TEST(SenderPathsTest, BondRescalingKeepsTheRatiosWhenEveryPathIsCut) {
+  SenderPaths sender(Config(MultipathMode::kBond, 2), At(0));
+  // Path 1 alone lossy for three of its base RTTs (20 ms): 0.85^3.
+  for (int64_t t = 0; t <= 40; t += 20) sender.OnReport(1, Report(2, {0, 80}), Ms(20), At(t));
+  const double ratio = 0.85 * 0.85 * 0.85;
+  EXPECT_DOUBLE_EQ(sender.figures(0).weight, 1.0);
+  EXPECT_NEAR(sender.figures(1).weight, ratio, 1e-12);
+  // Then both are lossy, each cut every 20 ms for 2 s: 100 cuts, 0.85^100
+  // is far below bond_min_weight, yet the ratio holds and the largest is 1
+  // (clamping each to the floor would have flattened them to 1:1).
+  const ReportBody both = Report(2, {80, 80});
+  for (int64_t t = 60; t <= 2040; t += 20) {
+    sender.OnReport(0, both, Ms(20), At(t));
+    sender.OnReport(1, both, Ms(20), At(t));
+    ASSERT_DOUBLE_EQ(sender.figures(0).weight, 1.0) << t;
+    ASSERT_NEAR(sender.figures(1).weight, ratio, 1e-9) << t;
+  }
+  EXPECT_EQ(sender.figures(0).state, PathState::kActive);
+  EXPECT_EQ(sender.figures(1).state, PathState::kActive);
+  std::array<int, 2> count{};
+  PathList out;
+  for (int i = 0; i < 1000; ++i) {
+    sender.SelectForData(1000, At(2040), out);
+    ++count[out[0]];
+  }
+  EXPECT_NEAR(count[1], 1000 * ratio / (1 + ratio), 1);
+}
+
+// Healthy paths of very different base RTTs keep full weight: the short
+// one adapts ten times as often, and growing past 1 must not shrink the
+// long one.
+TEST(SenderPathsTest, BondDoesNotStarveAHealthyLongPath) {
+  SenderPaths sender(Config(MultipathMode::kBond, 2), At(0));
+  const ReportBody clean = Report(2, {0, 0});
+  for (int64_t t = 0; t <= 10'000; t += 10) {
+    sender.OnReport(0, clean, Ms(10), At(t));
+    sender.OnReport(1, clean, Ms(100), At(t));
+  }
+  EXPECT_DOUBLE_EQ(sender.figures(0).weight, 1.0);
+  EXPECT_DOUBLE_EQ(sender.figures(1).weight, 1.0);
+}
+
+TEST(SenderPathsTest, BondAdaptsAtMostOncePerBaseRtt) {
+  SenderPaths sender(Config(MultipathMode::kBond, 2), At(0));
+  // Path 1 is lossy and reports every 10 ms. Its base RTT is 50 ms (the
+  // first sample); a standing queue then puts every sample at 200 ms. It is
+  // cut once per base RTT (at 0, 50, 100, ...): neither on every report nor
+  // once per (queue-inflated) smoothed RTT.
+  const ReportBody report = Report(2, {0, 80});
+  for (int64_t t = 0; t <= 490; t += 10) {
+    sender.OnReport(1, report, t == 0 ? Ms(50) : Ms(200), At(t));
+    ASSERT_NEAR(sender.figures(1).weight, std::pow(0.85, static_cast<double>(t / 50 + 1)), 1e-12)
+        << t;
+  }
+  EXPECT_GT(sender.figures(1).rtt.srtt(), Ms(150));
+  EXPECT_DOUBLE_EQ(sender.figures(0).weight, 1.0);
+}
+
+TEST(SenderPathsTest, BondBaseRttIsNotRaisedByAStandingQueue) {
+  // Path 1's queue stands at 60 ms for 15 s, longer than the RTT
+  // estimator's 10 s min-RTT window: its windowed minimum rises to the
+  // queued RTT (so the path is no longer degraded by RTT), but the queueing
+  // delay the bond weighs is measured from the lowest RTT ever, so path 1
+  // stays cut to the floor.
+  SenderPaths sender(Config(MultipathMode::kBond, 2), At(0));
+  Net net(sender);
+  net.SetRtt(0, Ms(20));
+  net.SetRtt(1, Ms(20));
+  net.Run(0, 1000);
+  EXPECT_NEAR(sender.figures(1).weight, 1.0, 0.05);
+  net.SetRtt(1, Ms(80));
+  net.Run(1010, 16'000);
+  EXPECT_EQ(sender.figures(1).rtt.min_rtt(), Ms(80));
+  EXPECT_EQ(sender.figures(1).state, PathState::kActive);
+  EXPECT_DOUBLE_EQ(sender.figures(0).weight, 1.0);
+  EXPECT_DOUBLE_EQ(sender.figures(1).weight, 0.02);
+  std::array<int, 2> count{};
+  PathList out;
+  for (int i = 0; i < 1020; ++i) {
+    sender.SelectForData(1000, At(16'000), out);
+    ++count[out[0]];
+  }
+  EXPECT_EQ(count[1], 20);
+}
+
+TEST(SenderPathsTest, BondRepairsGoOnTheBestPathNotByWeight) {
+  SenderPaths sender(Config(MultipathMode::kBond, 2), At(0));
+  Net net(sender);
+  net.SetRtt(0, Ms(20));
+  net.SetRtt(1, Ms(20));
+  net.Run(0, 1000);
+  PathList out;
+  std::array<int, 2> data{};
+  for (int i = 0; i < 100; ++i) {
+    sender.SelectForData(1000, At(1000), out);
+    ++data[out[0]];
+    EXPECT_EQ(Repair(sender, At(1000)), (PathList{0}));  // a tie: the preferred path
+  }
+  EXPECT_GE(data[0], 45);  // data is shared...
+  EXPECT_GE(data[1], 45);
+  EXPECT_EQ(sender.figures(0).repairs_sent, 100u);  // ...repairs are not
+  EXPECT_EQ(sender.figures(1).repairs_sent, 0u);
+  // Path 0 queues (RTT 20 -> 70 ms): its smoothed RTT, queueing included,
+  // passes the repairs to path 1.
+  net.SetRtt(0, Ms(70));
+  net.Run(1010, 1500);
+  EXPECT_EQ(sender.BestPath(At(1500)), 1);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Repair(sender, At(1500)), (PathList{1}));
+  EXPECT_EQ(sender.figures(0).repairs_sent, 100u);
+  EXPECT_EQ(sender.figures(1).repairs_sent, 10u);
 }
 
 // --- Repairs -----------------------------------------------------------------
