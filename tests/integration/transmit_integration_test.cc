@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/integration/netem_harness.h"
 
@@ -192,6 +194,47 @@ TEST(TransmitIntegration, BadUsageExitsTwoWithAMessage) {
     for (const auto& a : argv) joined += a + " ";
     EXPECT_EQ(code, 2) << joined << "\n" << err;
     EXPECT_NE(err.find("hitless-"), std::string::npos) << joined << "\n" << err;
+  }
+  // Multipath options: exit 2 with a message that names the option.
+  std::string nine_paths = "hitless://127.0.0.1:9000?paths=";
+  for (int port = 9001; port <= 9008; ++port) {
+    nine_paths += (port == 9001 ? "" : ",") + std::string("127.0.0.1:") + std::to_string(port);
+  }
+  const std::vector<std::pair<std::vector<std::string>, std::string>> multipath_cases = {
+      {{HITLESS_SEND_BINARY, "gen://", "hitless://:9000?paths=127.0.0.1:9001"}, "paths="},
+      {{HITLESS_RECV_BINARY, "hitless://:9000?paths=127.0.0.1:9001", "verify"}, "paths="},
+      {{HITLESS_RECV_BINARY, "hitless://127.0.0.1:9000?multipath=backup", "verify"}, "multipath="},
+      {{HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000?multipath=bogus"},
+       "multipath=bogus"},
+      {{HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000?paths=nonsense"},
+       "paths=nonsense"},
+      {{HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000?paths=1.2.3@127.0.0.1:9001"},
+       "paths="},
+      {{HITLESS_SEND_BINARY, "gen://", nine_paths}, "at most 8 paths"},
+      {{HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000?multipath=backup"},
+       "multipath=backup"},
+      {{HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000?bind=[::1]"}, "bind="},
+      {{HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000?bind=somewhere"}, "bind="},
+      {{HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000",
+        "hitless://127.0.0.1:9001?latency=300ms"},
+       "\"latency\""},
+      {{HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000", "udp://127.0.0.1:5000"},
+       "hitless://"},
+      {{HITLESS_RECV_BINARY, "hitless://:9000", "verify", "hitless://127.0.0.1:9001"},
+       "expected INPUT and OUTPUT"},
+  };
+  for (const auto& [argv, named] : multipath_cases) {
+    Process p;
+    std::string error;
+    ASSERT_TRUE(p.Start(argv, &error)) << error;
+    const auto code = p.Wait(Millis(5000));
+    const std::string err = p.ReadStderr();
+    std::string joined;
+    for (const auto& a : argv) joined += a + " ";
+    EXPECT_EQ(code, 2) << joined << "\n" << err;
+    EXPECT_NE(err.find(named), std::string::npos) << joined << "\n" << err;
+    // One line: scripts show it as is.
+    EXPECT_EQ(err.find('\n'), err.size() - 1) << joined << "\n" << err;
   }
   for (const char* binary : {HITLESS_SEND_BINARY, HITLESS_RECV_BINARY}) {
     Process p;

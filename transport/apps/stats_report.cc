@@ -1,7 +1,12 @@
 #include "transport/apps/stats_report.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "transport/io/endpoint.h"
+#include "transport/path/receiver_paths.h"
+#include "transport/path/sender_paths.h"
 
 namespace hitless::apps {
 namespace {
@@ -48,6 +53,115 @@ const char* StateName(session::ConnectionState s) {
   return "?";
 }
 
+const char* PathStateName(PathState s) {
+  switch (s) {
+    case PathState::kUnknown:
+      return "unknown";
+    case PathState::kActive:
+      return "active";
+    case PathState::kStandby:
+      return "standby";
+    case PathState::kDegraded:
+      return "degraded";
+    case PathState::kDown:
+      return "down";
+  }
+  return "?";
+}
+
+// A JSON number of milliseconds, or null when there is nothing to show
+// (e.g. no RTT sample yet: 0 would read as a perfect path).
+std::string MsOrNull(std::optional<Duration> d) {
+  return d ? absl::StrFormat("%.3f", Ms(*d)) : std::string("null");
+}
+
+// Seconds since the program started (the stats context's clock), or null.
+std::string SecondsOrNull(const StatsContext& c, std::optional<Time> t) {
+  if (!t) return "null";
+  const Time start = c.now - c.elapsed;
+  return absl::StrFormat("%.3f", (*t - start).ToSecondsF());
+}
+
+std::string PeerOrNull(const io::ConnectionDriver& d, int path) {
+  const auto& peer = d.peer(static_cast<uint8_t>(path));
+  return peer ? absl::StrCat("\"", io::FormatEndpoint(*peer), "\"") : std::string("null");
+}
+
+// 950, 12.3k, 4.56M: packet counts that fit a status line.
+std::string Compact(uint64_t n) {
+  const double v = static_cast<double>(n);
+  if (n < 1000) return absl::StrCat(n);
+  if (n < 1'000'000) return absl::StrFormat("%.1fk", v / 1e3);
+  return absl::StrFormat("%.2fM", v / 1e6);
+}
+
+// "multipath" and "paths" of a multipath sender (JSON members, each line
+// ending ",\n").
+std::string SenderPathsJson(const StatsContext& c, const path::SenderPaths& paths) {
+  const io::ConnectionDriver& d = *c.driver;
+  const auto& st = paths.stats();
+  std::string j = absl::StrFormat(
+      " \"multipath\": {\"mode\": \"%s\", \"path_count\": %d, \"active_path\": %d, "
+      "\"switches\": %d, \"failovers\": %d, \"state_changes\": %d",
+      path::MultipathModeName(paths.mode()), paths.path_count(), paths.active_path(), st.switches,
+      st.failovers, st.state_changes);
+  if (st.last_failover_outage_start || st.last_failover_detected) {
+    // The outage starts when the old path was last heard; the failover is
+    // over once media leaves on the new path: that span is what the
+    // receiver may have to bridge with its latency budget.
+    std::optional<Duration> failover;
+    if (st.last_failover_outage_start && st.last_failover_first_packet) {
+      failover = *st.last_failover_first_packet - *st.last_failover_outage_start;
+    }
+    absl::StrAppendFormat(&j,
+                          ",\n  \"last_failover\": {\"outage_start_s\": %s, \"detected_s\": %s, "
+                          "\"first_packet_s\": %s, \"failover_ms\": %s}",
+                          SecondsOrNull(c, st.last_failover_outage_start),
+                          SecondsOrNull(c, st.last_failover_detected),
+                          SecondsOrNull(c, st.last_failover_first_packet), MsOrNull(failover));
+  }
+  j += "},\n \"paths\": [";
+  for (int p = 0; p < paths.path_count(); ++p) {
+    const path::PathFigures& f = paths.figures(p);
+    const io::PathIoStats& io = d.stats().paths[static_cast<size_t>(p)];
+    const bool rtt = f.rtt.has_sample();
+    absl::StrAppendFormat(
+        &j,
+        "%s\n  {\"id\": %d, \"state\": \"%s\", \"srtt_ms\": %s, \"min_rtt_ms\": %s, "
+        "\"loss\": %.5f, \"jitter_ms\": %.3f, \"weight\": %.4f, \"data_sent\": %d, "
+        "\"repairs_sent\": %d, \"probes_sent\": %d, \"bytes_sent\": %d, \"times_down\": %d, "
+        "\"datagrams_in\": %d, \"datagrams_out\": %d, \"peer\": %s}",
+        p == 0 ? "" : ",", p, PathStateName(f.state),
+        MsOrNull(rtt ? std::optional(f.rtt.srtt()) : std::nullopt),
+        MsOrNull(rtt ? std::optional(f.rtt.min_rtt()) : std::nullopt), f.loss, Ms(f.jitter),
+        f.weight, f.data_sent, f.repairs_sent, f.probes_sent, f.bytes_sent, f.times_down,
+        io.datagrams_in, io.datagrams_out, PeerOrNull(d, p));
+  }
+  j += "],\n";
+  return j;
+}
+
+// "paths" of a receiver that has seen more than one path.
+std::string ReceiverPathsJson(const StatsContext& c, const path::ReceiverPaths& paths) {
+  std::string j = " \"paths\": [";
+  bool first = true;
+  for (int p = 0; p < static_cast<int>(kMaxPaths); ++p) {
+    const path::ReceiverPathFigures& f = paths.figures(p);
+    if (!f.seen) continue;
+    absl::StrAppendFormat(
+        &j,
+        "%s\n  {\"id\": %d, \"packets\": %d, \"bytes\": %d, \"data_packets\": %d, "
+        "\"loss\": %.5f, \"jitter_ms\": %.3f, \"rtt_ms\": %s, \"last_heard_ms_ago\": %.3f, "
+        "\"peer\": %s}",
+        first ? "" : ",", p, f.packets, f.bytes, f.data_packets, f.loss, Ms(f.jitter),
+        MsOrNull(f.rtt.has_sample() ? std::optional(f.rtt.srtt()) : std::nullopt),
+        Ms(c.now - f.last_heard), PeerOrNull(*c.driver, p));
+    first = false;
+  }
+  j += "],\n";
+  return j;
+}
+
 }  // namespace
 
 std::string StatusLine::Render(const StatsContext& c, Time now) {
@@ -73,6 +187,15 @@ std::string StatusLine::Render(const StatsContext& c, Time now) {
                             st.last_report->recovered, st.last_report->abandoned,
                             st.last_report->buffer_level_ms);
     }
+    if (const path::SenderPaths* paths = s->paths()) {
+      for (int p = 0; p < paths->path_count(); ++p) {
+        const path::PathFigures& f = paths->figures(p);
+        absl::StrAppendFormat(
+            &line, " | p%d %s %s %.1f%%", p, PathStateName(f.state),
+            f.rtt.has_sample() ? absl::StrFormat("%.0fms", Ms(f.rtt.srtt())) : std::string("-"),
+            100 * f.loss);
+      }
+    }
   } else if (const auto* r = conn.receiver()) {
     const auto& st = r->stats();
     const auto& loss = r->loss_stats();
@@ -85,6 +208,14 @@ std::string StatusLine::Render(const StatsContext& c, Time now) {
                           static_cast<unsigned long long>(st.lost),
                           static_cast<unsigned long long>(buffer.too_late),
                           static_cast<unsigned long long>(loss.duplicates), Ms(buffer.level_span));
+    // Packets per path: at a glance, which paths carry the stream.
+    if (r->paths().multipath()) {
+      absl::StrAppend(&line, " |");
+      for (int p = 0; p < static_cast<int>(kMaxPaths); ++p) {
+        const path::ReceiverPathFigures& f = r->paths().figures(p);
+        if (f.seen) absl::StrAppend(&line, " p", p, " ", Compact(f.packets));
+      }
+    }
   }
   return line;
 }
@@ -148,10 +279,10 @@ std::string StatsJson(const StatsContext& c) {
           "\"recovered\": %u, \"abandoned\": %u, \"loss_events\": %u, "
           "\"jitter_us\": %u, \"buffer_level_ms\": %u}",
           r.highest_sequence, r.received, r.lost, r.recovered, r.abandoned, r.loss_events,
-          r.jitter_us,
-          r.buffer_level_ms);
+          r.jitter_us, r.buffer_level_ms);
     }
     j += "},\n";
+    if (const path::SenderPaths* paths = s->paths()) j += SenderPathsJson(c, *paths);
   }
   if (const auto* r = conn.receiver()) {
     const auto& st = r->stats();
@@ -163,7 +294,7 @@ std::string StatsJson(const StatsContext& c) {
         "\"retransmissions_received\": %d, \"fec_repairs_received\": %d, \"fec_recovered\": %d, "
         "\"delivered\": %d, \"delivered_bytes\": %d, "
         "\"lost_at_deadline\": %d, \"nacks_sent\": %d, \"reports_sent\": %d, "
-        "\"rtt_ms\": %.3f, \"jitter_ms\": %.3f,\n"
+        "\"path_duplicates\": %d, \"rtt_ms\": %.3f, \"jitter_ms\": %.3f,\n"
         "  \"loss\": {\"gaps_detected\": %d, \"recovered_by_retransmission\": %d, "
         "\"recovered_by_reorder\": %d, \"recovered_by_fec\": %d, "
         "\"recovered_by_fec_after_nack\": %d, \"abandoned\": %d, \"duplicates\": %d, "
@@ -177,14 +308,15 @@ std::string StatsJson(const StatsContext& c) {
         "  \"drops\": %s},\n",
         st.data_received, st.data_bytes, st.retransmissions_received, st.fec_repairs_received,
         st.fec_recovered, st.delivered, st.delivered_bytes, st.lost, st.nacks_sent, st.reports_sent,
-        Ms(r->rtt().srtt()), Ms(st.jitter), loss.gaps_detected, loss.recovered_by_retransmission,
-        loss.recovered_by_reorder, loss.recovered_by_fec, loss.recovered_by_fec_after_nack,
-        loss.abandoned, loss.duplicates, loss.duplicate_retransmissions,
-        loss.late, loss.nack_seqs, loss.nack_repeats, Ms(r->reorder_tolerance(c.now)),
-        Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),
-        buffer.delivered, buffer.too_late, buffer.duplicates, buffer.buffer_full, buffer.grown,
-        buffer.skipped, buffer.level_packets, Ms(buffer.level_span), buffer.relocks,
-        Drops(st.drops));
+        st.path_duplicates, Ms(r->rtt().srtt()), Ms(st.jitter), loss.gaps_detected,
+        loss.recovered_by_retransmission, loss.recovered_by_reorder, loss.recovered_by_fec,
+        loss.recovered_by_fec_after_nack, loss.abandoned, loss.duplicates,
+        loss.duplicate_retransmissions, loss.late, loss.nack_seqs, loss.nack_repeats,
+        Ms(r->reorder_tolerance(c.now)), Ms(loss.margin.count ? loss.margin.min : Duration::Zero()),
+        Ms(loss.margin.mean()), buffer.delivered, buffer.too_late, buffer.duplicates,
+        buffer.buffer_full, buffer.grown, buffer.skipped, buffer.level_packets,
+        Ms(buffer.level_span), buffer.relocks, Drops(st.drops));
+    if (r->paths().multipath()) j += ReceiverPathsJson(c, r->paths());
   }
   if (c.input) {
     absl::StrAppendFormat(&j,

@@ -6,6 +6,9 @@
 // user can tell apart: lost on the network and repaired (ARQ), arrived too
 // late, abandoned at the deadline (the only true loss), duplicate, malformed,
 // unknown session — and the deadline margin left when repairs arrived.
+// A multipath session adds each path's health and counters (sender: state,
+// RTT, loss, what was scheduled on it, the last failover; receiver: what
+// arrived on it, duplicates across paths).
 #pragma once
 
 #include <cstdint>
@@ -22,8 +25,10 @@ struct StatsContext {
   const io::ConnectionDriver* driver = nullptr;
   const endpoints::InputStats* input = nullptr;    // hitless-send's media input
   const endpoints::OutputStats* output = nullptr;  // hitless-recv's media output
+  // Since the program started; now - elapsed is that start, from which the
+  // JSON's event times (e.g. the last multipath failover) are counted.
   Duration elapsed;
-  Time now;  // for time-dependent figures (reorder tolerance)
+  Time now;  // for time-dependent figures (reorder tolerance, last heard)
 };
 
 // One line for a terminal (no newline).

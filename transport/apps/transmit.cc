@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -11,18 +12,23 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "transport/apps/fec_option.h"
 #include "transport/apps/flags.h"
 #include "transport/apps/stats_report.h"
 #include "transport/base/clock.h"
 #include "transport/crypto/cookie.h"
 #include "transport/endpoints/factory.h"
+#include "transport/endpoints/query.h"
 #include "transport/endpoints/url.h"
 #include "transport/io/connection_driver.h"
 #include "transport/io/endpoint.h"
+#include "transport/path/sender_paths.h"
 
 namespace hitless::apps {
 namespace {
@@ -33,7 +39,8 @@ const char* Name(Side side) { return side == Side::kSend ? "hitless-send" : "hit
 
 std::string Summary(Side side) {
   if (side == Side::kSend) {
-    return "hitless-send [flags] INPUT hitless://HOST:PORT[?latency=300ms&stream=NAME]\n"
+    return "hitless-send [flags] INPUT hitless://HOST:PORT[?latency=300ms&stream=NAME]"
+           " [hitless://HOST:PORT ...]\n"
            "  Carries a live stream from INPUT to a hitless-recv (or relay) with ARQ repair\n"
            "  and a fixed end-to-end latency.\n"
            "  INPUT:  udp://[@]HOST:PORT  (unicast, or multicast join; ?iface=ADDR&rcvbuf=N)\n"
@@ -65,11 +72,35 @@ std::string Epilogue() {
          "                    burst reports. Blocks close after 20 ms so FEC adds at most that.\n"
          "  arq=on|off        retransmission (default on; used when both sides have it on).\n"
          "                    off: FEC alone, for latencies below about 2 x the round trip\n"
+         "Multipath (hitless-send calling only; a listener accepts every path on its socket):\n"
+         "  paths=[LOCAL@]HOST:PORT[,[LOCAL@]HOST:PORT...]\n"
+         "                    more paths to the same receiver, e.g. over a second NIC or ISP.\n"
+         "                    Path 0 is the URL's HOST:PORT, then these, most preferred\n"
+         "                    first. Each path has its own socket, bound to LOCAL (an IP\n"
+         "                    address; default any address) on an ephemeral port. IPv6 as\n"
+         "                    [addr]:port. At most 8 paths in all.\n"
+         "  bind=ADDR         local IP address of path 0's socket (default any address)\n"
+         "  multipath=duplicate|backup|bond\n"
+         "                    duplicate (default): every packet on every path that is up;\n"
+         "                    the receiver keeps the first copy, so losing a path loses\n"
+         "                    nothing. backup: media on the most preferred healthy path; the\n"
+         "                    next one takes over 60-150 ms after the active path goes\n"
+         "                    silent (failover; ARQ repairs what was in flight) and traffic\n"
+         "                    returns after 3 s of health. bond: packets split across the\n"
+         "                    paths that are up, by each path's measured share.\n"
+         "  Several destinations: hitless-send INPUT hitless://A:PORT?OPTIONS\n"
+         "                    hitless://B:PORT[?bind=ADDR] ...  Every further URL adds a\n"
+         "                    path (after those of paths=); only HOST:PORT and bind= there,\n"
+         "                    every other option comes from the first URL.\n"
          "Exit codes: 0 ok, 1 runtime failure (e.g. bind), 2 bad flags or URLs.\n"
          "Examples:\n"
          "  hitless-recv 'hitless://:9000?latency=300ms' udp://127.0.0.1:5000\n"
          "  hitless-send udp://@239.1.1.1:5000 'hitless://relay.example:9000?latency=300ms'\n"
-         "  hitless-send 'gen://?bitrate=20M&duration=60s' hitless://127.0.0.1:9000\n";
+         "  hitless-send 'gen://?bitrate=20M&duration=60s' hitless://127.0.0.1:9000\n"
+         "  hitless-send udp://@239.1.1.1:5000 \\\n"
+         "      'hitless://203.0.113.7:9000?multipath=backup&paths=198.51.100.2@203.0.113.7:9000'\n"
+         "  hitless-send udp://@239.1.1.1:5000 'hitless://203.0.113.7:9000?latency=500ms' \\\n"
+         "      'hitless://203.0.113.7:9000?bind=198.51.100.2'\n";
 }
 
 int UsageError(Side side, const absl::Status& status) {
@@ -89,12 +120,127 @@ class OutputSink final : public session::MediaSink {
   endpoints::MediaOutput* output_;
 };
 
-// Where session traffic binds and calls, from the hitless:// spec.
-absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(const endpoints::HitlessSpec& spec,
-                                                          Side side, Duration latency_flag,
-                                                          bool latency_flag_set) {
+// "HOST:PORT" for io::ParseEndpoint from a URL's host (IPv6 kept without
+// brackets by the URL parser).
+std::string HostPort(const std::string& host, uint16_t port) {
+  return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
+                                             : absl::StrCat(host, ":", port);
+}
+
+// A local IP address to bind (IPv6 with or without brackets), port 0.
+absl::StatusOr<boost::asio::ip::address> ParseLocalAddress(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+  }
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(std::string(text), ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("\"%s\" is not an IP address", std::string(text)));
+  }
+  return address;
+}
+
+// The socket of a path that calls `remote`: bound to `local` if given (it
+// must be of the remote's family: a socket cannot cross families), else to
+// the wildcard address of the remote's family; ephemeral port either way.
+absl::StatusOr<io::UdpEndpoint> LocalFor(const io::UdpEndpoint& remote,
+                                         const std::optional<boost::asio::ip::address>& local) {
+  if (!local) return io::UdpEndpoint(remote.protocol(), 0);
+  if (local->is_v6() != remote.address().is_v6()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("local address %s cannot reach %s (%s)", local->to_string(),
+                        io::FormatEndpoint(remote), remote.address().is_v6() ? "IPv6" : "IPv4"));
+  }
+  return io::UdpEndpoint(*local, 0);
+}
+
+// One entry of paths=: "[LOCAL@]HOST:PORT".
+absl::StatusOr<io::PathEndpoints> ParsePathEntry(std::string_view entry) {
+  std::optional<boost::asio::ip::address> local;
+  // '@' cannot occur in an address or a port, so the first one separates
+  // LOCAL from the remote.
+  if (const size_t at = entry.find('@'); at != std::string_view::npos) {
+    auto address = ParseLocalAddress(entry.substr(0, at));
+    if (!address.ok()) return address.status();
+    local = *address;
+    entry.remove_prefix(at + 1);
+  }
+  auto remote = io::ParseEndpoint(entry);
+  if (!remote.ok()) return remote.status();
+  if (remote->port() == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: a remote port must be in 1..65535", std::string(entry)));
+  }
+  auto bound = LocalFor(*remote, local);
+  if (!bound.ok()) return bound.status();
+  return io::PathEndpoints{.local = *bound, .remote = *remote};
+}
+
+absl::StatusOr<path::MultipathMode> ParseMultipathMode(std::string_view value) {
+  for (const auto mode : {path::MultipathMode::kDuplicate, path::MultipathMode::kBackup,
+                          path::MultipathMode::kBond}) {
+    if (value == path::MultipathModeName(mode)) return mode;
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "multipath=%s: expected multipath=duplicate, multipath=backup or multipath=bond",
+      std::string(value)));
+}
+
+// A further hitless:// URL of hitless-send (several destinations): one more
+// path to call. Only HOST:PORT and bind= belong there; the session's options
+// come from the first URL, so anything else would be silently ignored.
+absl::StatusOr<io::PathEndpoints> ExtraDestination(const endpoints::EndpointSpec& spec) {
+  const auto* hitless = spec.As<endpoints::HitlessSpec>();
+  if (!hitless) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "\"%s\": every OUTPUT after the first must be a hitless:// URL (one more path)", spec.url));
+  }
+  if (hitless->mode != endpoints::HitlessMode::kCaller) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "\"%s\": a further destination is called: it needs a HOST and a port", spec.url));
+  }
+  std::optional<boost::asio::ip::address> local;
+  // The URL parser has already taken latency=, stream= and mode= apart:
+  // look at the query itself to name whatever is not allowed here.
+  if (const size_t q = spec.url.find('?'); q != std::string::npos) {
+    auto params = endpoints::ParseQuery(std::string_view(spec.url).substr(q + 1));
+    if (!params.ok()) return params.status();
+    for (const auto& [key, value] : *params) {
+      if (key != "bind") {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "\"%s\": option \"%s\" is not allowed in a further destination (only bind=; the "
+            "session's options come from the first hitless:// URL)",
+            spec.url, key));
+      }
+      auto address = ParseLocalAddress(value);
+      if (!address.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("\"%s\": bind=%s: %s", spec.url, value, address.status().message()));
+      }
+      local = *address;
+    }
+  }
+  auto remote = io::ParseEndpoint(HostPort(hitless->host, hitless->port));
+  if (!remote.ok()) return remote.status();
+  auto bound = LocalFor(*remote, local);
+  if (!bound.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("\"%s\": bind=: %s", spec.url, bound.status().message()));
+  }
+  return io::PathEndpoints{.local = *bound, .remote = *remote};
+}
+
+// Where session traffic binds and calls, from the hitless:// spec and (for
+// hitless-send) the paths of further destination URLs.
+absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(
+    const endpoints::HitlessSpec& spec, Side side, Duration latency_flag, bool latency_flag_set,
+    const std::vector<io::PathEndpoints>& more_destinations) {
   io::ConnectionDriverOptions options;
   session::ConnectionConfig& c = options.connection;
+  std::optional<std::string> paths_option;
+  std::optional<std::string> bind_option;
+  std::optional<path::MultipathMode> multipath_mode;
   for (const auto& [key, value] : spec.options) {
     if (key == "fec") {
       auto fec = ParseFecOption(value);
@@ -110,9 +256,23 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(const endpoints::Hitle
       c.arq = value == "on";
       continue;
     }
+    if (key == "paths") {
+      paths_option = value;
+      continue;
+    }
+    if (key == "bind") {
+      bind_option = value;
+      continue;
+    }
+    if (key == "multipath") {
+      auto mode = ParseMultipathMode(value);
+      if (!mode.ok()) return mode.status();
+      multipath_mode = *mode;
+      continue;
+    }
     return absl::InvalidArgumentError(absl::StrFormat(
         "hitless:// option \"%s\" is not supported by this version (supported: latency, "
-        "stream, mode, fec, arq)",
+        "stream, mode, fec, arq, paths, bind, multipath)",
         key));
   }
   c.direction =
@@ -125,23 +285,89 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(const endpoints::Hitle
   uint64_t seed = 0;
   for (size_t i = 0; i < 8; ++i) seed = seed << 8 | CookieMinter::RandomSecret()[i];
   c.seed = seed;
-  const std::string port = absl::StrCat(spec.port);
-  if (spec.mode == endpoints::HitlessMode::kCaller) {
-    c.role = session::Role::kCaller;
-    auto remote = io::ParseEndpoint(spec.host.find(':') != std::string::npos
-                                        ? absl::StrCat("[", spec.host, "]:", port)
-                                        : absl::StrCat(spec.host, ":", port));
-    if (!remote.ok()) return remote.status();
-    options.remote = *remote;
-    options.local = io::UdpEndpoint(remote->protocol(), 0);
-  } else {
+
+  // Multipath is scheduled by the sender and offered by the caller; a
+  // listener takes every path of its session on one socket whatever it is
+  // told, so these options there would promise something that cannot happen.
+  const bool multipath_asked = paths_option || multipath_mode || !more_destinations.empty();
+  const char* const asked = paths_option ? "paths=" : "multipath=";
+  if (multipath_asked && side != Side::kSend) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: multipath is for a publishing caller in this version (hitless-send "
+        "hitless://HOST:PORT?paths=...); hitless-recv takes every path of a session on one "
+        "listening socket",
+        asked));
+  }
+  if (spec.mode != endpoints::HitlessMode::kCaller) {
+    if (multipath_asked) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: multipath is for a publishing caller in this version: call the receiver "
+          "(hitless://HOST:PORT?paths=...) instead of listening",
+          asked));
+    }
+    if (bind_option) {
+      return absl::InvalidArgumentError(
+          "bind=: a listener binds the URL's HOST:PORT (bind= is for a caller)");
+    }
     c.role = session::Role::kListener;
-    const std::string host = spec.host.empty() ? "0.0.0.0" : spec.host;
-    auto local =
-        io::ParseEndpoint(host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
-                                                              : absl::StrCat(host, ":", port));
+    auto local = io::ParseEndpoint(HostPort(spec.host.empty() ? "0.0.0.0" : spec.host, spec.port));
     if (!local.ok()) return local.status();
     options.local = *local;
+    return options;
+  }
+
+  c.role = session::Role::kCaller;
+  auto remote = io::ParseEndpoint(HostPort(spec.host, spec.port));
+  if (!remote.ok()) return remote.status();
+  options.remote = *remote;
+  std::optional<boost::asio::ip::address> bind;
+  if (bind_option) {
+    auto address = ParseLocalAddress(*bind_option);
+    if (!address.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("bind=%s: %s", *bind_option, address.status().message()));
+    }
+    bind = *address;
+  }
+  auto local = LocalFor(*remote, bind);
+  if (!local.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bind=%s: %s", *bind_option, local.status().message()));
+  }
+  options.local = *local;
+  if (paths_option) {
+    if (paths_option->empty()) {
+      return absl::InvalidArgumentError("paths=: expected [LOCAL@]HOST:PORT[,...]");
+    }
+    // Debian's abseil has its own absl::string_view.
+    for (const absl::string_view entry : absl::StrSplit(*paths_option, ',')) {
+      auto path = ParsePathEntry(std::string_view(entry.data(), entry.size()));
+      if (!path.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("paths=%s: %s (expected [LOCAL@]HOST:PORT[,...])", *paths_option,
+                            path.status().message()));
+      }
+      options.extra_paths.push_back(*path);
+    }
+  }
+  options.extra_paths.insert(options.extra_paths.end(), more_destinations.begin(),
+                             more_destinations.end());
+  const size_t path_count = 1 + options.extra_paths.size();
+  if (path_count > kMaxPaths) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("paths=: at most %d paths in all (the first URL, paths= and further "
+                        "hitless:// URLs), got %d",
+                        kMaxPaths, path_count));
+  }
+  if (path_count == 1 && multipath_mode) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "multipath=%s: needs more than one path (add paths=HOST:PORT or another hitless:// URL)",
+        path::MultipathModeName(*multipath_mode)));
+  }
+  if (path_count > 1) {
+    c.paths =
+        path::SenderPathsConfig{.mode = multipath_mode.value_or(path::MultipathMode::kDuplicate),
+                                .path_count = static_cast<int>(path_count)};
   }
   return options;
 }
@@ -177,7 +403,9 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     std::printf("%s", flags.HelpText().c_str());
     return 0;
   }
-  if (positional.size() != 2) {
+  // hitless-send may name several destinations: each further OUTPUT is one
+  // more path of the same session.
+  if (positional.size() < 2 || (side == Side::kRecv && positional.size() != 2)) {
     return UsageError(
         side, absl::InvalidArgumentError(absl::StrFormat(
                   "expected INPUT and OUTPUT, got %d argument(s); see --help", positional.size())));
@@ -209,8 +437,16 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     return UsageError(side, absl::InvalidArgumentError(
                                 "relaying hitless:// to hitless:// is the relay daemon's job"));
   }
+  std::vector<io::PathEndpoints> more_destinations;
+  for (size_t i = 2; i < positional.size(); ++i) {
+    auto spec = endpoints::ParseEndpointUrl(positional[i], endpoints::Role::kOutput);
+    if (!spec.ok()) return UsageError(side, spec.status());
+    auto destination = ExtraDestination(*spec);
+    if (!destination.ok()) return UsageError(side, destination.status());
+    more_destinations.push_back(*destination);
+  }
   auto options = DriverOptions(*hitless, side, latency_flag->value_or(kDefaultLatency),
-                               latency_flag->has_value());
+                               latency_flag->has_value(), more_destinations);
   if (!options.ok()) return UsageError(side, options.status());
 
   // The io_context outlives every endpoint (declared first, destroyed last).
@@ -298,10 +534,16 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     }
   }
 
+  std::string where = io::FormatEndpoint((*options).remote.value_or((*driver)->local_endpoint()));
+  for (const io::PathEndpoints& p : (*options).extra_paths) {
+    absl::StrAppend(&where, " + ", io::FormatEndpoint(p.remote));
+  }
+  if (const auto& paths = (*options).connection.paths) {
+    absl::StrAppend(&where, " (multipath ", path::MultipathModeName(paths->mode), ")");
+  }
   std::fprintf(stderr, "%s: %s %s, media %s\n", Name(side),
                hitless->mode == endpoints::HitlessMode::kCaller ? "calling" : "listening on",
-               io::FormatEndpoint((*options).remote.value_or((*driver)->local_endpoint())).c_str(),
-               (input ? input->Describe() : output->Describe()).c_str());
+               where.c_str(), (input ? input->Describe() : output->Describe()).c_str());
   if (hitless->mode == endpoints::HitlessMode::kListener) {
     // Machine-readable, for scripts and tests that listen on port 0.
     std::printf("listening %s\n", io::FormatEndpoint((*driver)->local_endpoint()).c_str());

@@ -17,9 +17,14 @@
 // Reports reach the sender over paths of very different delay, so a report
 // that left the receiver earlier than the one an entry came from is not
 // allowed to overwrite it (a stale "path fine" would delay a failover by the
-// slow path's delay). A report's send time is estimated as arrival minus half
-// the arrival path's minimum RTT: stable, and exact enough to order reports
-// sent a report interval apart.
+// slow path's delay). Copies are ordered by the REPORT header's timestamp
+// (the receiver's clock; equal on the copies of one report); without it, by a
+// send time estimated as arrival minus half the arrival path's minimum RTT.
+// A total outage is therefore seen down_after after the last packet heard
+// back on the path if no other path reports on it, and otherwise when the
+// receiver's "not heard for down_after" reaches us over another path: up to
+// that path's one-way delay later (the receiver's word is kept over our
+// silence, so a path whose reverse direction alone fails stays up).
 //
 // kUnknown. A path leaves kUnknown when a report concerns it (arrived on it or
 // carried its entry), or `unknown_grace` after the first report from the
@@ -59,6 +64,8 @@
 // inflation above kMinDegradedRttInflation: on sub-millisecond paths (LAN,
 // loopback) scheduler noise alone exceeds any factor.
 #include "transport/path/sender_paths.h"
+
+#include "transport/base/serial.h"
 
 #include <algorithm>
 #include <cmath>
@@ -130,7 +137,8 @@ void SenderPaths::OnHeard(uint8_t path_id, Time now) {
 }
 
 void SenderPaths::OnReport(uint8_t path_id, const ReportBody& report,
-                           std::optional<Duration> rtt_sample, Time now) {
+                           std::optional<Duration> rtt_sample, Time now,
+                           std::optional<uint32_t> report_timestamp) {
   if (path_id >= config_.path_count) return;
   Update(now);
   PathFigures& arrival = paths_[path_id];
@@ -151,13 +159,23 @@ void SenderPaths::OnReport(uint8_t path_id, const ReportBody& report,
   for (const PathReport& entry : report.paths) {
     if (entry.path_id >= config_.path_count) continue;  // not a path of ours
     PathInternals& in = internals_[entry.path_id];
-    if (in.has_entry && sent < in.entry_sent) continue;  // older than what we hold
+    // Older than what we hold: by the receiver's own timestamp when both
+    // have one (copies of one report are equal: either may refresh it),
+    // else by the estimated send time.
+    if (in.has_entry) {
+      if (report_timestamp && in.entry_timestamp) {
+        if (SerialLess(*report_timestamp, *in.entry_timestamp)) continue;
+      } else if (sent < in.entry_sent) {
+        continue;
+      }
+    }
     const Duration silent = Duration::Milliseconds(entry.last_heard_ms);
     in.informed = true;
     in.has_entry = true;
     in.entry_ok = entry.state != PathState::kDown && silent < config_.down_after;
     in.entry_arrival = now;
     in.entry_sent = sent;
+    in.entry_timestamp = report_timestamp;
     const Time heard = sent - silent;
     in.forward_heard = in.forward_heard ? std::max(*in.forward_heard, heard) : heard;
     PathFigures& f = paths_[entry.path_id];

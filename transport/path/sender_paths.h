@@ -144,8 +144,11 @@ class SenderPaths {
   // its echo (if it had one); `report.paths` carries the receiver's figures
   // for every path (loss, jitter, last heard), not only this one. The REPORT
   // itself counts as heard on `path_id` (OnHeard need not be called too).
+  // `report_timestamp`: the REPORT header's timestamp (the receiver's clock,
+  // the same on the copies sent on every path): orders the copies exactly;
+  // without it they are ordered by estimated send time.
   void OnReport(uint8_t path_id, const ReportBody& report, std::optional<Duration> rtt_sample,
-                Time now);
+                Time now, std::optional<uint32_t> report_timestamp = std::nullopt);
 
   // Path(s) for an original DATA packet of `bytes` bytes; never empty.
   // Updates sent counters and (backup) the failover record.
@@ -190,6 +193,7 @@ class SenderPaths {
     bool entry_ok = false;              // heard within down_after and not kDown
     Time entry_arrival;                 // when the report carrying it arrived
     Time entry_sent;                    // that report's estimated send time
+    std::optional<uint32_t> entry_timestamp;  // that report's header timestamp
     std::optional<Time> forward_heard;  // when the receiver last heard the path
     std::optional<Time> healthy_since;  // kHealthy since
     Time unhealthy_at;                  // last transition to kDown or kDegraded

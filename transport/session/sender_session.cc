@@ -240,7 +240,7 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
     // Per-path health; the session's RTT (ARQ deadlines, pacing) follows the
     // path repairs go on.
     const uint8_t path = packet.header.path_id;
-    paths_->OnReport(path, *report, rtt_sample, now);
+    paths_->OnReport(path, *report, rtt_sample, now, packet.header.timestamp_us);
     if (rtt_sample && path == paths_->BestPath(now)) rtt_.OnSample(*rtt_sample, now);
   } else if (rtt_sample) {
     rtt_.OnSample(*rtt_sample, now);
