@@ -175,6 +175,8 @@ struct RunOptions {
   bool second_url = false;
   // SIGKILL path 0's emulator this long into the stream (0: never).
   Millis kill_path0_after = Millis(0);
+  // Path 0's emulator is dead before hitless-send starts.
+  bool path0_dead_at_start = false;
   std::string duration = "8s";
 };
 
@@ -217,6 +219,10 @@ RunResult RunTwoPaths(const RunOptions& run) {
   for (const char* flag : {"--stats-json", send_stats.c_str(), "--status-interval", "500ms"}) {
     argv.push_back(flag);
   }
+  if (run.path0_dead_at_start) {
+    EXPECT_EQ(kill(netem_a.pid(), SIGKILL), 0);
+    EXPECT_EQ(netem_a.Wait(Millis(5000)), 128 + SIGKILL);
+  }
   Process send;
   EXPECT_TRUE(send.Start(argv, &error)) << error;
   const int64_t started_ns = MonotonicNs();
@@ -235,7 +241,7 @@ RunResult RunTwoPaths(const RunOptions& run) {
   EXPECT_TRUE(send_exit) << "hitless-send did not finish; stderr: " << result.send_log;
   EXPECT_EQ(send_exit, 0) << result.send_log;
   EXPECT_EQ(recv.Stop(Millis(5000)), 0) << recv.ReadStderr();
-  if (run.kill_path0_after == Millis(0)) {
+  if (run.kill_path0_after == Millis(0) && !run.path0_dead_at_start) {
     EXPECT_EQ(netem_a.Stop(Millis(5000)), 0);
   }
   EXPECT_EQ(netem_b.Stop(Millis(5000)), 0);
@@ -321,4 +327,20 @@ TEST(MultipathIntegration, SecondDestinationUrlIsAPath) {
 }
 
 }  // namespace
+// Path 0 is dead before the stream starts: the handshake moves on to path 1
+// (each INDUCTION retry goes on the next path), the session starts there in
+// backup mode, and nothing is lost.
+TEST(MultipathIntegration, HandshakeFindsTheLivePathWhenPathZeroIsDeadAtStart) {
+  const RunResult r = RunTwoPaths({.mode = "backup", .path0_dead_at_start = true, .duration = "3s"});
+  ASSERT_FALSE(r.sender.empty());
+  EXPECT_EQ(JsonNumber(r.verify, "missing"), 0) << r.verify;
+  EXPECT_EQ(JsonNumber(r.verify, "duplicates"), 0) << r.verify;
+  EXPECT_NEAR(JsonNumber(r.verify, "unique"), 3 * 10e6 / (1316 * 8), 2) << r.verify;
+  EXPECT_EQ(JsonNumber(r.sender, "active_path"), 1) << r.sender;
+  // Backup starts on the path the handshake worked on: nothing is wasted on
+  // the dead one.
+  EXPECT_GT(PathNumber(r.sender, 1, "data_sent"), 0) << r.sender;
+  EXPECT_EQ(PathNumber(r.sender, 0, "data_sent"), 0) << r.sender;
+}
+
 }  // namespace hitless::testing

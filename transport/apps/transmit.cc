@@ -365,9 +365,10 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(
         path::MultipathModeName(*multipath_mode)));
   }
   if (path_count > 1) {
-    c.paths =
-        path::SenderPathsConfig{.mode = multipath_mode.value_or(path::MultipathMode::kDuplicate),
-                                .path_count = static_cast<int>(path_count)};
+    path::SenderPathsConfig paths;
+    paths.mode = multipath_mode.value_or(path::MultipathMode::kDuplicate);
+    paths.path_count = static_cast<int>(path_count);
+    c.paths = paths;
   }
   return options;
 }

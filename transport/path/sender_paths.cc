@@ -100,7 +100,8 @@ bool ValidSenderPathsConfig(const SenderPathsConfig& c) {
   const Duration zero = Duration::Zero();
   return c.path_count >= 1 && c.path_count <= static_cast<int>(kMaxPaths) &&
          c.probe_interval > zero && c.down_after > zero && c.up_after > zero &&
-         c.switch_back_after > zero && c.unknown_grace > zero && c.bond_queue_delay > zero &&
+         c.switch_back_after > zero && c.unknown_grace > zero &&
+         (!c.start_path || *c.start_path < c.path_count) && c.bond_queue_delay > zero &&
          InFraction(c.degraded_loss) &&
          // At or below 1 any queueing at all would degrade a path.
          c.degraded_rtt_factor > 1 && std::isfinite(c.degraded_rtt_factor) &&
@@ -122,6 +123,12 @@ SenderPaths::SenderPaths(const SenderPathsConfig& config, Time now)
     // would pour the whole stream into whichever path answers first (the
     // shortest) until the others are known, and overfill it.
     f.weight = 1;
+  }
+  // Backup starts on the path the handshake worked on. It stays kUnknown
+  // (its first report is a round trip away, which may exceed down_after),
+  // and an unknown more preferred path does not take over from it.
+  if (config_.start_path && *config_.start_path < config_.path_count) {
+    active_ = *config_.start_path;
   }
 }
 

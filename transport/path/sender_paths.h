@@ -79,6 +79,9 @@ const char* MultipathModeName(MultipathMode mode);
 struct SenderPathsConfig {
   MultipathMode mode = MultipathMode::kDuplicate;
   int path_count = 2;  // 1..kMaxPaths
+  // The path the handshake completed on: known to work both ways, so backup
+  // mode starts on it (rather than on path 0, which may be dead).
+  std::optional<uint8_t> start_path;
   Duration probe_interval = Duration::Milliseconds(10);
   Duration down_after = Duration::Milliseconds(60);
   Duration up_after = Duration::Milliseconds(500);

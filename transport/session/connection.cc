@@ -126,6 +126,8 @@ void Connection::StartSession(const NegotiatedSession& session, Time now) {
     if (config_.paths && paths > 1) {
       sender.paths = config_.paths;
       sender.paths->path_count = paths;
+      // The handshake just worked on this path, both ways.
+      if (initiator_ && handshake_path_ < paths) sender.paths->start_path = handshake_path_;
     }
     sender_ = std::make_unique<SenderSession>(sender, now, out_);
   } else {

@@ -339,16 +339,31 @@ void ReceiverSession::SendReport(Time now) {
     report.echo_timestamp_us = *echo_timestamp_;
     report.echo_delay_us = ClampU32((now - echo_received_).ToMicroseconds());
   }
-  if (const size_t size = Serialize(MakeHeader(PacketType::kReport, now), report, scratch_)) {
+  const uint8_t path = SinglePath();
+  if (const size_t size = Serialize(MakeHeader(PacketType::kReport, now, path), report, scratch_)) {
     ++stats_.reports_sent;
-    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), config_.path_id);
+    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), path);
   }
   stats_.jitter = Duration::Nanoseconds(static_cast<int64_t>(jitter_ns_));
 }
 
+uint8_t ReceiverSession::SinglePath() const {
+  // The one path the sender has used (a multipath sender whose other paths
+  // are dead from the start looks like this), else our configured one.
+  for (int p = 0; p < static_cast<int>(kMaxPaths); ++p) {
+    if (paths_.figures(p).seen) return static_cast<uint8_t>(p);
+  }
+  return config_.path_id;
+}
+
 void ReceiverSession::SendControl(std::span<const uint8_t> datagram, Time now) {
   if (!paths_.multipath()) {
-    out_->SendDatagram(datagram, config_.path_id);
+    const uint8_t path = SinglePath();
+    if (datagram.data() != scratch_.data()) {
+      std::copy(datagram.begin(), datagram.end(), scratch_.begin());
+    }
+    scratch_[3] = path;
+    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(datagram.size()), path);
     return;
   }
   // The same datagram on every live path (header byte 3 is the path id).

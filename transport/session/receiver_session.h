@@ -117,6 +117,8 @@ class ReceiverSession : private jitter::TsbpdSink, private FecDecoderSink {
   // Sends a control datagram: on every live path in a multipath session
   // (`only_path` if set), else on config_.path_id.
   void SendControl(std::span<const uint8_t> datagram, Time now);
+  // With one path seen: that path (config_.path_id before any packet).
+  uint8_t SinglePath() const;
   // The live path with the smallest minimum transit (our RTT and NACK pacing
   // follow it); nullopt before any packet.
   std::optional<uint8_t> FastestPath(Time now) const;
