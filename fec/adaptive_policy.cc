@@ -39,11 +39,13 @@ absl::Status ValidateAdaptiveFecConfig(const AdaptiveFecConfig& c) {
   if (!(c.target_residual > 0 && c.target_residual < 1)) {
     return Invalid("target_residual", "must be in (0, 1)");
   }
-  if (!(c.initial_loss >= 0 && c.initial_loss < 1)) return Invalid("initial_loss", "must be in [0, 1)");
+  if (!(c.initial_loss >= 0 && c.initial_loss < 1))
+    return Invalid("initial_loss", "must be in [0, 1)");
   if (!(c.initial_burst >= 1)) return Invalid("initial_burst", "must be >= 1");
   if (!(c.initial_packet_rate > 0)) return Invalid("initial_packet_rate", "must be positive");
-  if (c.window <= Duration::Zero() || c.attack <= Duration::Zero() || c.max_block_delay <= Duration::Zero() ||
-      c.decay <= Duration::Zero() || c.hold < Duration::Zero() || c.min_window_packets < 1) {
+  if (c.window <= Duration::Zero() || c.attack <= Duration::Zero() ||
+      c.max_block_delay <= Duration::Zero() || c.decay <= Duration::Zero() ||
+      c.hold < Duration::Zero() || c.min_window_packets < 1) {
     return Invalid("window/attack/decay/hold/min_window_packets", "must be positive");
   }
   return absl::OkStatus();
@@ -142,8 +144,7 @@ bool AdaptiveFecPolicy::OnReport(int64_t received, int64_t lost, int64_t loss_ev
   // so estimate noise does not flap the encoder; a cheaper choice then takes
   // the most protective of those wanted meanwhile.
   const bool well_short =
-      ExpectedResidualLoss(decision_.k, decision_.m, decision_.interleave, p, b) >
-      2 * fec_target();
+      ExpectedResidualLoss(decision_.k, decision_.m, decision_.interleave, p, b) > 2 * fec_target();
   if (!well_short) {
     const bool cheaper = overhead(wanted) < overhead(decision_) ||
                          (wanted.m == decision_.m && wanted.interleave < decision_.interleave);
@@ -173,8 +174,8 @@ FecDecision AdaptiveFecPolicy::Shape(int k, int interleave, double target, doubl
   const int floor = arq_rounds_ >= 0 ? 0 : config_.min_repairs;
   const double max_overhead =
       static_cast<double>(config_.max_repairs) / static_cast<double>(config_.k);
-  const int cap = std::clamp(static_cast<int>(std::floor(max_overhead * k + 1e-9)), 1,
-                             std::min(k, 255 - k));
+  const int cap =
+      std::clamp(static_cast<int>(std::floor(max_overhead * k + 1e-9)), 1, std::min(k, 255 - k));
   FecDecision d{.k = k, .m = cap, .interleave = interleave};
   for (int m = std::min(floor, cap); m <= cap; ++m) {
     if (ExpectedResidualLoss(k, m, interleave, p, b) <= target) {
@@ -195,8 +196,8 @@ FecDecision AdaptiveFecPolicy::Choose() const {
   if (b >= 1.5) {
     // 25% beyond the mean burst keeps c = 1 while the estimate wanders
     // around an integer; at least 4 sources per block.
-    const int interleave = std::min({static_cast<int>(std::ceil(1.25 * b)),
-                                     config_.max_interleave, std::max(1, span / 4)});
+    const int interleave = std::min(
+        {static_cast<int>(std::ceil(1.25 * b)), config_.max_interleave, std::max(1, span / 4)});
     if (interleave > 1) {
       const FecDecision deep =
           Shape(std::clamp(span / interleave, 1, config_.k), interleave, target, p, b);

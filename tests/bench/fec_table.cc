@@ -24,7 +24,7 @@ struct LossModel {
   const char* name;
   std::string spec;  // netem spec of both directions (delay included)
   std::vector<std::pair<Duration, std::string>> changes;  // forward only
-  double average;  // average loss rate, for p / (1 - p)
+  double average;                                         // average loss rate, for p / (1 - p)
 };
 
 struct Mode {

@@ -331,7 +331,8 @@ TEST(MultipathIntegration, SecondDestinationUrlIsAPath) {
 // (each INDUCTION retry goes on the next path), the session starts there in
 // backup mode, and nothing is lost.
 TEST(MultipathIntegration, HandshakeFindsTheLivePathWhenPathZeroIsDeadAtStart) {
-  const RunResult r = RunTwoPaths({.mode = "backup", .path0_dead_at_start = true, .duration = "3s"});
+  const RunResult r =
+      RunTwoPaths({.mode = "backup", .path0_dead_at_start = true, .duration = "3s"});
   ASSERT_FALSE(r.sender.empty());
   EXPECT_EQ(JsonNumber(r.verify, "missing"), 0) << r.verify;
   EXPECT_EQ(JsonNumber(r.verify, "duplicates"), 0) << r.verify;

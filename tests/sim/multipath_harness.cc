@@ -7,10 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "netem-scenarios/model/spec.h"
 #include "netem-scenarios/sim/simulator.h"
-#include "netem-scenarios/teststream/test_stream.h"
-#include "transport/session/receiver_session.h"
-#include "transport/session/sender_session.h"
-#include "transport/wire/header.h"
+#include "tests/sim/session_nodes.h"
 
 namespace hitless::sim {
 namespace {
@@ -30,84 +27,6 @@ netem::DirectionConfig Direction(const std::string& spec,
   return d;
 }
 
-// Routes a session's datagrams to the simulator port of their path.
-class PathSink final : public session::DatagramSink {
- public:
-  PathSink(Simulator& sim, NodeId node) : sim_(sim), node_(node) {}
-  void SendDatagram(std::span<const uint8_t> d, uint8_t path_id) override {
-    if (path_id >= ports.size()) std::abort();  // a session bug: no such path
-    bytes += d.size();
-    sim_.Send(node_, ports[path_id], std::vector<uint8_t>(d.begin(), d.end()));
-  }
-  std::vector<PortId> ports;
-  uint64_t bytes = 0;
-
- private:
-  Simulator& sim_;
-  NodeId node_;
-};
-
-class SenderNode final : public Node {
- public:
-  SenderNode(Simulator& sim, const MultipathRun& run, const session::SenderConfig& config)
-      : sink(sim, 0),
-        session(config, sim.now(), &sink),
-        start_(sim.now()),
-        end_(sim.now() + run.duration),
-        interval_(Duration::Nanoseconds(
-            static_cast<int64_t>(1316 * 8e9 / static_cast<double>(run.bitrate_bps)))),
-        payload_(1316) {}
-  void OnReceive(PortId, std::span<const uint8_t> d, Time now) override {
-    auto view = ParseHeader(d);
-    if (view.ok()) session.OnPacket(*view, now);
-  }
-  void OnWakeup(Time now) override {
-    while (next_media() && *next_media() <= now) {
-      teststream::WriteDatagram(payload_, 7, sent, *next_media());
-      ++sent;
-      session.OnMedia(payload_, now);
-    }
-    if (const auto t = session.NextWakeup(); t && *t <= now) session.OnTimer(now);
-  }
-  std::optional<Time> NextWakeup() const override {
-    auto t = session.NextWakeup();
-    if (const auto m = next_media()) t = t ? std::min(*t, *m) : *m;
-    return t;
-  }
-  std::optional<Time> next_media() const {
-    const Time t = start_ + interval_ * static_cast<int64_t>(sent);
-    return t < end_ ? std::optional<Time>(t) : std::nullopt;
-  }
-
-  PathSink sink;
-  session::SenderSession session;
-  uint64_t sent = 0;
-
- private:
-  Time start_, end_;
-  Duration interval_;
-  std::vector<uint8_t> payload_;
-};
-
-class ReceiverNode final : public Node, public session::MediaSink {
- public:
-  ReceiverNode(Simulator& sim, const session::ReceiverConfig& config)
-      : sink(sim, 1), session(config, sim.now(), &sink, this) {}
-  void OnReceive(PortId, std::span<const uint8_t> d, Time now) override {
-    auto view = ParseHeader(d);
-    if (view.ok()) session.OnPacket(*view, now);
-  }
-  void OnWakeup(Time now) override { session.OnTimer(now); }
-  std::optional<Time> NextWakeup() const override { return session.NextWakeup(); }
-  void DeliverMedia(std::span<const uint8_t> payload, Time now) override {
-    checker.OnDatagram(payload, now);
-  }
-
-  PathSink sink;
-  session::ReceiverSession session;
-  teststream::Checker checker;
-};
-
 double Ms(std::optional<Time> t, Time start) { return (*t - start).ToMillisecondsF(); }
 
 }  // namespace
@@ -126,7 +45,7 @@ MultipathResult RunMultipath(const MultipathRun& run) {
   receiver_config.fec = run.fec.has_value();
   receiver_config.arq = run.arq;
 
-  SenderNode sender(sim, run, sender_config);
+  SenderNode sender(sim, run.bitrate_bps, run.duration, sender_config);
   ReceiverNode receiver(sim, receiver_config);
   const NodeId a = sim.AddNode(&sender);
   const NodeId b = sim.AddNode(&receiver);

@@ -161,8 +161,7 @@ AdaptiveRun RunAdaptive(bool arq) {
   AdaptiveRun r{RunArq(run)};
   Print(arq ? "adaptive+ARQ 1%->8%->1%" : "adaptive FEC alone 1%->8%->1%", r.result);
   std::printf("FEC overhead %.2f%%, FEC recovered %llu, ARQ recovered %llu\nm changes:",
-              100 * r.result.fec_overhead,
-              static_cast<unsigned long long>(r.result.fec_recovered),
+              100 * r.result.fec_overhead, static_cast<unsigned long long>(r.result.fec_recovered),
               static_cast<unsigned long long>(r.result.arq_recovered));
   for (const auto& [t, m] : r.result.fec_m_changes) std::printf(" %.2fs:%d", t, m);
   std::printf("\n");

@@ -308,8 +308,8 @@ Duration LossTracker::ReorderTolerance(Time now) const {
                                : Duration::Nanoseconds(std::llround(ns));
   const Duration tolerance = std::clamp(learned, config_.min_reorder_tolerance, cap);
   if (path_skew_ <= Duration::Zero()) return tolerance;
-  return std::max(tolerance,
-                  Scale(path_skew_, config_.reorder_tolerance_factor) + config_.min_reorder_tolerance);
+  return std::max(tolerance, Scale(path_skew_, config_.reorder_tolerance_factor) +
+                                 config_.min_reorder_tolerance);
 }
 
 LossReport LossTracker::Report() const {

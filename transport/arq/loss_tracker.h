@@ -133,7 +133,7 @@ struct LossTrackerStats {
   uint64_t recovered_by_reorder = 0;
   uint64_t recovered_by_fec = 0;
   uint64_t recovered_by_fec_after_nack = 0;  // of which a NACK had gone out already
-  uint64_t abandoned = 0;  // deadline, owner skip, out of window, or untracked
+  uint64_t abandoned = 0;                    // deadline, owner skip, out of window, or untracked
   uint64_t nack_ranges = 0;
   uint64_t nack_seqs = 0;     // sequence-NACKs, first ones and repeats
   uint64_t nack_repeats = 0;  // of which repeats

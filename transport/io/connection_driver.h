@@ -38,7 +38,7 @@ namespace hitless::io {
 
 // One more path of a multipath caller: where to bind and whom to call.
 struct PathEndpoints {
-  UdpEndpoint local;   // port 0: ephemeral
+  UdpEndpoint local;  // port 0: ephemeral
   UdpEndpoint remote;
 };
 

@@ -153,9 +153,9 @@ Duration ReceiverPaths::RecentTransit(const ReceiverPathFigures& f, Time now) co
   const double half_life = static_cast<double>(config_.transit_half_life.ToNanoseconds());
   const double age = static_cast<double>((now - f.recent_transit_at).ToNanoseconds());
   const double excess = static_cast<double>((*f.recent_transit - *f.min_transit).ToNanoseconds());
-  return *f.min_transit + Duration::Nanoseconds(std::llround(
-                              half_life > 0 ? excess * std::exp2(-std::max(age, 0.0) / half_life)
-                                            : 0.0));
+  return *f.min_transit +
+         Duration::Nanoseconds(std::llround(
+             half_life > 0 ? excess * std::exp2(-std::max(age, 0.0) / half_life) : 0.0));
 }
 
 Duration ReceiverPaths::Skew(Time now) const {

@@ -65,13 +65,12 @@
 // loopback) scheduler noise alone exceeds any factor.
 #include "transport/path/sender_paths.h"
 
-#include "transport/base/serial.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "transport/base/bug.h"
+#include "transport/base/serial.h"
 
 namespace hitless::path {
 namespace {

@@ -193,13 +193,13 @@ class SenderPaths {
     bool informed = false;
     // The receiver's latest entry for the path.
     bool has_entry = false;
-    bool entry_ok = false;              // heard within down_after and not kDown
-    Time entry_arrival;                 // when the report carrying it arrived
-    Time entry_sent;                    // that report's estimated send time
+    bool entry_ok = false;                    // heard within down_after and not kDown
+    Time entry_arrival;                       // when the report carrying it arrived
+    Time entry_sent;                          // that report's estimated send time
     std::optional<uint32_t> entry_timestamp;  // that report's header timestamp
-    std::optional<Time> forward_heard;  // when the receiver last heard the path
-    std::optional<Time> healthy_since;  // kHealthy since
-    Time unhealthy_at;                  // last transition to kDown or kDegraded
+    std::optional<Time> forward_heard;        // when the receiver last heard the path
+    std::optional<Time> healthy_since;        // kHealthy since
+    Time unhealthy_at;                        // last transition to kDown or kDegraded
     // Bond: virtual finish tag (bytes / weight) and whether the path was
     // eligible at the previous pick.
     double bond_tag = 0;

@@ -81,8 +81,7 @@ ConnectionState Connection::state() const {
 void Connection::SendInitiatorResult(const HandshakeInitiatorResult& result, Time now) {
   if (result.send_size > 0) {
     scratch_[3] = handshake_path_;  // header byte 3: path id
-    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(result.send_size),
-                       handshake_path_);
+    out_->SendDatagram(std::span<const uint8_t>(scratch_).first(result.send_size), handshake_path_);
   }
   if (result.drop) stats_.drops.Count(*result.drop);
   switch (result.event) {

@@ -84,7 +84,7 @@ struct ConnectionStats {
 
 // What OnDatagram asks of the I/O layer besides sending session traffic.
 struct DatagramResult {
-  size_t reply_size = 0;              // bytes in `reply` to send back to the source
+  size_t reply_size = 0;  // bytes in `reply` to send back to the source
   // Session traffic on path `path_id` goes to this source from now on (each
   // path of a multipath session has its own peer address).
   bool adopt_source_as_peer = false;

@@ -139,7 +139,9 @@ NegotiatedSession HandshakeResponder::Negotiate(const HandshakeBody& request,
       .peer_capabilities = request.capabilities,
       .initiator_publishes = (request.capabilities & kCapPublish) != 0,
       .stream_id = request.stream_id,
-      .fec = use_preferred ? config_.preferred_fec : fec_ok ? request.fec : FecConfig{},
+      .fec = use_preferred ? config_.preferred_fec
+             : fec_ok      ? request.fec
+                           : FecConfig{},
       .path_count = std::min(request.path_count, config_.max_paths),
   };
 }

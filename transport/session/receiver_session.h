@@ -26,10 +26,10 @@
 #include "jitter/tsbpd_buffer.h"
 #include "transport/arq/loss_tracker.h"
 #include "transport/arq/rtt_estimator.h"
-#include "transport/path/receiver_paths.h"
 #include "transport/base/drop_reason.h"
 #include "transport/base/serial.h"
 #include "transport/base/time.h"
+#include "transport/path/receiver_paths.h"
 #include "transport/session/session_io.h"
 #include "transport/wire/header.h"
 

@@ -260,11 +260,10 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
       if (fec_policy_) {
         fec_policy_->SetArqRounds(ArqRounds());
       }
-      if (fec_policy_ &&
-          fec_policy_->OnReport(SerialDiff(report->received, previous_report_->received),
-                                SerialDiff(report->lost, previous_report_->lost),
-                                SerialDiff(report->loss_events, previous_report_->loss_events),
-                                now)) {
+      if (fec_policy_ && fec_policy_->OnReport(
+                             SerialDiff(report->received, previous_report_->received),
+                             SerialDiff(report->lost, previous_report_->lost),
+                             SerialDiff(report->loss_events, previous_report_->loss_events), now)) {
         fec_decision_pending_ = true;
         MaybeApplyFecDecision();
       }

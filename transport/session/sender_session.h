@@ -68,8 +68,8 @@ struct SenderStats {
   uint64_t reports_received = 0;
   uint64_t stale_reports = 0;  // older than one already seen (reordered)
   uint64_t keepalives_sent = 0;
-  uint64_t fec_repairs_sent = 0;  // FEC_REPAIR packets
-  uint64_t fec_bytes = 0;         // their datagram bytes
+  uint64_t fec_repairs_sent = 0;      // FEC_REPAIR packets
+  uint64_t fec_bytes = 0;             // their datagram bytes
   uint64_t fec_reconfigurations = 0;  // adaptive FEC: (m, interleave) changes applied
   int fec_k = 0;                      // sources per block in use
   int fec_m = 0;                      // repairs per block in use (0: none)

@@ -55,7 +55,7 @@ struct ReportBody {
   // missing packet (a run of consecutive losses counts once), so
   // lost / loss_events is the mean burst length (FEC sizing).
   uint32_t loss_events = 0;
-  std::vector<PathReport> paths;   // 0..kMaxPaths
+  std::vector<PathReport> paths;  // 0..kMaxPaths
 
   friend bool operator==(const ReportBody&, const ReportBody&) = default;
 };

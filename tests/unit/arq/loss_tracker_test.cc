@@ -353,7 +353,8 @@ TEST(LossTrackerTest, HoldWithAFactor) {
 // never before detection + reorder tolerance (here 5 ms).
 TEST(LossTrackerTest, DeadlinePullsAHeldFirstNackEarlierButNotBeforeTheTolerance) {
   const auto first_nack = [](Time deadline) {
-    LossTracker t({.min_reorder_tolerance = Ms(5), .fec_hold_cap = Ms(100), .fec_hold_initial = Ms(100)});
+    LossTracker t(
+        {.min_reorder_tolerance = Ms(5), .fec_hold_cap = Ms(100), .fec_hold_initial = Ms(100)});
     t.SetRtt(Ms(20));  // keep = 3.25 x 20 ms = 65 ms
     t.OnPacket(0, At(0), kOrig);
     t.OnPacket(2, At(0), kOrig);

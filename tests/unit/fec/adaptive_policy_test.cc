@@ -136,8 +136,7 @@ TEST(AdaptivePolicyTest, LeavesLowLossToArq) {
   EXPECT_DOUBLE_EQ(policy.fec_target(), 0.5);
   feed.Run(10, 0.15);
   EXPECT_GT(policy.decision().m, 0) << "15% loss: 1e-5 / 0.15^3 = 0.003 needs FEC";
-  EXPECT_NEAR(policy.fec_target(), c.target_residual / std::pow(policy.loss_estimate(), 3),
-              1e-9);
+  EXPECT_NEAR(policy.fec_target(), c.target_residual / std::pow(policy.loss_estimate(), 3), 1e-9);
   policy.SetArqRounds(0);  // latency 1.5 x RTT: FEC alone must reach the target
   feed.Run(1, 0.15);
   EXPECT_DOUBLE_EQ(policy.fec_target(), c.target_residual);

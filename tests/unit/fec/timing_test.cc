@@ -43,8 +43,8 @@ TEST(TimingTest, RsShortBlockRepairsScaleWithItsLength) {
   c.mode = FecCodec::kReedSolomon;
   c.k = 20;
   c.m = 4;
-  for (const auto& [sources, repairs] : {std::pair{1, 1}, std::pair{5, 1}, std::pair{6, 2},
-                                         std::pair{19, 4}, std::pair{20, 4}}) {
+  for (const auto& [sources, repairs] :
+       {std::pair{1, 1}, std::pair{5, 1}, std::pair{6, 2}, std::pair{19, 4}, std::pair{20, 4}}) {
     auto enc = *CreateFecEncoder(c);
     RepairCollector out;
     auto packets = MakePackets(0, sources, 1);
