@@ -26,24 +26,6 @@ std::string TempPath(const std::string& name) {
   return ::testing::TempDir() + "/" + name + "." + std::to_string(getpid()) + ".json";
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The number after "key": in `json` from `from` on (first occurrence), or
-// NaN (also for null).
-double JsonNumber(const std::string& json, const std::string& key, size_t from = 0) {
-  const size_t at = json.find("\"" + key + "\": ", from);
-  if (at == std::string::npos) return std::nan("");
-  const char* text = json.c_str() + at + key.size() + 4;
-  char* end = nullptr;
-  const double value = std::strtod(text, &end);
-  return end == text ? std::nan("") : value;
-}
-
 // `key` of the entry {"id": `id`, ...} of the top-level "paths" array, or NaN.
 double PathNumber(const std::string& json, int id, const std::string& key) {
   const size_t paths = json.find("\"paths\": [");

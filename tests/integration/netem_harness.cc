@@ -13,7 +13,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "transport/io/socket_options.h"
 
@@ -295,6 +299,22 @@ std::optional<uint64_t> JsonCounter(const std::string& json, const std::string& 
   const size_t at = body.find("\"" + key + "\": ");
   if (at == std::string::npos) return std::nullopt;
   return std::strtoull(body.c_str() + at + key.size() + 4, nullptr, 10);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+double JsonNumber(const std::string& json, const std::string& key, size_t from) {
+  const size_t at = json.find("\"" + key + "\": ", from);
+  if (at == std::string::npos) return std::nan("");
+  const char* text = json.c_str() + at + key.size() + 4;
+  char* end = nullptr;
+  const double value = std::strtod(text, &end);
+  return end == text ? std::nan("") : value;
 }
 
 }  // namespace hitless::testing

@@ -140,4 +140,12 @@ int64_t Percentile(std::vector<int64_t>& values, double p);
 std::optional<uint64_t> JsonCounter(const std::string& json, const std::string& section,
                                     const std::string& key);
 
+// The whole file as a string ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
+
+// The number after "key": in `json` from `from` on (first occurrence), or
+// NaN (also when absent or null). A flat scan, enough for the programs'
+// stats JSON.
+double JsonNumber(const std::string& json, const std::string& key, size_t from = 0);
+
 }  // namespace hitless::testing

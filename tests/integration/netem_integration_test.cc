@@ -40,13 +40,6 @@ void StartLocal(Emulator& emulator, uint16_t target_port, std::vector<std::strin
   emulator.port = *port;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(NetemIntegration, ZeroImpairmentThroughputAndDelay) {
   UdpSocket receiver;
   ASSERT_TRUE(receiver.Bind("127.0.0.1", 0, 32 << 20));

@@ -22,20 +22,6 @@ std::string TempPath(const std::string& name) {
   return ::testing::TempDir() + "/" + name + "." + std::to_string(getpid()) + ".json";
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The number after "key": in `json` (first occurrence), or NaN.
-double JsonNumber(const std::string& json, const std::string& key) {
-  const size_t at = json.find("\"" + key + "\": ");
-  if (at == std::string::npos) return std::nan("");
-  return std::strtod(json.c_str() + at + key.size() + 4, nullptr);
-}
-
 // gen -> hitless-send -> hitless-netem (5% loss, 30 ms +- 5 ms each way) ->
 // hitless-recv -> verify, latency 300 ms: nothing missing, and the output
 // latency within +-2 ms of the budget at p99.
