@@ -143,7 +143,10 @@ bool AdaptiveFecPolicy::OnReport(int64_t received, int64_t lost, int64_t loss_ev
   // changes the same way (cheaper, or dearer) have been wanted for `hold`,
   // so estimate noise does not flap the encoder; a cheaper choice then takes
   // the most protective of those wanted meanwhile.
+  // Above the budget's cap: FEC is overflowing the path. Leave at once.
+  const bool over_budget = overhead(decision_) > budget_cap_ + 1e-9;
   const bool well_short =
+      over_budget ||
       ExpectedResidualLoss(decision_.k, decision_.m, decision_.interleave, p, b) > 2 * fec_target();
   if (!well_short) {
     const bool cheaper = overhead(wanted) < overhead(decision_) ||
@@ -174,8 +177,11 @@ FecDecision AdaptiveFecPolicy::Shape(int k, int interleave, double target, doubl
   const int floor = arq_rounds_ >= 0 ? 0 : config_.min_repairs;
   const double max_overhead =
       static_cast<double>(config_.max_repairs) / static_cast<double>(config_.k);
-  const int cap =
+  int cap =
       std::clamp(static_cast<int>(std::floor(max_overhead * k + 1e-9)), 1, std::min(k, 255 - k));
+  if (budget_cap_ < max_overhead) {
+    cap = std::min(cap, static_cast<int>(std::floor(std::max(budget_cap_, 0.0) * k + 1e-9)));
+  }
   FecDecision d{.k = k, .m = cap, .interleave = interleave};
   for (int m = std::min(floor, cap); m <= cap; ++m) {
     if (ExpectedResidualLoss(k, m, interleave, p, b) <= target) {

@@ -55,6 +55,13 @@
 // target; the shape with the lower overhead m / k wins, and if neither
 // reaches the target, the one with the lower r at its cap.
 //
+// Send budget: SetBudgetOverheadCap(c) caps m / k at c (the path's room for
+// FEC beyond the media and the retransmissions, transport/path/send_budget.h);
+// below 1 / k that means no FEC. FEC comes last in a short budget: repairs
+// that push a full path into queueing make every packet late, so a choice
+// above the cap is left at once (no hold), and the owner also withholds
+// repairs the budget cannot carry.
+//
 // Hysteresis: when the current shape misses the target by more than a
 // factor of 2 under the current estimate, the new choice takes effect at
 // once; any other change only after changes the same way (cheaper or
@@ -63,6 +70,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 
 #include "absl/status/status.h"
@@ -117,6 +125,9 @@ class AdaptiveFecPolicy {
   // Retransmission rounds before the deadline (see "Target"); negative: no
   // ARQ. Takes effect at the next decision.
   void SetArqRounds(int rounds) { arq_rounds_ = rounds; }
+  // The send budget's cap on m / k (see "Send budget"); infinity: none.
+  void SetBudgetOverheadCap(double max_overhead) { budget_cap_ = max_overhead; }
+  double budget_overhead_cap() const { return budget_cap_; }
 
   // The residual FEC aims at under the current estimate ("Target").
   double fec_target() const;
@@ -150,6 +161,7 @@ class AdaptiveFecPolicy {
   Average slow_;
   int64_t windows_ = 0;
   int arq_rounds_ = -1;
+  double budget_cap_ = std::numeric_limits<double>::infinity();
   double packet_rate_ = 0;  // packets per second (slow average)
   FecDecision decision_;
   // A change waiting for `hold`: since when, which way, and what to apply.

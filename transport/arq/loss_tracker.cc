@@ -82,7 +82,10 @@ ArrivalResult LossTracker::OnNewHighest(int64_t seq, Time now) {
     Remove(missing_.begin());
   }
   const Time earliest = now + ReorderTolerance(now);
-  const Time first_nack = !config_.nack ? Time::Infinite() : earliest + FecHold(now);
+  // FEC cannot rebuild a run longer than its blocks' repairs: NACK it now.
+  const bool fec_can = fec_span_ == 0 || gap <= fec_span_;
+  const Time first_nack =
+      !config_.nack ? Time::Infinite() : earliest + (fec_can ? FecHold(now) : Duration::Zero());
   const Time deadline = ClampTime(now + config_.default_lifetime);
   for (int64_t s = seq - tracked; s < seq; ++s) {
     const Missing m{
@@ -148,6 +151,13 @@ void LossTracker::SetDeadline(int64_t first, int64_t count, Time deadline) {
     const Time old_wake = m.wake();
     m.deadline = deadline;
     m.deadline_set = true;
+    if (m.nacks == 0 && !m.next_nack.IsInfinite() && m.earliest_nack > deadline - rtt_) {
+      // Not even the earliest NACK could be answered before the deadline.
+      m.next_nack = Time::Infinite();
+      ++stats_.no_time_to_repair;
+      Reschedule(it->first, m, old_wake);
+      continue;
+    }
     // A first NACK held for FEC still leaves ARQ its whole repeat schedule:
     // one normal round plus the near-deadline zone.
     if (m.nacks == 0 && m.next_nack > m.earliest_nack && !m.next_nack.IsInfinite()) {

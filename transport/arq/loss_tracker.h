@@ -12,6 +12,9 @@
 //     RTT / near_deadline_divisor once less than near_deadline_rtts x RTT is
 //     left (and no later than entering that zone), none once less than one
 //     RTT is left (an answer could not arrive in time);
+//   - none at all when the deadline is less than one RTT away when it is set
+//     (counted no_time_to_repair): a NACK that cannot be answered in time
+//     only costs the sender work and the path bandwidth;
 //   - abandonment at the deadline: the only true loss.
 // The repeat schedule is aimed at zero residual loss with 10% random loss in
 // both directions and latency = 4 x RTT: the first NACK fails with
@@ -76,7 +79,9 @@ struct LossTrackerConfig {
   // packet), and never pushes the first NACK past
   // deadline - (near_deadline_rtts + renack_rtt_factor) x RTT: ARQ keeps its
   // whole repeat schedule, so the hold only acts where latency is ample.
-  // Zero: no hold.
+  // A gap longer than FEC can rebuild (SetFecRepairSpan: m x interleave of
+  // the blocks seen) is not held at all: FEC cannot deliver it, and the
+  // wait would only cost ARQ a round. Zero: no hold.
   Duration fec_hold_cap = Duration::Zero();
   double fec_hold_factor = 1.25;
   // The hold before any FEC repair was seen. Zero: with FEC off or failing,
@@ -137,6 +142,9 @@ struct LossTrackerStats {
   uint64_t nack_ranges = 0;
   uint64_t nack_seqs = 0;     // sequence-NACKs, first ones and repeats
   uint64_t nack_repeats = 0;  // of which repeats
+  // Missing sequences never NACKed: their deadline was too close for an
+  // answer to arrive (deadline - RTT already passed at detection).
+  uint64_t no_time_to_repair = 0;
   RecoveryMargin margin;
 };
 
@@ -176,6 +184,9 @@ class LossTracker {
   // Latest RTT (ignored unless > 0; capped at 60 s). Used for the tolerance
   // cap and the re-NACK schedule.
   void SetRtt(Duration rtt);
+  // With FEC: the longest run of consecutive losses one block group can
+  // rebuild (0: unknown, hold as configured). See fec_hold_cap.
+  void SetFecRepairSpan(int64_t packets) { fec_span_ = std::max<int64_t>(packets, 0); }
   // Multipath: the slowest live path delivers `skew` later than the fastest
   // (duplicate copies, bonded packets). The reorder tolerance is then at
   // least skew x reorder_tolerance_factor + min_reorder_tolerance, beyond
@@ -240,6 +251,7 @@ class LossTracker {
   Duration path_skew_ = Duration::Zero();
   double fec_delay_max_ns_ = -1;  // decaying max of FEC repair delays; < 0: none seen
   Time fec_delay_at_;
+  int64_t fec_span_ = 0;
   LossTrackerStats stats_;
 };
 

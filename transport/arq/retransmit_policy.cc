@@ -37,7 +37,13 @@ double RetransmitPolicy::CapBytesPerSecond(Time now) const {
   if (config_.cap_fraction_of_stream <= 0 && config_.cap_min_bytes_per_second <= 0) {
     return std::numeric_limits<double>::infinity();
   }
-  double cap = config_.cap_fraction_of_stream * buffer_->StreamRateBytesPerSecond(now);
+  const double stream = buffer_->StreamRateBytesPerSecond(now);
+  if (budget_room_) {
+    double cap = std::max(*budget_room_, config_.cap_floor_fraction * stream);
+    if (config_.cap_max_bytes_per_second > 0) cap = std::min(cap, config_.cap_max_bytes_per_second);
+    return std::max(cap, 1500.0);  // one datagram per second at the least
+  }
+  double cap = config_.cap_fraction_of_stream * stream;
   cap = std::max(cap, config_.cap_min_bytes_per_second);
   if (config_.cap_max_bytes_per_second > 0) cap = std::min(cap, config_.cap_max_bytes_per_second);
   return std::max(cap, 0.0);

@@ -23,7 +23,14 @@
 //      window is 1/8 longer than SRTT (jitter, timer granularity).
 //   4. A request already pending is not queued twice (already_queued).
 //   5. Within the cap: a token bucket at
-//        clamp(cap_fraction x measured stream rate, cap_min, cap_max) bytes/s.
+//        clamp(cap_fraction x measured stream rate, cap_min, cap_max) bytes/s,
+//      or, once the owner knows the path's send budget (SetBudgetRoom: the
+//      budget less the media rate; transport/path/send_budget.h), at that
+//      room, at least cap_floor_fraction x the stream rate: repairs then
+//      take whatever the path carries beyond the media, so after an outage
+//      the backlog goes out as fast as the path allows (in deadline order)
+//      instead of at a fixed fraction, and on a full path they stay out of
+//      the media's way.
 //      A blocked head request waits (counted capped once) until tokens
 //      accrue or its deadline check (rule 2) fails at pop time.
 //   6. Last chance: when deadline - now < last_chance_rtts x SRTT, no further
@@ -76,6 +83,9 @@ struct RetransmitPolicyConfig {
   double cap_fraction_of_stream = 0.5;
   double cap_min_bytes_per_second = 125'000;  // 1 Mbit/s, also at start-up
   double cap_max_bytes_per_second = 0;
+  // With a budget room: never less than this fraction of the stream rate
+  // (repairs of a stream that exceeds its path still get a trickle).
+  double cap_floor_fraction = 0.05;
   Duration bucket_depth = Duration::Milliseconds(50);  // burst at the cap rate
   double min_bucket_bytes = 16 * 1500;                 // room for last-chance copies
   size_t max_requests = 65536;                         // pending at once
@@ -124,6 +134,9 @@ class RetransmitPolicy {
   RetransmitPolicy(RetransmitPolicyConfig config, RetransmitBuffer* buffer);
 
   void SetLinkEstimate(const LinkEstimate& estimate) { link_ = estimate; }
+  // The path's room for repairs in bytes/s (send budget - media rate), or
+  // nullopt (the default) for the fixed-fraction cap of rule 5.
+  void SetBudgetRoom(std::optional<double> bytes_per_second) { budget_room_ = bytes_per_second; }
   const LinkEstimate& link_estimate() const { return link_; }
 
   // Queues retransmission requests for every sequence of `ranges` that
@@ -160,6 +173,7 @@ class RetransmitPolicy {
   RetransmitPolicyConfig config_;
   RetransmitBuffer* buffer_;
   LinkEstimate link_;
+  std::optional<double> budget_room_;
   std::set<std::pair<Time, int64_t>> ready_;    // (deadline, seq)
   std::set<std::pair<Time, int64_t>> waiting_;  // (not before, seq)
   double tokens_ = 0;

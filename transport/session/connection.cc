@@ -28,6 +28,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(const ConnectionC
     HandshakeInitiatorConfig hs;
     hs.stream_id = config.stream_id;
     hs.latency = config.latency;
+    hs.strict_latency = config.strict_latency;
     hs.publish = config.direction == MediaDirection::kSend;
     hs.fec = config.fec;
     hs.capabilities = config.arq ? kCapArq | kCapFec : kCapFec;
@@ -94,7 +95,9 @@ void Connection::SendInitiatorResult(const HandshakeInitiatorResult& result, Tim
     case HandshakeEvent::kRejected:
     case HandshakeEvent::kTimedOut:
       EndSession();
-      retry_at_ = now + kRejectHoldOff;
+      // A strict latency refusal is final: the path will not get shorter by
+      // asking again every second (the owner reports it and stops).
+      if (!initiator_->latency_refused()) retry_at_ = now + kRejectHoldOff;
       break;
     case HandshakeEvent::kNone:
       break;
@@ -120,6 +123,7 @@ void Connection::StartSession(const NegotiatedSession& session, Time now) {
     if (sender.fec) sender.fec->max_block_delay = FecBlockDelayFor(session.latency);
     sender.fec_adaptive = AdaptiveConfigFor(session.fec, arq, session.latency);
     sender.arq = arq;
+    sender.initial_rtt = session.handshake_rtt;
     const int paths = std::min<int>(config_.paths ? config_.paths->path_count : 1,
                                     session.path_count == 0 ? 1 : session.path_count);
     if (config_.paths && paths > 1) {
@@ -135,6 +139,7 @@ void Connection::StartSession(const NegotiatedSession& session, Time now) {
     receiver.latency = session.latency;
     receiver.fec = session.fec.mode != FecMode::kNone;
     receiver.arq = arq;
+    receiver.initial_rtt = session.handshake_rtt;
     receiver_ = std::make_unique<ReceiverSession>(receiver, now, out_, media_);
   }
 }

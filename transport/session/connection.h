@@ -49,6 +49,9 @@ struct ConnectionConfig {
   MediaDirection direction = MediaDirection::kSend;
   std::string stream_id;
   Duration latency = Duration::Milliseconds(120);  // offered; the larger side wins
+  // Caller: refuse to start (initiator()->latency_refused()) instead of
+  // raising a latency the measured path cannot carry (latency_floor.h).
+  bool strict_latency = false;
   // Caller: the FEC offered. Listener: the FEC chosen when the caller offers
   // none (a caller's offer, if its codecs support it, always wins).
   FecConfig fec;

@@ -11,9 +11,22 @@ Header MakeHandshakeHeader(uint32_t session_id, uint32_t sequence, uint8_t path_
   h.path_id = path_id;
   h.session_id = session_id;
   h.sequence = sequence;
-  // The wire timestamp is the low 32 bits of the microsecond clock.
-  h.timestamp_us = static_cast<uint32_t>(static_cast<uint64_t>(now.SinceEpoch().ToMicroseconds()));
+  h.timestamp_us = HandshakeTimestamp(now);
   return h;
+}
+
+uint32_t HandshakeTimestamp(Time now) {
+  // The low 32 bits of the microsecond clock.
+  return static_cast<uint32_t>(static_cast<uint64_t>(now.SinceEpoch().ToMicroseconds()));
+}
+
+std::optional<Duration> HandshakeEchoRtt(const HandshakeBody& body, Time now) {
+  if (body.echo_timestamp_us == 0 && body.echo_delay_us == 0) return std::nullopt;
+  const int64_t rtt_us =
+      static_cast<int64_t>(static_cast<uint32_t>(HandshakeTimestamp(now) - body.echo_timestamp_us)) -
+      static_cast<int64_t>(body.echo_delay_us);
+  if (rtt_us < 0 || rtt_us >= 60'000'000) return std::nullopt;
+  return Duration::Microseconds(rtt_us);
 }
 
 size_t HandshakeDatagramSize(const Header& header, const HandshakeBody& body) {

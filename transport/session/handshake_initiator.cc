@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "transport/base/bug.h"
+#include "transport/session/latency_floor.h"
 
 namespace hitless {
 namespace {
@@ -59,7 +60,8 @@ absl::StatusOr<HandshakeInitiator> HandshakeInitiator::Create(HandshakeInitiator
   // The remaining rules (stream id, FEC, path count) are the wire's: check
   // that the CONCLUSION request we would send serializes.
   std::array<uint8_t, kMaxDatagramSize> scratch;
-  const HandshakeBody body = initiator.RequestBody(HandshakePhase::kConclusionRequest);
+  const HandshakeBody body =
+      initiator.RequestBody(HandshakePhase::kConclusionRequest, Time::Zero());
   if (Serialize(MakeHandshakeHeader(session_id, 0, initiator.config_.path_id, Time::Zero()), body,
                 scratch) == 0) {
     return absl::InvalidArgumentError(
@@ -70,18 +72,26 @@ absl::StatusOr<HandshakeInitiator> HandshakeInitiator::Create(HandshakeInitiator
 }
 
 HandshakeInitiator::HandshakeInitiator(HandshakeInitiatorConfig config, uint32_t session_id)
-    : config_(std::move(config)), session_id_(session_id), backoff_(config_.initial_retry) {}
+    : config_(std::move(config)),
+      session_id_(session_id),
+      offered_latency_(config_.latency),
+      backoff_(config_.initial_retry) {}
 
-HandshakeBody HandshakeInitiator::RequestBody(HandshakePhase phase) const {
+HandshakeBody HandshakeInitiator::RequestBody(HandshakePhase phase, Time now) const {
   HandshakeBody b;
   b.phase = phase;
   b.min_version = config_.min_version;
   b.max_version = config_.max_version;
   b.capabilities = static_cast<uint16_t>((config_.capabilities & ~kCapPublish) |
                                          (config_.publish ? kCapPublish : 0));
-  if (phase == HandshakePhase::kConclusionRequest) b.cookie = cookie_;
+  if (phase == HandshakePhase::kConclusionRequest) {
+    b.cookie = cookie_;
+    b.echo_timestamp_us = induction_echo_timestamp_;
+    b.echo_delay_us = static_cast<uint32_t>(
+        std::clamp<int64_t>((now - induction_received_).ToMicroseconds(), 0, 60'000'000));
+  }
   b.initiator_session_id = session_id_;
-  b.latency_ms = LatencyMs(config_.latency);
+  b.latency_ms = LatencyMs(offered_latency_);
   b.fec = config_.fec;
   b.path_count = config_.path_count;
   b.stream_id = config_.stream_id;
@@ -90,8 +100,8 @@ HandshakeBody HandshakeInitiator::RequestBody(HandshakePhase phase) const {
 
 size_t HandshakeInitiator::SendRequest(Time now, std::span<uint8_t> out) {
   const bool inducing = state_ == HandshakeState::kInducing;
-  const HandshakeBody body = RequestBody(inducing ? HandshakePhase::kInductionRequest
-                                                  : HandshakePhase::kConclusionRequest);
+  const HandshakeBody body = RequestBody(
+      inducing ? HandshakePhase::kInductionRequest : HandshakePhase::kConclusionRequest, now);
   const Header header =
       MakeHandshakeHeader(inducing ? 0 : session_id_, control_sequence_, config_.path_id, now);
   next_retry_ = now + backoff_;
@@ -111,6 +121,13 @@ void HandshakeInitiator::EnterInducing(Time now) {
   cookie_ = {};
   backoff_ = config_.initial_retry;
   next_retry_ = now + backoff_;
+  offered_latency_ = config_.latency;  // measured again on this exchange
+  latency_refused_ = false;
+}
+
+void HandshakeInitiator::NoteRtt(std::optional<Duration> rtt) {
+  // The smaller of the exchanges' samples: the least queued.
+  if (rtt && (!handshake_rtt_ || *rtt < *handshake_rtt_)) handshake_rtt_ = rtt;
 }
 
 HandshakeInitiatorResult HandshakeInitiator::Drop(DropReason reason) {
@@ -136,6 +153,7 @@ HandshakeInitiatorResult HandshakeInitiator::Restart(Time now, uint32_t new_sess
   }
   session_id_ = new_session_id;
   negotiated_.reset();
+  handshake_rtt_.reset();
   reject_reason_ = 0;
   ++stats_.restarts;
   started_ = now;
@@ -178,11 +196,11 @@ HandshakeInitiatorResult HandshakeInitiator::OnHandshake(const Header& header,
   switch (body.phase) {
     case HandshakePhase::kInductionResponse:
       if (state_ != HandshakeState::kInducing) return Drop(DropReason::kDuplicate);
-      return OnInductionResponse(body, now, out);
+      return OnInductionResponse(header, body, now, out);
     case HandshakePhase::kConclusionResponse:
       if (header.session_id != session_id_) return Drop(DropReason::kUnknownSession);
       if (state_ != HandshakeState::kConcluding) return Drop(DropReason::kDuplicate);
-      return OnConclusionResponse(body);
+      return OnConclusionResponse(body, now);
     case HandshakePhase::kReject:
       return OnReject(body);
     case HandshakePhase::kInductionRequest:
@@ -192,7 +210,8 @@ HandshakeInitiatorResult HandshakeInitiator::OnHandshake(const Header& header,
   return Drop(DropReason::kBadField);  // requests go to responders
 }
 
-HandshakeInitiatorResult HandshakeInitiator::OnInductionResponse(const HandshakeBody& body,
+HandshakeInitiatorResult HandshakeInitiator::OnInductionResponse(const Header& header,
+                                                                 const HandshakeBody& body,
                                                                  Time now, std::span<uint8_t> out) {
   if (HighestCommonVersion(config_.min_version, config_.max_version, body.min_version,
                            body.max_version) == 0) {
@@ -201,13 +220,31 @@ HandshakeInitiatorResult HandshakeInitiator::OnInductionResponse(const Handshake
     stats_.drops.Count(DropReason::kBadVersion);
     return Reporting(HandshakeEvent::kRejected, DropReason::kBadVersion);
   }
+  handshake_rtt_.reset();
+  NoteRtt(HandshakeEchoRtt(body, now));
+  if (handshake_rtt_) {
+    // Latency feasibility: a budget the path cannot carry plays nothing.
+    const LatencyFloor floor = LatencyFloorFor(*handshake_rtt_);
+    if (config_.latency < floor.play) {
+      if (config_.strict_latency) {
+        state_ = HandshakeState::kRejected;
+        reject_reason_ = kRejectLatency;
+        latency_refused_ = true;
+        return Reporting(HandshakeEvent::kRejected);
+      }
+      offered_latency_ = floor.play;
+    }
+  }
+  induction_echo_timestamp_ = header.timestamp_us;
+  induction_received_ = now;
   cookie_ = body.cookie;
   state_ = HandshakeState::kConcluding;
   backoff_ = config_.initial_retry;
   return Sending(SendRequest(now, out));
 }
 
-HandshakeInitiatorResult HandshakeInitiator::OnConclusionResponse(const HandshakeBody& body) {
+HandshakeInitiatorResult HandshakeInitiator::OnConclusionResponse(const HandshakeBody& body,
+                                                                  Time now) {
   const uint8_t version = HighestCommonVersion(config_.min_version, config_.max_version,
                                                body.min_version, body.max_version);
   if (version == 0) {
@@ -225,7 +262,12 @@ HandshakeInitiatorResult HandshakeInitiator::OnConclusionResponse(const Handshak
       .stream_id = config_.stream_id,
       .fec = body.fec,
       .path_count = body.path_count,
+      .handshake_rtt = std::nullopt,
+      .raised_from = std::nullopt,
   };
+  NoteRtt(HandshakeEchoRtt(body, now));
+  negotiated_->handshake_rtt = handshake_rtt_;
+  if (offered_latency_ > config_.latency) negotiated_->raised_from = config_.latency;
   state_ = HandshakeState::kEstablished;
   return Reporting(HandshakeEvent::kEstablished);
 }

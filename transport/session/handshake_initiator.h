@@ -41,6 +41,12 @@ namespace hitless {
 struct HandshakeInitiatorConfig {
   std::string stream_id;                           // UTF-8, <= kMaxStreamIdSize bytes
   Duration latency = Duration::Milliseconds(120);  // offered; 0..kMaxLatencyMs
+  // Latency feasibility (latency_floor.h), checked with the RTT measured on
+  // the INDUCTION exchange: a latency below the path's play floor is raised
+  // to it in the CONCLUSION offer (negotiated().raised_from says so), or,
+  // when strict, the attempt ends kRejected with reason kRejectLatency
+  // (latency_refused() set) and nothing more is sent.
+  bool strict_latency = false;
   bool publish = true;                             // this side sends the media (sets kCapPublish)
   // kCap* bits offered besides kCapPublish (which `publish` controls).
   uint16_t capabilities = kCapArq | kCapFec;
@@ -132,6 +138,10 @@ class HandshakeInitiator {
   const std::optional<NegotiatedSession>& negotiated() const { return negotiated_; }
   // The REJECT reason in kRejected / kPeerLost, else 0.
   uint8_t reject_reason() const { return reject_reason_; }
+  // The RTT measured on the latest handshake exchange (nullopt before).
+  std::optional<Duration> handshake_rtt() const { return handshake_rtt_; }
+  // True when a strict latency check ended the attempt (kRejected).
+  bool latency_refused() const { return latency_refused_; }
   // Requests sent since the last Start/Restart (first send included).
   uint32_t attempts() const { return attempts_; }
   const HandshakeInitiatorStats& stats() const { return stats_; }
@@ -140,14 +150,15 @@ class HandshakeInitiator {
  private:
   HandshakeInitiator(HandshakeInitiatorConfig config, uint32_t session_id);
 
-  HandshakeBody RequestBody(HandshakePhase phase) const;
+  HandshakeBody RequestBody(HandshakePhase phase, Time now) const;
   // Writes the request for the current state and arms the retry timer.
   size_t SendRequest(Time now, std::span<uint8_t> out);
   void EnterInducing(Time now);
   HandshakeInitiatorResult Drop(DropReason reason);
-  HandshakeInitiatorResult OnInductionResponse(const HandshakeBody& body, Time now,
-                                               std::span<uint8_t> out);
-  HandshakeInitiatorResult OnConclusionResponse(const HandshakeBody& body);
+  HandshakeInitiatorResult OnInductionResponse(const Header& header, const HandshakeBody& body,
+                                               Time now, std::span<uint8_t> out);
+  HandshakeInitiatorResult OnConclusionResponse(const HandshakeBody& body, Time now);
+  void NoteRtt(std::optional<Duration> rtt);
   HandshakeInitiatorResult OnReject(const HandshakeBody& body);
 
   HandshakeInitiatorConfig config_;
@@ -158,6 +169,13 @@ class HandshakeInitiator {
   uint8_t reject_reason_ = 0;
   uint32_t control_sequence_ = 0;  // header sequence of handshake packets
   uint32_t attempts_ = 0;
+  Duration offered_latency_;  // config latency, or the play floor it was raised to
+  std::optional<Duration> handshake_rtt_;
+  bool latency_refused_ = false;
+  // The INDUCTION response's header timestamp and arrival, echoed in the
+  // CONCLUSION request so the responder measures the RTT too.
+  uint32_t induction_echo_timestamp_ = 0;
+  Time induction_received_;
   Time started_;     // Start / Restart, for the overall timeout
   Time next_retry_;  // valid in kInducing / kConcluding
   Duration backoff_;

@@ -87,6 +87,7 @@ HandshakeResponderOutcome HandshakeResponder::Reject(uint8_t reason, std::option
   reply.max_version = config_.max_version;
   reply.initiator_session_id = body.initiator_session_id;
   reply.reject_reason = reason;
+  reply.echo_timestamp_us = header.timestamp_us;
   ++stats_.rejects_sent;
   if (drop) stats_.drops.Count(*drop);
   HandshakeResponderOutcome o;
@@ -112,6 +113,7 @@ HandshakeResponderOutcome HandshakeResponder::OnInduction(std::span<const uint8_
   reply.cookie = cookies_.Mint(peer, body.initiator_session_id, CookieMinter::BucketOf(now));
   reply.initiator_session_id = body.initiator_session_id;
   reply.latency_ms = static_cast<uint32_t>(config_.latency.ToMilliseconds());
+  reply.echo_timestamp_us = header.timestamp_us;  // answered at once: delay 0
   ++stats_.induction_responses;
   // Header session id 0: nothing is established, no state is kept.
   HandshakeResponderOutcome o;
@@ -143,10 +145,13 @@ NegotiatedSession HandshakeResponder::Negotiate(const HandshakeBody& request,
              : fec_ok      ? request.fec
                            : FecConfig{},
       .path_count = std::min(request.path_count, config_.max_paths),
+      .handshake_rtt = std::nullopt,
+      .raised_from = std::nullopt,
   };
 }
 
-HandshakeBody HandshakeResponder::ConclusionResponse(const NegotiatedSession& session) const {
+HandshakeBody HandshakeResponder::ConclusionResponse(const NegotiatedSession& session,
+                                                     const Header& request_header) const {
   HandshakeBody reply;
   reply.phase = HandshakePhase::kConclusionResponse;
   reply.min_version = session.version;
@@ -157,6 +162,7 @@ HandshakeBody HandshakeResponder::ConclusionResponse(const NegotiatedSession& se
   reply.fec = session.fec;
   reply.path_count = session.path_count;
   reply.stream_id = session.stream_id;
+  reply.echo_timestamp_us = request_header.timestamp_us;  // the initiator's RTT
   return reply;
 }
 
@@ -186,7 +192,7 @@ HandshakeResponderOutcome HandshakeResponder::OnConclusion(std::span<const uint8
       // Our response was lost: say the same thing again.
       ++stats_.repeated;
       HandshakeResponderOutcome o;
-      o.reply_size = SendBounded(header, body, id, ConclusionResponse(*known.session), now, out);
+      o.reply_size = SendBounded(header, body, id, ConclusionResponse(*known.session, header), now, out);
       o.repeated = true;
       return o;
     }
@@ -202,7 +208,9 @@ HandshakeResponderOutcome HandshakeResponder::OnConclusion(std::span<const uint8
     }
   }
   NegotiatedSession session = Negotiate(body, version);
-  outcome.reply_size = SendBounded(header, body, id, ConclusionResponse(session), now, out);
+  // The CONCLUSION request echoes our INDUCTION response: our RTT.
+  session.handshake_rtt = HandshakeEchoRtt(body, now);
+  outcome.reply_size = SendBounded(header, body, id, ConclusionResponse(session, header), now, out);
   outcome.accepted = std::move(session);
   ++stats_.accepted;
   return outcome;

@@ -138,7 +138,8 @@ class HandshakeResponder {
   size_t SendBounded(const Header& request_header, const HandshakeBody& request,
                      uint32_t reply_session_id, const HandshakeBody& reply, Time now,
                      std::span<uint8_t> out) const;
-  HandshakeBody ConclusionResponse(const NegotiatedSession& session) const;
+  HandshakeBody ConclusionResponse(const NegotiatedSession& session,
+                                   const Header& request_header) const;
   NegotiatedSession Negotiate(const HandshakeBody& request, uint8_t version) const;
   bool StreamAccepted(std::string_view stream_id) const;
   HandshakeResponderOutcome Drop(DropReason reason);

@@ -5,7 +5,7 @@
 // ("Handshake state machines").
 //
 // Rules:  never answers a HANDSHAKE or SHUTDOWN (no REJECT ping-pong); the
-//         REJECT (56 bytes) must be strictly smaller than the offending
+//         REJECT (64 bytes) must be strictly smaller than the offending
 //         datagram, so small packets (KEEPALIVE, most NACKs) get no answer;
 //         a token bucket caps all answers together (default 10/s, burst 10).
 // State:  the token bucket. Timer: none (refills from `now`).

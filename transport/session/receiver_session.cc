@@ -56,6 +56,7 @@ ReceiverSession::ReceiverSession(const ReceiverConfig& config, Time now, Datagra
       next_report_(now + config.report_interval),
       scratch_(kMaxDatagramSize) {
   if (config.fec) fec_ = std::make_unique<FecDecoder>();
+  if (config.initial_rtt) SetRttSample(*config.initial_rtt, now);
 }
 
 Header ReceiverSession::MakeHeader(PacketType type, Time now, uint8_t path_id) {
@@ -71,6 +72,7 @@ void ReceiverSession::OnPacket(const PacketView& packet, Time now) {
   paths_.OnPacket(packet.header.path_id, packet.header.type,
                   packet.header_bytes.size() + packet.body.size(), packet.header.timestamp_us,
                   transit, now, /*timed=*/!packet.header.retransmission);
+  stats_.bytes_received += packet.header_bytes.size() + packet.body.size();
   switch (packet.header.type) {
     case PacketType::kData:
       OnData(packet, now);
@@ -160,6 +162,7 @@ void ReceiverSession::Accept(int64_t seq, int64_t ts_us, std::span<const uint8_t
       buffer_.Insert(seq, ts_us, payload, now, flags, path_excess);
   if (const auto drop = jitter::ToDropReason(inserted)) {
     stats_.drops.Count(*drop);
+    if (*drop == DropReason::kTooLate) ++stats_.late;
   } else if (origin == arq::ArrivalOrigin::kFec) {
     ++stats_.fec_recovered;
   }
@@ -179,6 +182,9 @@ void ReceiverSession::OnFecRepair(const PacketView& packet, Time now) {
     stats_.drops.Count(DropReason::kBadField);  // FEC was not negotiated
     return;
   }
+  // The most consecutive losses one block group can rebuild: m per block,
+  // interleaved over `stride` blocks (XOR column: one per column).
+  tracker_.SetFecRepairSpan(int64_t{repair->repair_count} * std::max<int64_t>(1, repair->stride));
   // The block's base is a DATA sequence: widen it like DATA (no state change).
   const int64_t base = seq_unwrapper_.PeekUnwrap(repair->base_sequence);
   fec_now_ = now;
@@ -306,6 +312,8 @@ void ReceiverSession::SendReport(Time now) {
   report.recovered = static_cast<uint32_t>(loss.recovered);
   report.abandoned = static_cast<uint32_t>(stats_.lost);
   report.loss_events = static_cast<uint32_t>(loss.loss_events);
+  report.received_bytes = static_cast<uint32_t>(stats_.bytes_received);
+  report.late = static_cast<uint32_t>(stats_.late);
   report.buffer_level_ms = ClampU32(buffer.level_span.ToMilliseconds());
   if (paths_.multipath()) {
     // One REPORT per live path, on that path: each echoes the newest packet

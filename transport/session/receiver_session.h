@@ -53,11 +53,16 @@ struct ReceiverConfig {
   bool arq = true;
   // Per-path bookkeeping (multipath sessions: the packets' header path id).
   path::ReceiverPathsConfig paths;
+  // An RTT measured before the session (the handshake's), if any: NACK
+  // pacing and "is there time to repair this?" start from it.
+  std::optional<Duration> initial_rtt;
 };
 
 struct ReceiverStats {
   uint64_t data_received = 0;  // DATA datagrams, every copy
   uint64_t data_bytes = 0;
+  uint64_t bytes_received = 0;  // every datagram of the session (REPORT received_bytes)
+  uint64_t late = 0;            // DATA that arrived after its release time
   uint64_t retransmissions_received = 0;
   uint64_t delivered = 0;  // payloads released to the application
   uint64_t delivered_bytes = 0;

@@ -57,6 +57,10 @@ SenderSession::SenderSession(const SenderConfig& config, Time now, DatagramSink*
       HITLESS_BUG("SenderSession: invalid multipath configuration (validate it before)");
     }
   }
+  if (config.send_budget && !paths_) budget_.emplace(config.budget);
+  if (config.initial_rtt) rtt_.OnSample(*config.initial_rtt, now);
+  rate_last_at_ = now;
+  fec_tokens_at_ = now;
   UpdateLinkEstimate();
   if (config.fec && config.fec_adaptive) {
     fec_policy_.emplace(*config.fec_adaptive, now);
@@ -126,6 +130,7 @@ Header SenderSession::MakeHeader(PacketType type, Time now) {
 }
 
 void SenderSession::Send(std::span<const uint8_t> datagram, Time now) {
+  if (budget_) budget_->OnSent(datagram.size());
   out_->SendDatagram(datagram, config_.path_id);
   last_sent_ = now;
 }
@@ -195,6 +200,10 @@ void SenderSession::OnRepair(const FecRepair& repair) {
     HITLESS_BUG("SenderSession: FEC repair does not serialize");
     return;
   }
+  if (!FecRoomFor(size, fec_now_)) {
+    ++stats_.fec_repairs_withheld;  // FEC comes last in a short budget
+    return;
+  }
   ++stats_.fec_repairs_sent;
   stats_.fec_bytes += size;
   SendRepair(std::span<uint8_t>(scratch_).first(size), fec_now_);
@@ -260,10 +269,15 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
       if (fec_policy_) {
         fec_policy_->SetArqRounds(ArqRounds());
       }
-      if (fec_policy_ && fec_policy_->OnReport(
-                             SerialDiff(report->received, previous_report_->received),
-                             SerialDiff(report->lost, previous_report_->lost),
-                             SerialDiff(report->loss_events, previous_report_->loss_events), now)) {
+      // DATA that arrived after its release time is lost to the
+      // application: each late packet counts as a lost one (its own event).
+      const int64_t late = std::max<int64_t>(0, SerialDiff(report->late, previous_report_->late));
+      if (late > 0) ++stats_.late_reported;
+      if (fec_policy_ &&
+          fec_policy_->OnReport(
+              SerialDiff(report->received, previous_report_->received),
+              SerialDiff(report->lost, previous_report_->lost) + late,
+              SerialDiff(report->loss_events, previous_report_->loss_events) + late, now)) {
         fec_decision_pending_ = true;
         MaybeApplyFecDecision();
       }
@@ -275,6 +289,10 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
         loss_window_lost_ = 0;
         loss_window_received_ = 0;
       }
+    }
+    if (budget_) {
+      budget_->OnReport(packet.header.timestamp_us, report->received_bytes, rtt_sample, now);
+      ApplyBudget(now);
     }
     previous_report_ = *report;
     stats_.last_report = *std::move(report);
@@ -291,6 +309,41 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
     out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), header.path_id);
     last_sent_ = now;
   }
+}
+
+void SenderSession::ApplyBudget(Time now) {
+  const Duration dt = now - rate_last_at_;
+  if (dt > Duration::Zero()) {
+    const double sample =
+        static_cast<double>(stats_.retransmitted_bytes - rate_last_retransmitted_) / dt.ToSecondsF();
+    const double keep = std::exp(-dt.ToSecondsF() / 0.5);
+    retransmit_rate_ = keep * retransmit_rate_ + (1 - keep) * sample;
+    rate_last_retransmitted_ = stats_.retransmitted_bytes;
+    rate_last_at_ = now;
+  }
+  const std::optional<double> budget = budget_->budget();
+  if (!budget) return;
+  // Media first; then repairs that can still make their deadline (the
+  // retransmit policy's room); FEC gets what is left after both.
+  const double media = buffer_.StreamRateBytesPerSecond(now);
+  policy_.SetBudgetRoom(std::max(0.0, *budget - media));
+  fec_room_ = std::max(0.0, *budget - media - retransmit_rate_);
+  if (fec_policy_ && media > 0) fec_policy_->SetBudgetOverheadCap(*fec_room_ / media);
+}
+
+bool SenderSession::FecRoomFor(size_t bytes, Time now) {
+  if (!fec_room_) return true;
+  // A bucket one block group deep (20 ms of the room, at least 4 repairs),
+  // so a block's repairs can leave together.
+  const double depth = std::max(*fec_room_ * 0.02, 4.0 * kMaxDatagramSize);
+  if (now > fec_tokens_at_) {
+    fec_tokens_ = std::min(depth, fec_tokens_ + *fec_room_ * (now - fec_tokens_at_).ToSecondsF());
+    fec_tokens_at_ = now;
+  }
+  fec_tokens_ = std::min(fec_tokens_, depth);
+  if (fec_tokens_ < static_cast<double>(bytes)) return false;
+  fec_tokens_ -= static_cast<double>(bytes);
+  return true;
 }
 
 void SenderSession::UpdateLinkEstimate() {

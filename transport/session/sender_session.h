@@ -26,6 +26,7 @@
 #include "transport/arq/rtt_estimator.h"
 #include "transport/base/drop_reason.h"
 #include "transport/base/time.h"
+#include "transport/path/send_budget.h"
 #include "transport/path/sender_paths.h"
 #include "transport/session/session_io.h"
 #include "transport/wire/header.h"
@@ -55,6 +56,13 @@ struct SenderConfig {
   // packet's path(s) and probes every path (transport/path/sender_paths.h).
   // nullopt: one path, `path_id`.
   std::optional<path::SenderPathsConfig> paths;
+  // The send budget of a single-path session (transport/path/send_budget.h):
+  // retransmissions may use what the path carries beyond the media, FEC what
+  // is left after both. Off: the fixed retransmission cap, FEC unbounded.
+  bool send_budget = true;
+  path::SendBudgetConfig budget;
+  // An RTT measured before the session (the handshake's), if any.
+  std::optional<Duration> initial_rtt;
 };
 
 struct SenderStats {
@@ -74,6 +82,10 @@ struct SenderStats {
   int fec_k = 0;                      // sources per block in use
   int fec_m = 0;                      // repairs per block in use (0: none)
   int fec_interleave = 0;
+  // FEC repairs not sent because the send budget had no room for them.
+  uint64_t fec_repairs_withheld = 0;
+  // REPORTs counting DATA that reached the receiver after its release time.
+  uint64_t late_reported = 0;
   bool shutdown_received = false;
   DropCounters drops;  // bad control packets, by reason
   // The receiver's latest REPORT (cumulative figures).
@@ -106,6 +118,11 @@ class SenderSession : private FecRepairSink {
   const FecEncoder* fec_encoder() const { return fec_.get(); }
   const AdaptiveFecPolicy* fec_policy() const { return fec_policy_ ? &*fec_policy_ : nullptr; }
   const path::SenderPaths* paths() const { return paths_ ? &*paths_ : nullptr; }
+  const path::SendBudget* budget() const { return budget_ ? &*budget_ : nullptr; }
+  // Media rate (DATA bytes/s over the retransmit buffer's window).
+  double media_rate(Time now) const { return buffer_.StreamRateBytesPerSecond(now); }
+  // Room for FEC (bytes/s) under the budget; nullopt: no budget yet.
+  std::optional<double> fec_room() const { return fec_room_; }
 
  private:
   Header MakeHeader(PacketType type, Time now);
@@ -119,6 +136,10 @@ class SenderSession : private FecRepairSink {
   void OnNack(std::span<const uint8_t> body, Time now);
   void OnReport(const PacketView& packet, Time now);
   void UpdateLinkEstimate();
+  // Re-derives the repair and FEC rooms from the budget after a REPORT.
+  void ApplyBudget(Time now);
+  // Takes tokens for one FEC repair of `bytes`; false: no room (withhold).
+  bool FecRoomFor(size_t bytes, Time now);
   // Adaptive FEC: installs the policy's decision when no block is open.
   void MaybeApplyFecDecision();
   // Retransmission rounds before the deadline for the FEC policy; -1: no ARQ.
@@ -151,6 +172,14 @@ class SenderSession : private FecRepairSink {
   std::optional<path::SenderPaths> paths_;
   path::PathList path_list_;
   std::vector<std::pair<uint8_t, uint32_t>> probes_;
+  std::optional<path::SendBudget> budget_;
+  // Repair rates (bytes/s, smoothed between reports) and the FEC bucket.
+  double retransmit_rate_ = 0;
+  uint64_t rate_last_retransmitted_ = 0;
+  Time rate_last_at_;
+  std::optional<double> fec_room_;
+  double fec_tokens_ = 0;
+  Time fec_tokens_at_;
   SenderStats stats_;
 };
 

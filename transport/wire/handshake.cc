@@ -100,6 +100,7 @@ absl::StatusOr<HandshakeBody> ParseHandshake(const Header& header, std::span<con
         reader.ReadU8(fec_mode) && reader.ReadU16(b.fec.k) && reader.ReadU8(b.fec.m) &&
         reader.ReadU8(b.fec.l) && reader.ReadU8(b.fec.d) && reader.ReadU8(b.fec.interleave) &&
         reader.ReadU8(b.path_count) && reader.ReadU8(b.reject_reason) &&
+        reader.ReadU32(b.echo_timestamp_us) && reader.ReadU32(b.echo_delay_us) &&
         reader.ReadU16(stream_id_size))) {
     return WireError(DropReason::kTruncated);
   }
@@ -145,6 +146,8 @@ size_t Serialize(const Header& header, const HandshakeBody& body, std::span<uint
   writer.WriteU8(body.fec.interleave);
   writer.WriteU8(body.path_count);
   writer.WriteU8(body.reject_reason);
+  writer.WriteU32(body.echo_timestamp_us);
+  writer.WriteU32(body.echo_delay_us);
   writer.WriteU16(static_cast<uint16_t>(body.stream_id.size()));
   writer.WriteBytes(
       std::span(reinterpret_cast<const uint8_t*>(body.stream_id.data()), body.stream_id.size()));

@@ -63,7 +63,7 @@ inline constexpr uint8_t kRejectLatency = 6;
 inline constexpr uint8_t kRejectFecUnsupported = 7;
 inline constexpr uint8_t kRejectSessionCollision = 8;
 
-inline constexpr size_t kHandshakeFixedSize = 40;
+inline constexpr size_t kHandshakeFixedSize = 48;
 inline constexpr size_t kCookieSize = 16;
 inline constexpr size_t kMaxStreamIdSize = 512;
 inline constexpr uint32_t kMaxLatencyMs = 60'000;
@@ -95,6 +95,12 @@ struct HandshakeBody {
   FecConfig fec;
   uint8_t path_count = 0;     // 0..kMaxPaths
   uint8_t reject_reason = 0;  // non-zero exactly in kReject
+  // RTT echo: the header timestamp of the peer's handshake packet this one
+  // answers and how long (µs) it was held before this one left; 0 / 0 when
+  // it answers nothing. Lets each side measure the round trip during the
+  // handshake, statelessly and exactly across retries (latency feasibility).
+  uint32_t echo_timestamp_us = 0;
+  uint32_t echo_delay_us = 0;
   std::string stream_id;      // UTF-8, <= kMaxStreamIdSize bytes
   // Zero bytes after the stream id. Parsed: how many bytes followed (their
   // content is ignored). Serialized: at least this many, more if needed to

@@ -29,7 +29,8 @@ absl::StatusOr<ReportBody> ParseReport(std::span<const uint8_t> body) {
         reader.ReadU32(r.lost) && reader.ReadU32(r.recovered) && reader.ReadU32(r.abandoned) &&
         reader.ReadU32(r.jitter_us) && reader.ReadU32(r.buffer_level_ms) &&
         reader.ReadU32(r.echo_timestamp_us) && reader.ReadU32(r.echo_delay_us) &&
-        reader.ReadU32(r.loss_events) && reader.ReadU8(path_count))) {
+        reader.ReadU32(r.loss_events) && reader.ReadU32(r.received_bytes) &&
+        reader.ReadU32(r.late) && reader.ReadU8(path_count))) {
     return WireError(DropReason::kTruncated);
   }
   if (path_count > kMaxPaths) return WireError(DropReason::kBadField);
@@ -65,6 +66,8 @@ size_t Serialize(const Header& header, const ReportBody& body, std::span<uint8_t
   writer.WriteU32(body.echo_timestamp_us);
   writer.WriteU32(body.echo_delay_us);
   writer.WriteU32(body.loss_events);
+  writer.WriteU32(body.received_bytes);
+  writer.WriteU32(body.late);
   writer.WriteU8(static_cast<uint8_t>(body.paths.size()));
   for (const PathReport& p : body.paths) {
     writer.WriteU8(p.path_id);

@@ -17,7 +17,7 @@
 
 namespace hitless {
 
-inline constexpr size_t kReportFixedSize = 41;
+inline constexpr size_t kReportFixedSize = 49;
 inline constexpr size_t kReportPathSize = 16;
 
 enum class PathState : uint8_t {
@@ -55,6 +55,12 @@ struct ReportBody {
   // missing packet (a run of consecutive losses counts once), so
   // lost / loss_events is the mean burst length (FEC sizing).
   uint32_t loss_events = 0;
+  // Cumulative bytes of this session's datagrams received (every type, every
+  // copy, every path): the sender's delivery-rate sample (send budget).
+  uint32_t received_bytes = 0;
+  // Cumulative DATA that arrived after its release time (too late to play):
+  // a latency budget shorter than the path's delay, or queueing.
+  uint32_t late = 0;
   std::vector<PathReport> paths;  // 0..kMaxPaths
 
   friend bool operator==(const ReportBody&, const ReportBody&) = default;

@@ -46,6 +46,8 @@ TEST(HandshakeTest, FixedFieldOffsets) {
   b.latency_ms = 0x0000EA60;
   b.fec = FecConfig{FecMode::kReedSolomon, 0x00FA, 3, 0, 0, 4};
   b.stream_id = "ab";
+  b.echo_timestamp_us = 0x01020304;
+  b.echo_delay_us = 0x0A0B0C0D;
   const auto bytes = ToBytes(MakeHeader(PacketType::kHandshake), b);
   ASSERT_EQ(bytes.size(), kHeaderSize + kHandshakeFixedSize + 2);
   const uint8_t* body = bytes.data() + kHeaderSize;
@@ -67,9 +69,13 @@ TEST(HandshakeTest, FixedFieldOffsets) {
   EXPECT_EQ(body[35], 4);     // interleave
   EXPECT_EQ(body[36], 2);     // path count
   EXPECT_EQ(body[37], 0);     // reject reason
-  EXPECT_EQ(body[38], 0);
-  EXPECT_EQ(body[39], 2);  // stream id length
-  EXPECT_EQ(body[40], 'a');
+  EXPECT_EQ(body[38], 0x01);  // echo timestamp
+  EXPECT_EQ(body[41], 0x04);
+  EXPECT_EQ(body[42], 0x0A);  // echo delay
+  EXPECT_EQ(body[45], 0x0D);
+  EXPECT_EQ(body[46], 0);
+  EXPECT_EQ(body[47], 2);  // stream id length
+  EXPECT_EQ(body[48], 'a');
 }
 
 TEST(HandshakeTest, InductionRequestIsPaddedAndResponseIsSmaller) {
@@ -119,14 +125,14 @@ TEST(HandshakeTest, HugeStreamIdLengthIsRefusedBeforeReading) {
                             SampleHandshake(HandshakePhase::kConclusionRequest));
   std::vector<uint8_t> body(good.begin() + kHeaderSize, good.end());
   for (uint16_t len : {uint16_t{513}, uint16_t{60000}, uint16_t{65535}}) {
-    body[38] = static_cast<uint8_t>(len >> 8);
-    body[39] = static_cast<uint8_t>(len);
+    body[46] = static_cast<uint8_t>(len >> 8);
+    body[47] = static_cast<uint8_t>(len);
     EXPECT_TRUE(
         Drops(ParseHandshake(MakeHeader(PacketType::kHandshake), body), DropReason::kBadField))
         << len;
   }
-  body[38] = 0x01;  // 256: within the limit but past the end
-  body[39] = 0x00;
+  body[46] = 0x01;  // 256: within the limit but past the end
+  body[47] = 0x00;
   EXPECT_TRUE(
       Drops(ParseHandshake(MakeHeader(PacketType::kHandshake), body), DropReason::kTruncated));
 }

@@ -108,7 +108,7 @@ TEST(NackTest, RejectsEmptyListsAndEmptyRanges) {
 }
 
 ReportBody FullReport() {
-  ReportBody r{0xFFFFFFFF, 1, 2, 3, 4, 5, 6, 7, 8, 9, {}};
+  ReportBody r{0xFFFFFFFF, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xFFFFFFFE, 11, {}};
   for (uint8_t i = 0; i < kMaxPaths; ++i) {
     r.paths.push_back({static_cast<uint8_t>(i * 3), static_cast<PathState>(i % 5),
                        static_cast<uint16_t>(i * 100), 1000u * i, 10u * i, 0xFFFFFFFF - i});
@@ -117,7 +117,7 @@ ReportBody FullReport() {
 }
 
 TEST(ReportTest, RoundTripsNoPathsAndMaxPaths) {
-  ReportBody none{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, {}};
+  ReportBody none{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, {}};
   auto bytes = ToBytes(MakeHeader(PacketType::kReport), none);
   EXPECT_EQ(bytes.size(), kHeaderSize + kReportFixedSize);
   auto view = ParseHeader(bytes);
@@ -125,6 +125,10 @@ TEST(ReportTest, RoundTripsNoPathsAndMaxPaths) {
   auto parsed = ParseReport(view->body);
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(*parsed, none);
+  // received bytes at 40, late at 44, path count at 48.
+  EXPECT_EQ(bytes[kHeaderSize + 43], 110);
+  EXPECT_EQ(bytes[kHeaderSize + 47], 120);
+  EXPECT_EQ(bytes[kHeaderSize + 48], 0);
 
   const ReportBody full = FullReport();
   bytes = ToBytes(MakeHeader(PacketType::kReport), full);

@@ -122,12 +122,12 @@ inline std::vector<Sample> Samples() {
   enc_nack.key_epoch = 1;
   add("nack_encrypted", enc_nack, nack);
 
-  ReportBody report{1000, 990, 12, 9, 3, 2500, 480, 0x89ABCDEF, 350, 4, {}};
+  ReportBody report{1000, 990, 12, 9, 3, 2500, 480, 0x89ABCDEF, 350, 4, 1316000, 2, {}};
   report.paths = {{0, PathState::kActive, 15, 20000, 800, 3},
                   {1, PathState::kStandby, 0, 45000, 1500, 120}};
   add("report", MakeHeader(PacketType::kReport), report);
   add("report_no_paths", MakeHeader(PacketType::kReport),
-      ReportBody{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, {}});
+      ReportBody{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, {}});
 
   add("handshake_induction_request", MakeHeader(PacketType::kHandshake, 0),
       SampleHandshake(HandshakePhase::kInductionRequest));

@@ -1,0 +1,118 @@
+// SendBudget: what one path can carry, estimated by the sender from the
+// receiver's REPORTs, and the rate budget media + repairs + FEC must stay in.
+// I/O-free: fed each REPORT with `now`, asked for figures.
+//
+// Signals (per REPORT: the receiver's cumulative received bytes, its send
+// timestamp, and the RTT the report's echo gives):
+//   - delivery rate: received-bytes difference over the receiver's own
+//     timestamps, summed into windows of at least `window` (the rate the path
+//     actually delivered: at a bottleneck, its capacity);
+//   - queueing delay: the smallest RTT sample of the window minus the base
+//     RTT, the smallest sample of the last `base_window` (kept as the minima
+//     of ten sub-windows, LEDBAT style, so a route change is learned within
+//     `base_window`). The minimum of a window removes jitter, which only ever
+//     adds delay;
+//   - a window in which nothing, or less than half of what was sent, arrived
+//     is an outage, not congestion: it moves nothing.
+// Congestion: queueing delay above max(min_queue_delay, queue_delay_fraction
+// x base RTT). Drop-tail loss at a bottleneck always comes with a full
+// queue, so this also catches loss that rises with the send rate.
+// Budget (bytes/s), like the delay-based controllers for real-time media
+// (WebRTC's GCC, draft-ietf-rmcat-gcc; SCReAM, RFC 8298):
+//   - no congestion seen yet: `probe_headroom` x the smoothed delivery rate
+//     (capacity unknown; the path has carried everything sent so far);
+//   - on congestion: `decrease` x the window's delivery rate (what the
+//     bottleneck delivered), then no further cut for one base RTT + window
+//     (the cut must take effect first); the delivery rate at congestion is
+//     the capacity estimate (smoothed over congestion events);
+//   - otherwise it grows by `increase_per_second` (multiplicative), at most
+//     to `probe_headroom` x the smoothed delivery rate, so a freed path is
+//     found again within seconds; the capacity estimate is forgotten after
+//     `capacity_memory` without congestion.
+// Timers: none (everything moves on reports).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "transport/base/time.h"
+
+namespace hitless::path {
+
+struct SendBudgetConfig {
+  Duration window = Duration::Milliseconds(100);
+  Duration base_window = Duration::Seconds(30);
+  Duration min_queue_delay = Duration::Milliseconds(10);
+  double queue_delay_fraction = 0.25;
+  double decrease = 0.9;
+  double increase_per_second = 0.08;
+  double probe_headroom = 2.5;
+  Duration capacity_memory = Duration::Seconds(10);
+  Duration rate_time_constant = Duration::Seconds(1);  // smoothed delivery rate
+};
+
+struct SendBudgetStats {
+  uint64_t windows = 0;
+  uint64_t congestion_events = 0;  // budget cuts
+  uint64_t outage_windows = 0;     // windows that delivered (almost) nothing
+};
+
+class SendBudget {
+ public:
+  explicit SendBudget(SendBudgetConfig config = {});
+
+  // Bytes the sender put on the path (every datagram), for the outage test.
+  void OnSent(uint64_t bytes) { sent_bytes_ += bytes; }
+
+  // One REPORT: `receiver_time_us` is its header timestamp (the receiver's
+  // clock), `received_bytes` its cumulative counter (mod 2^32), `rtt` the
+  // sample its echo gave (if any). Reports must come in receiver order (the
+  // caller drops stale ones).
+  void OnReport(uint32_t receiver_time_us, uint32_t received_bytes, std::optional<Duration> rtt,
+                Time now);
+
+  // The budget in bytes/s; nullopt until the first window.
+  std::optional<double> budget() const { return budget_; }
+  // The path's capacity in bytes/s, when congestion has shown it recently.
+  std::optional<double> capacity(Time now) const;
+  // Smoothed delivery rate, bytes/s (0 before the first window).
+  double delivery_rate() const { return delivery_rate_; }
+  Duration queueing_delay() const { return queueing_delay_; }
+  std::optional<Duration> base_rtt() const;
+  // Congested in the latest window.
+  bool congested() const { return congested_; }
+  const SendBudgetStats& stats() const { return stats_; }
+
+ private:
+  void CloseWindow(double seconds, uint64_t bytes, Time now);
+  void NoteRtt(Duration rtt, Time now);
+  Duration QueueThreshold() const;
+
+  SendBudgetConfig config_;
+  std::optional<uint32_t> last_time_us_;
+  std::optional<uint32_t> last_bytes_;
+  uint64_t window_bytes_ = 0;
+  uint64_t window_us_ = 0;
+  uint64_t sent_bytes_ = 0;
+  uint64_t window_sent_start_ = 0;
+  std::optional<Duration> window_min_rtt_;
+  // Base RTT: the minimum of each of the last ten sub-windows.
+  struct Bucket {
+    Time start;
+    std::optional<Duration> min;
+  };
+  std::array<Bucket, 10> base_{};
+  size_t base_head_ = 0;
+  std::optional<double> budget_;
+  double delivery_rate_ = 0;
+  std::optional<double> capacity_;
+  Time last_congestion_;
+  Time hold_until_;
+  Time last_window_at_;
+  Duration queueing_delay_ = Duration::Zero();
+  bool congested_ = false;
+  SendBudgetStats stats_;
+};
+
+}  // namespace hitless::path
