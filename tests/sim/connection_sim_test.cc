@@ -206,11 +206,15 @@ TEST(ConnectionSimTest, AdaptiveFecWithoutArqIsNegotiatedAndRepairsAlone) {
   // FEC alone at 3%: the target is 1e-5 after the first estimates settle;
   // the first second runs on the 2% prior.
   EXPECT_LE(p.listener.checker.missing(p.caller.media_sent), p.caller.media_sent / 2000);
-  std::printf("adaptive without ARQ: m %d k %d, sent %llu, missing %llu, FEC recovered %llu\n",
-              sender->stats().fec_m, sender->stats().fec_k,
+  std::printf(
+      "adaptive without ARQ: m %d k %d, sent %llu, missing %llu, FEC recovered %llu, withheld "
+      "%llu, budget %.1f Mbit/s\n",
+      sender->stats().fec_m, sender->stats().fec_k,
               static_cast<unsigned long long>(p.caller.media_sent),
               static_cast<unsigned long long>(p.listener.checker.missing(p.caller.media_sent)),
-              static_cast<unsigned long long>(receiver->stats().fec_recovered));
+              static_cast<unsigned long long>(receiver->stats().fec_recovered),
+              static_cast<unsigned long long>(sender->stats().fec_repairs_withheld),
+              sender->budget() && sender->budget()->budget() ? *sender->budget()->budget() * 8e-6 : 0.0);
 }
 
 TEST(ConnectionSimTest, ListenerRestartMidStreamIsDetectedAndTheStreamResumes) {

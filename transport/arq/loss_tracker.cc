@@ -151,8 +151,10 @@ void LossTracker::SetDeadline(int64_t first, int64_t count, Time deadline) {
     const Time old_wake = m.wake();
     m.deadline = deadline;
     m.deadline_set = true;
-    if (m.nacks == 0 && !m.next_nack.IsInfinite() && m.earliest_nack > deadline - rtt_) {
-      // Not even the earliest NACK could be answered before the deadline.
+    if (m.nacks == 0 && !m.next_nack.IsInfinite() && min_rtt_ > Duration::Zero() &&
+        m.earliest_nack > deadline - min_rtt_) {
+      // Not even the earliest NACK could be answered before the deadline,
+      // over the fastest round trip seen.
       m.next_nack = Time::Infinite();
       ++stats_.no_time_to_repair;
       Reschedule(it->first, m, old_wake);
@@ -206,6 +208,10 @@ size_t LossTracker::AbandonExpired(Time now) {
 
 void LossTracker::SetRtt(Duration rtt) {
   if (rtt > Duration::Zero()) rtt_ = std::min(rtt, kMaxRtt);
+}
+
+void LossTracker::SetMinRtt(Duration rtt) {
+  min_rtt_ = std::clamp(rtt, Duration::Zero(), kMaxRtt);
 }
 
 size_t LossTracker::CollectNacks(Time now, Duration rtt, std::vector<NackRange>& out,

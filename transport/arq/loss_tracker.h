@@ -12,7 +12,7 @@
 //     RTT / near_deadline_divisor once less than near_deadline_rtts x RTT is
 //     left (and no later than entering that zone), none once less than one
 //     RTT is left (an answer could not arrive in time);
-//   - none at all when the deadline is less than one RTT away when it is set
+//   - none at all when the deadline is less than the minimum RTT away when it is set
 //     (counted no_time_to_repair): a NACK that cannot be answered in time
 //     only costs the sender work and the path bandwidth;
 //   - abandonment at the deadline: the only true loss.
@@ -184,6 +184,9 @@ class LossTracker {
   // Latest RTT (ignored unless > 0; capped at 60 s). Used for the tolerance
   // cap and the re-NACK schedule.
   void SetRtt(Duration rtt);
+  // The smallest RTT seen (0: unknown, the default). A gap whose deadline is
+  // nearer than this at detection is never NACKed (no_time_to_repair).
+  void SetMinRtt(Duration rtt);
   // With FEC: the longest run of consecutive losses one block group can
   // rebuild (0: unknown, hold as configured). See fec_hold_cap.
   void SetFecRepairSpan(int64_t packets) { fec_span_ = std::max<int64_t>(packets, 0); }
@@ -246,6 +249,7 @@ class LossTracker {
   std::set<std::pair<Time, int64_t>> schedule_;  // (wake, seq)
   std::vector<int64_t> due_;                     // scratch for CollectNacks
   Duration rtt_;
+  Duration min_rtt_ = Duration::Zero();
   double reorder_max_ns_ = 0;  // decaying max, as of reorder_at_
   Time reorder_at_;
   Duration path_skew_ = Duration::Zero();

@@ -10,6 +10,8 @@ namespace {
 // Receiver timestamps further apart than this are a restart or a stall:
 // start the window over rather than average across it.
 constexpr uint64_t kMaxReportGapUs = 10'000'000;
+// A window in which the sender sent less than this is idle.
+constexpr uint64_t kIdleWindowBytes = 4 * 1500;
 
 }  // namespace
 
@@ -86,6 +88,12 @@ void SendBudget::CloseWindow(double seconds, uint64_t bytes, Time now) {
   window_sent_start_ = sent_bytes_;
   const Duration since_last = now - last_window_at_;
   last_window_at_ = now;
+  // An idle path (keepalives only, before the media starts) says nothing
+  // about what it could carry.
+  if (sent < kIdleWindowBytes) {
+    ++stats_.idle_windows;
+    return;
+  }
   // Nothing (or far less than was sent) arrived: the path is out, which says
   // nothing about its capacity.
   if (bytes == 0 || (sent > 0 && static_cast<double>(bytes) < 0.5 * static_cast<double>(sent))) {
@@ -94,7 +102,9 @@ void SendBudget::CloseWindow(double seconds, uint64_t bytes, Time now) {
   }
   const double rate = static_cast<double>(bytes) / seconds;
   const double keep = std::exp(-seconds / config_.rate_time_constant.ToSecondsF());
-  delivery_rate_ = delivery_rate_ <= 0 ? rate : keep * delivery_rate_ + (1 - keep) * rate;
+  // Up at once (what was delivered is a floor on the capacity), down slowly
+  // (one slow window is not a smaller path).
+  delivery_rate_ = rate >= delivery_rate_ ? rate : keep * delivery_rate_ + (1 - keep) * rate;
 
   const std::optional<Duration> base = base_rtt();
   queueing_delay_ = window_min_rtt_ && base ? std::max(*window_min_rtt_ - *base, Duration::Zero())

@@ -13,7 +13,8 @@
 //     `base_window`). The minimum of a window removes jitter, which only ever
 //     adds delay;
 //   - a window in which nothing, or less than half of what was sent, arrived
-//     is an outage, not congestion: it moves nothing.
+//     is an outage, not congestion, and one in which the sender sent almost
+//     nothing is idle: neither moves anything.
 // Congestion: queueing delay above max(min_queue_delay, queue_delay_fraction
 // x base RTT). Drop-tail loss at a bottleneck always comes with a full
 // queue, so this also catches loss that rises with the send rate.
@@ -49,13 +50,16 @@ struct SendBudgetConfig {
   double increase_per_second = 0.08;
   double probe_headroom = 2.5;
   Duration capacity_memory = Duration::Seconds(10);
-  Duration rate_time_constant = Duration::Seconds(1);  // smoothed delivery rate
+  // The smoothed delivery rate follows a rise at once and a fall with this
+  // time constant.
+  Duration rate_time_constant = Duration::Seconds(1);
 };
 
 struct SendBudgetStats {
   uint64_t windows = 0;
   uint64_t congestion_events = 0;  // budget cuts
   uint64_t outage_windows = 0;     // windows that delivered (almost) nothing
+  uint64_t idle_windows = 0;       // windows in which (almost) nothing was sent
 };
 
 class SendBudget {

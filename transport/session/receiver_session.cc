@@ -246,6 +246,7 @@ std::optional<uint8_t> ReceiverSession::FastestPath(Time now) const {
 void ReceiverSession::SetRttSample(Duration rtt, Time now) {
   rtt_.OnSample(rtt, now);
   tracker_.SetRtt(rtt_.srtt());
+  tracker_.SetMinRtt(rtt_.min_rtt());
   buffer_.SetTransitEstimate(rtt_.min_rtt() / 2);
 }
 

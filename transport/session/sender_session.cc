@@ -327,15 +327,24 @@ void SenderSession::ApplyBudget(Time now) {
   // retransmit policy's room); FEC gets what is left after both.
   const double media = buffer_.StreamRateBytesPerSecond(now);
   policy_.SetBudgetRoom(std::max(0.0, *budget - media));
+  const bool first = !fec_room_;
   fec_room_ = std::max(0.0, *budget - media - retransmit_rate_);
+  if (first) {
+    fec_tokens_ = FecBucketDepth();  // start full: the first blocks are not starved
+    fec_tokens_at_ = now;
+  }
   if (fec_policy_ && media > 0) fec_policy_->SetBudgetOverheadCap(*fec_room_ / media);
+}
+
+double SenderSession::FecBucketDepth() const {
+  // One block group deep (20 ms of the room, at least 4 repairs), so a
+  // block's repairs can leave together.
+  return std::max(fec_room_.value_or(0) * 0.02, 4.0 * kMaxDatagramSize);
 }
 
 bool SenderSession::FecRoomFor(size_t bytes, Time now) {
   if (!fec_room_) return true;
-  // A bucket one block group deep (20 ms of the room, at least 4 repairs),
-  // so a block's repairs can leave together.
-  const double depth = std::max(*fec_room_ * 0.02, 4.0 * kMaxDatagramSize);
+  const double depth = FecBucketDepth();
   if (now > fec_tokens_at_) {
     fec_tokens_ = std::min(depth, fec_tokens_ + *fec_room_ * (now - fec_tokens_at_).ToSecondsF());
     fec_tokens_at_ = now;

@@ -140,6 +140,7 @@ class SenderSession : private FecRepairSink {
   void ApplyBudget(Time now);
   // Takes tokens for one FEC repair of `bytes`; false: no room (withhold).
   bool FecRoomFor(size_t bytes, Time now);
+  double FecBucketDepth() const;
   // Adaptive FEC: installs the policy's decision when no block is open.
   void MaybeApplyFecDecision();
   // Retransmission rounds before the deadline for the FEC policy; -1: no ARQ.
