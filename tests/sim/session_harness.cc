@@ -1,5 +1,6 @@
 #include "tests/sim/session_harness.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
@@ -35,6 +36,7 @@ ArqResult RunArq(const ArqRun& run) {
   receiver_config.fec = sender_config.fec.has_value();
   receiver_config.arq = run.arq;
   sender_config.arq = run.arq;
+  sender_config.send_budget = run.send_budget;
 
   SenderNode sender(sim, run.bitrate_bps, run.duration, sender_config);
   ReceiverNode receiver(sim, receiver_config);
@@ -77,6 +79,21 @@ ArqResult RunArq(const ArqRun& run) {
   r.latency_max_ms = c.max_delay().ToMillisecondsF();
   r.latency_p99_ms = c.delay_percentile(0.99).ToMillisecondsF();
   r.fec_m_changes = sender.fec_m_changes;
+  if (const path::SendBudget* b = sender.session.budget()) {
+    r.congestion_events = b->stats().congestion_events;
+  }
+  r.fec_withheld = s.fec_repairs_withheld;
+  r.late = receiver.session.stats().late;
+  double sum = 0;
+  size_t n = 0;
+  for (const auto& sample : sender.budget_samples) {
+    r.budget_samples.emplace_back(sample.t, sample.budget_bps, sample.queueing_ms);
+    if (sample.t > run.duration.ToMillisecondsF() / 1000) continue;  // the stream is over
+    sum += sample.queueing_ms;
+    ++n;
+    r.queueing_max_ms = std::max(r.queueing_max_ms, sample.queueing_ms);
+  }
+  r.queueing_mean_ms = n ? sum / static_cast<double>(n) : 0;
   return r;
 }
 

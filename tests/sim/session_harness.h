@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct ArqRun {
   // Forward-link parameter changes: at this time after the start, the
   // forward link's impairments become this netem spec.
   std::vector<std::pair<Duration, std::string>> forward_changes;
+  bool send_budget = true;  // SenderConfig::send_budget
 };
 
 struct ArqResult {
@@ -51,6 +53,15 @@ struct ArqResult {
   double latency_min_ms = 0, latency_max_ms = 0, latency_p99_ms = 0;
   // Adaptive FEC: every change of the repair count, (seconds since start, m).
   std::vector<std::pair<double, int>> fec_m_changes;
+  // Send budget (single path): cuts, FEC repairs it withheld, DATA that
+  // reached the receiver after its release time, and the sender's queueing
+  // estimate over the stream (mean and max of 100 ms samples), with the
+  // samples themselves (seconds, budget bit/s, queueing ms).
+  uint64_t congestion_events = 0;
+  uint64_t fec_withheld = 0;
+  uint64_t late = 0;
+  double queueing_mean_ms = 0, queueing_max_ms = 0;
+  std::vector<std::tuple<double, double, double>> budget_samples;
 };
 
 ArqResult RunArq(const ArqRun& run);

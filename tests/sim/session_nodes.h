@@ -52,6 +52,7 @@ class SenderNode final : public Node {
     auto view = ParseHeader(d);
     if (view.ok()) session.OnPacket(*view, now);
     NoteFecChange(now);
+    NoteBudget(now);
   }
   void OnWakeup(Time now) override {
     while (next_media() && *next_media() <= now) {
@@ -77,8 +78,24 @@ class SenderNode final : public Node {
   uint64_t sent = 0;
   // Adaptive FEC: (seconds since start, m) at every change.
   std::vector<std::pair<double, int>> fec_m_changes;
+  // Send budget, sampled every 100 ms: (seconds since start, budget bit/s,
+  // queueing delay ms as the sender estimates it).
+  struct BudgetSample {
+    double t = 0;
+    double budget_bps = 0;
+    double queueing_ms = 0;
+  };
+  std::vector<BudgetSample> budget_samples;
 
  private:
+  void NoteBudget(Time now) {
+    const path::SendBudget* b = session.budget();
+    if (b == nullptr || !b->budget()) return;
+    const double t = (now - start_).ToMillisecondsF() / 1000;
+    if (!budget_samples.empty() && t - budget_samples.back().t < 0.1) return;
+    budget_samples.push_back({t, *b->budget() * 8, b->queueing_delay().ToMillisecondsF()});
+  }
+
   void NoteFecChange(Time now) {
     if (session.fec_policy() == nullptr) return;
     const int m = session.stats().fec_m;

@@ -15,7 +15,8 @@ constexpr uint64_t kIdleWindowBytes = 4 * 1500;
 
 }  // namespace
 
-SendBudget::SendBudget(SendBudgetConfig config) : config_(config) {}
+SendBudget::SendBudget(SendBudgetConfig config)
+    : config_(config), fec_headroom_(config.fec_initial_headroom) {}
 
 std::optional<Duration> SendBudget::base_rtt() const {
   std::optional<Duration> base;
@@ -28,6 +29,12 @@ std::optional<Duration> SendBudget::base_rtt() const {
 std::optional<double> SendBudget::capacity(Time now) const {
   if (!capacity_ || now - last_congestion_ >= config_.capacity_memory) return std::nullopt;
   return capacity_;
+}
+
+double SendBudget::fec_budget(double media_rate, Time now) const {
+  if (const auto c = capacity(now)) return std::min(*budget_, config_.fec_capacity_fraction * *c);
+  const double ramp = media_rate * (1 + fec_headroom_);
+  return budget_ ? std::min(*budget_, ramp) : ramp;
 }
 
 Duration SendBudget::QueueThreshold() const {
@@ -122,8 +129,10 @@ void SendBudget::CloseWindow(double seconds, uint64_t bytes, Time now) {
     return;
   }
   if (!capacity(now)) {
+    if (capacity_) fec_headroom_ = config_.fec_initial_headroom;  // forgotten: probe gently
     capacity_.reset();  // none known, or not confirmed for capacity_memory
     budget_ = ceiling;
+    fec_headroom_ += config_.fec_ramp_per_second * std::max(since_last.ToSecondsF(), 0.0);
     return;
   }
   const double growth = 1 + config_.increase_per_second * std::max(since_last.ToSecondsF(), 0.0);

@@ -30,6 +30,18 @@
 //     to `probe_headroom` x the smoothed delivery rate, so a freed path is
 //     found again within seconds; the capacity estimate is forgotten after
 //     `capacity_memory` without congestion.
+// The budget is what repairs that can still make their deadline may use
+// (retransmissions, above all an outage's backlog). FEC is proactive: it
+// must never be what fills a queue (that makes every packet later and FEC on
+// worse than FEC off), so it gets a stricter ceiling, fec_budget():
+//   - capacity known: `fec_capacity_fraction` x the capacity (below the
+//     bottleneck, where no queue forms), never probing above it;
+//   - capacity unknown (also before the first window): the media rate x
+//     (1 + h), where the headroom h starts at `fec_initial_headroom` and
+//     grows by `fec_ramp_per_second` while no queue forms, so FEC grows only
+//     as fast as the path proves it carries it, and the first queue it builds
+//     (a few ms, not a drop-tail queue's worth) makes the capacity known. A
+//     session without ARQ (FEC is its only repair) starts with more headroom.
 // Timers: none (everything moves on reports).
 #pragma once
 
@@ -49,7 +61,10 @@ struct SendBudgetConfig {
   double decrease = 0.9;
   double increase_per_second = 0.08;
   double probe_headroom = 2.5;
-  Duration capacity_memory = Duration::Seconds(10);
+  Duration capacity_memory = Duration::Seconds(30);
+  double fec_capacity_fraction = 0.9;
+  double fec_initial_headroom = 0.1;
+  double fec_ramp_per_second = 0.25;
   // The smoothed delivery rate follows a rise at once and a fall with this
   // time constant.
   Duration rate_time_constant = Duration::Seconds(1);
@@ -78,6 +93,9 @@ class SendBudget {
 
   // The budget in bytes/s; nullopt until the first window.
   std::optional<double> budget() const { return budget_; }
+  // The ceiling for media + repairs + FEC when FEC is added (see above),
+  // for a stream of `media_rate` bytes/s.
+  double fec_budget(double media_rate, Time now) const;
   // The path's capacity in bytes/s, when congestion has shown it recently.
   std::optional<double> capacity(Time now) const;
   // Smoothed delivery rate, bytes/s (0 before the first window).
@@ -110,6 +128,7 @@ class SendBudget {
   size_t base_head_ = 0;
   std::optional<double> budget_;
   double delivery_rate_ = 0;
+  double fec_headroom_;
   std::optional<double> capacity_;
   Time last_congestion_;
   Time hold_until_;

@@ -57,7 +57,13 @@ SenderSession::SenderSession(const SenderConfig& config, Time now, DatagramSink*
       HITLESS_BUG("SenderSession: invalid multipath configuration (validate it before)");
     }
   }
-  if (config.send_budget && !paths_) budget_.emplace(config.budget);
+  if (config.send_budget && !paths_) {
+    path::SendBudgetConfig budget = config.budget;
+    // Without ARQ, FEC is the only repair: it starts with room for a
+    // protective overhead rather than ramping up from 10%.
+    if (!config.arq) budget.fec_initial_headroom = std::max(budget.fec_initial_headroom, 0.5);
+    budget_.emplace(budget);
+  }
   if (config.initial_rtt) rtt_.OnSample(*config.initial_rtt, now);
   rate_last_at_ = now;
   fec_tokens_at_ = now;
@@ -321,19 +327,21 @@ void SenderSession::ApplyBudget(Time now) {
     rate_last_retransmitted_ = stats_.retransmitted_bytes;
     rate_last_at_ = now;
   }
-  const std::optional<double> budget = budget_->budget();
-  if (!budget) return;
   // Media first; then repairs that can still make their deadline (the
-  // retransmit policy's room); FEC gets what is left after both.
+  // retransmit policy's room); FEC gets what is left after both, under its
+  // own stricter ceiling (send_budget.h), from the first report on.
   const double media = buffer_.StreamRateBytesPerSecond(now);
-  policy_.SetBudgetRoom(std::max(0.0, *budget - media));
+  if (media <= 0) return;
+  if (const std::optional<double> budget = budget_->budget()) {
+    policy_.SetBudgetRoom(std::max(0.0, *budget - media));
+  }
   const bool first = !fec_room_;
-  fec_room_ = std::max(0.0, *budget - media - retransmit_rate_);
+  fec_room_ = std::max(0.0, budget_->fec_budget(media, now) - media - retransmit_rate_);
   if (first) {
     fec_tokens_ = FecBucketDepth();  // start full: the first blocks are not starved
     fec_tokens_at_ = now;
   }
-  if (fec_policy_ && media > 0) fec_policy_->SetBudgetOverheadCap(*fec_room_ / media);
+  if (fec_policy_) fec_policy_->SetBudgetOverheadCap(*fec_room_ / media);
 }
 
 double SenderSession::FecBucketDepth() const {

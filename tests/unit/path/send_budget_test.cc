@@ -79,7 +79,7 @@ TEST(SendBudgetTest, QueueingCutsTheBudgetToWhatTheBottleneckDelivers) {
   EXPECT_NEAR(*b.budget(), cut * 1.16, 0.05 * cut);
   // ... and after capacity_memory without congestion the capacity is
   // unknown again: headroom over the delivery rate.
-  f.Run(Duration::Seconds(10), 10.8 * kMbit, 10.8 * kMbit, Steady);
+  f.Run(Duration::Seconds(30), 10.8 * kMbit, 10.8 * kMbit, Steady);
   EXPECT_FALSE(b.capacity(f.now()));
   EXPECT_NEAR(*b.budget(), 2.5 * 10.8 * kMbit, 1 * kMbit);
 }
