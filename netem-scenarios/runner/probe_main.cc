@@ -18,8 +18,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -40,9 +42,11 @@ namespace {
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
+// Exit codes as in every Hitless binary: 2 for bad usage (InvalidArgument),
+// 1 for a runtime failure (a socket, a file, a name that does not resolve).
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "hitless-probe: %s\n", std::string(status.message()).c_str());
-  return 2;
+  return absl::IsInvalidArgument(status) ? 2 : 1;
 }
 
 int OpenUdp(const io::UdpEndpoint& local, bool bind_it) {
@@ -96,7 +100,8 @@ int RunSend(int argc, const char* const* argv) {
   const int fd = OpenUdp(*to, false);
   if (fd < 0 || ::connect(fd, to->data(), static_cast<socklen_t>(to->size())) != 0) {
     return Fail(absl::UnavailableError(
-        absl::StrFormat("send: cannot open a UDP socket to %s", io::FormatEndpoint(*to))));
+        absl::StrFormat("send: cannot open a UDP socket to %s: %s", io::FormatEndpoint(*to),
+                        std::strerror(errno))));
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -164,7 +169,8 @@ int RunRecv(int argc, const char* const* argv) {
   const int fd = OpenUdp(*listen, true);
   if (fd < 0) {
     return Fail(absl::UnavailableError(
-        absl::StrFormat("recv: cannot bind %s", io::FormatEndpoint(*listen))));
+        absl::StrFormat("recv: cannot bind %s: %s", io::FormatEndpoint(*listen),
+                        std::strerror(errno))));
   }
   sockaddr_storage bound{};
   socklen_t bound_len = sizeof(bound);

@@ -7,6 +7,7 @@
 #include "transport/io/endpoint.h"
 #include "transport/path/receiver_paths.h"
 #include "transport/path/sender_paths.h"
+#include "transport/session/latency_floor.h"
 
 namespace hitless::apps {
 namespace {
@@ -175,6 +176,9 @@ std::string StatusLine::Render(const StatsContext& c, Time now) {
   last_bytes_ = bytes;
   std::string line = absl::StrFormat("%s %7.1fs %-11s %6.2f Mbit/s", c.program,
                                      c.elapsed.ToSecondsF(), StateName(conn.state()), mbps);
+  if (const auto& n = conn.negotiated(); n && n->latency > c.configured_latency) {
+    absl::StrAppendFormat(&line, " | latency %.0f ms (raised)", Ms(n->latency));
+  }
   if (const auto* s = conn.sender()) {
     const auto& st = s->stats();
     const double retx = st.data_bytes ? 100.0 * static_cast<double>(st.retransmitted_bytes) /
@@ -182,10 +186,16 @@ std::string StatusLine::Render(const StatsContext& c, Time now) {
                                       : 0.0;
     absl::StrAppendFormat(&line, " | rtt %5.1f ms | loss %4.1f%% | retx %4.1f%%",
                           Ms(s->rtt().srtt()), 100 * s->loss_rate(), retx);
+    if (const path::SendBudget* b = s->budget(); b && b->budget()) {
+      const auto capacity = b->capacity(now);
+      absl::StrAppendFormat(&line, " | budget %.1f Mbit/s%s q %.0f ms", *b->budget() * 8e-6,
+                            capacity ? absl::StrFormat(" (path %.1f)", *capacity * 8e-6) : "",
+                            Ms(b->queueing_delay()));
+    }
     if (st.last_report) {
-      absl::StrAppendFormat(&line, " | peer: recovered %u lost %u buffer %u ms",
+      absl::StrAppendFormat(&line, " | peer: recovered %u lost %u late %u buffer %u ms",
                             st.last_report->recovered, st.last_report->abandoned,
-                            st.last_report->buffer_level_ms);
+                            st.last_report->late, st.last_report->buffer_level_ms);
     }
     if (const path::SenderPaths* paths = s->paths()) {
       for (int p = 0; p < paths->path_count(); ++p) {
@@ -228,9 +238,22 @@ std::string StatsJson(const StatsContext& c) {
   std::string j = absl::StrFormat("{\"program\": \"%s\", \"elapsed_s\": %.3f, \"state\": \"%s\",\n",
                                   c.program, c.elapsed.ToSecondsF(), StateName(conn.state()));
   if (const auto& n = conn.negotiated()) {
+    // The budget the session runs at, what this side was configured with,
+    // and what the handshake's RTT says the path needs (latency_floor.h).
+    std::string floors = "\"latency_floor_play_ms\": null, \"latency_floor_repair_ms\": null";
+    if (n->handshake_rtt) {
+      const LatencyFloor f = LatencyFloorFor(*n->handshake_rtt);
+      floors = absl::StrFormat("\"latency_floor_play_ms\": %.0f, \"latency_floor_repair_ms\": %.0f",
+                               Ms(f.play), Ms(f.repair));
+    }
     absl::StrAppendFormat(
-        &j, " \"session\": {\"id\": %u, \"latency_ms\": %.1f, \"stream_id\": \"%s\"},\n",
-        n->session_id, Ms(n->latency), JsonEscape(n->stream_id));
+        &j,
+        " \"session\": {\"id\": %u, \"latency_ms\": %.1f, \"latency_effective_ms\": %.1f, "
+        "\"latency_configured_ms\": %.1f, \"latency_raised\": %s, \"handshake_rtt_ms\": %s, %s, "
+        "\"stream_id\": \"%s\"},\n",
+        n->session_id, Ms(n->latency), Ms(n->latency), Ms(c.configured_latency),
+        n->latency > c.configured_latency ? "true" : "false", MsOrNull(n->handshake_rtt), floors,
+        JsonEscape(n->stream_id));
   }
   absl::StrAppendFormat(
       &j,
@@ -243,10 +266,11 @@ std::string StatsJson(const StatsContext& c) {
   absl::StrAppendFormat(
       &j,
       " \"socket\": {\"datagrams_in\": %d, \"bytes_in\": %d, \"datagrams_out\": %d, "
-      "\"bytes_out\": %d, \"truncated_in\": %d, \"receive_errors\": %d, \"no_peer\": %d, "
-      "\"send_errors\": %d},\n",
+      "\"bytes_out\": %d, \"truncated_in\": %d, \"receive_errors\": %d, "
+      "\"connection_refused\": %d, \"no_peer\": %d, \"send_errors\": %d},\n",
       ds.datagrams_in, ds.bytes_in, ds.datagrams_out, ds.bytes_out, ds.truncated_in,
-      ds.receive_errors, ds.no_peer, ds.send_errors.Total());
+      ds.receive_errors, ds.receive_refused + ds.send_errors.Get(io::SendErrorClass::kRefused),
+      ds.no_peer, ds.send_errors.Total());
   if (const auto* s = conn.sender()) {
     const auto& st = s->stats();
     const auto& p = s->policy_stats();
@@ -271,14 +295,29 @@ std::string StatsJson(const StatsContext& c) {
         Ms(s->rtt().rttvar()), Ms(s->rtt().min_rtt()), s->loss_rate(), p.nack_seqs, p.retransmitted,
         p.copies, p.last_chance, p.suppressed, p.too_late, p.too_late_in_queue, p.capped,
         p.unknown_seq, Drops(st.drops));
+    if (const path::SendBudget* b = s->budget()) {
+      const auto bps = [](std::optional<double> v) {
+        return v ? absl::StrFormat("%.0f", *v * 8) : std::string("null");
+      };
+      absl::StrAppendFormat(
+          &j,
+          ",\n  \"budget\": {\"send_budget_bps\": %s, \"path_capacity_estimate_bps\": %s, "
+          "\"fec_budget_bps\": %.0f, \"media_bps\": %.0f, \"delivery_bps\": %.0f, "
+          "\"queueing_delay_ms\": %.3f, \"base_rtt_ms\": %s, \"congested\": %s, "
+          "\"congestion_events\": %d, \"outage_windows\": %d, \"fec_repairs_withheld\": %d}",
+          bps(b->budget()), bps(b->capacity(c.now)), b->fec_budget(s->media_rate(c.now), c.now) * 8,
+          s->media_rate(c.now) * 8, b->delivery_rate() * 8, Ms(b->queueing_delay()),
+          MsOrNull(b->base_rtt()), b->congested() ? "true" : "false", b->stats().congestion_events,
+          b->stats().outage_windows, st.fec_repairs_withheld);
+    }
     if (st.last_report) {
       const auto& r = *st.last_report;
       absl::StrAppendFormat(
           &j,
           ",\n  \"receiver_report\": {\"highest_sequence\": %u, \"received\": %u, \"lost\": %u, "
-          "\"recovered\": %u, \"abandoned\": %u, \"loss_events\": %u, "
+          "\"recovered\": %u, \"abandoned\": %u, \"loss_events\": %u, \"late\": %u, "
           "\"jitter_us\": %u, \"buffer_level_ms\": %u}",
-          r.highest_sequence, r.received, r.lost, r.recovered, r.abandoned, r.loss_events,
+          r.highest_sequence, r.received, r.lost, r.recovered, r.abandoned, r.loss_events, r.late,
           r.jitter_us, r.buffer_level_ms);
     }
     j += "},\n";
@@ -293,12 +332,14 @@ std::string StatsJson(const StatsContext& c) {
         " \"receiver\": {\"data_received\": %d, \"data_bytes\": %d, "
         "\"retransmissions_received\": %d, \"fec_repairs_received\": %d, \"fec_recovered\": %d, "
         "\"delivered\": %d, \"delivered_bytes\": %d, "
-        "\"lost_at_deadline\": %d, \"nacks_sent\": %d, \"reports_sent\": %d, "
+        "\"lost_at_deadline\": %d, \"late\": %d, \"bytes_received\": %d, "
+        "\"nacks_sent\": %d, \"reports_sent\": %d, "
         "\"path_duplicates\": %d, \"rtt_ms\": %.3f, \"jitter_ms\": %.3f,\n"
         "  \"loss\": {\"gaps_detected\": %d, \"recovered_by_retransmission\": %d, "
         "\"recovered_by_reorder\": %d, \"recovered_by_fec\": %d, "
         "\"recovered_by_fec_after_nack\": %d, \"abandoned\": %d, \"duplicates\": %d, "
         "\"spurious_retransmissions\": %d, \"late\": %d, \"nack_seqs\": %d, \"nack_repeats\": %d, "
+        "\"no_time_to_repair\": %d, "
         "\"reorder_tolerance_ms\": %.3f, \"repair_margin_min_ms\": %.3f, "
         "\"repair_margin_mean_ms\": %.3f},\n"
         "  \"buffer\": {\"delivered\": %d, \"too_late\": %d, \"duplicates\": %d, "
@@ -307,11 +348,13 @@ std::string StatsJson(const StatsContext& c) {
         "\"drift_relocks\": %d},\n"
         "  \"drops\": %s},\n",
         st.data_received, st.data_bytes, st.retransmissions_received, st.fec_repairs_received,
-        st.fec_recovered, st.delivered, st.delivered_bytes, st.lost, st.nacks_sent, st.reports_sent,
+        st.fec_recovered, st.delivered, st.delivered_bytes, st.lost, st.late, st.bytes_received,
+        st.nacks_sent, st.reports_sent,
         st.path_duplicates, Ms(r->rtt().srtt()), Ms(st.jitter), loss.gaps_detected,
         loss.recovered_by_retransmission, loss.recovered_by_reorder, loss.recovered_by_fec,
         loss.recovered_by_fec_after_nack, loss.abandoned, loss.duplicates,
         loss.duplicate_retransmissions, loss.late, loss.nack_seqs, loss.nack_repeats,
+        loss.no_time_to_repair,
         Ms(r->reorder_tolerance(c.now)), Ms(loss.margin.count ? loss.margin.min : Duration::Zero()),
         Ms(loss.margin.mean()), buffer.delivered, buffer.too_late, buffer.duplicates,
         buffer.buffer_full, buffer.grown, buffer.skipped, buffer.level_packets,

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <optional>
 
 #include "transport/base/time.h"
 #include "transport/endpoints/media.h"
@@ -29,6 +30,10 @@ struct StatsContext {
   // JSON's event times (e.g. the last multipath failover) are counted.
   Duration elapsed;
   Time now;  // for time-dependent figures (reorder tolerance, last heard)
+  // What this side was configured with (the session may run at more).
+  Duration configured_latency;
+  // The address a caller calls, for messages ("" for a listener).
+  std::string remote;
 };
 
 // One line for a terminal (no newline).

@@ -6,8 +6,10 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -20,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "transport/apps/fec_option.h"
 #include "transport/apps/flags.h"
+#include "transport/apps/notices.h"
 #include "transport/apps/stats_report.h"
 #include "transport/base/clock.h"
 #include "transport/crypto/cookie.h"
@@ -29,6 +32,7 @@
 #include "transport/io/connection_driver.h"
 #include "transport/io/endpoint.h"
 #include "transport/path/sender_paths.h"
+#include "transport/session/latency_floor.h"
 
 namespace hitless::apps {
 namespace {
@@ -72,6 +76,13 @@ std::string Epilogue() {
          "                    burst reports. Blocks close after 20 ms so FEC adds at most that.\n"
          "  arq=on|off        retransmission (default on; used when both sides have it on).\n"
          "                    off: FEC alone, for latencies below about 2 x the round trip\n"
+         "  latency_strict=on (caller) refuse to start (exit 3) when the measured path\n"
+         "                    cannot carry latency=; by default the caller raises the\n"
+         "                    session's latency to the smallest budget that plays\n"
+         "                    (round trip / 2 + max(20 ms, round trip / 4)) and says so\n"
+         "Send budget: the sender measures what the path delivers and its queueing\n"
+         "  delay, keeps retransmissions and FEC inside it (media first, then repairs,\n"
+         "  then FEC) and warns when the stream alone exceeds the path.\n"
          "Multipath (hitless-send calling only; a listener accepts every path on its socket):\n"
          "  paths=[LOCAL@]HOST:PORT[,[LOCAL@]HOST:PORT...]\n"
          "                    more paths to the same receiver, e.g. over a second NIC or ISP.\n"
@@ -92,7 +103,9 @@ std::string Epilogue() {
          "                    hitless://B:PORT[?bind=ADDR] ...  Every further URL adds a\n"
          "                    path (after those of paths=); only HOST:PORT and bind= there,\n"
          "                    every other option comes from the first URL.\n"
-         "Exit codes: 0 ok, 1 runtime failure (e.g. bind), 2 bad flags or URLs.\n"
+         "Exit codes: 0 ok; 1 runtime failure (bind, name resolution, a file that cannot be\n"
+         "  written); 2 bad flags or URLs; 3 latency_strict=on and the path cannot carry\n"
+         "  the latency.\n"
          "Examples:\n"
          "  hitless-recv 'hitless://:9000?latency=300ms' udp://127.0.0.1:5000\n"
          "  hitless-send udp://@239.1.1.1:5000 'hitless://relay.example:9000?latency=300ms'\n"
@@ -103,9 +116,30 @@ std::string Epilogue() {
          "      'hitless://203.0.113.7:9000?bind=198.51.100.2'\n";
 }
 
+// Exit codes (the README's table): 2 for bad usage (InvalidArgument), 1 for
+// a runtime failure (a name that does not resolve, a socket, a file), 3 for a
+// latency the path cannot carry with latency_strict=on.
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitLatencyRefused = 3;
+
 int UsageError(Side side, const absl::Status& status) {
   std::fprintf(stderr, "%s: %s\n", Name(side), std::string(status.message()).c_str());
-  return 2;
+  return absl::IsInvalidArgument(status) ? kExitUsage : kExitRuntime;
+}
+
+// Fails now, not at exit, when `path` cannot be written: creates and removes
+// a scratch file beside it.
+absl::Status CheckWritable(const std::string& what, const std::string& path) {
+  const std::string probe = path + ".tmp";
+  std::FILE* f = std::fopen(probe.c_str(), "we");
+  if (f == nullptr) {
+    return absl::UnavailableError(
+        absl::StrFormat("%s %s: cannot write there: %s", what, path, std::strerror(errno)));
+  }
+  std::fclose(f);
+  std::remove(probe.c_str());
+  return absl::OkStatus();
 }
 
 // Delivers released media to the output endpoint.
@@ -256,6 +290,14 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(
       c.arq = value == "on";
       continue;
     }
+    if (key == "latency_strict") {
+      if (value != "on" && value != "off") {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "latency_strict=%s: expected latency_strict=on or latency_strict=off", value));
+      }
+      c.strict_latency = value == "on";
+      continue;
+    }
     if (key == "paths") {
       paths_option = value;
       continue;
@@ -272,7 +314,7 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(
     }
     return absl::InvalidArgumentError(absl::StrFormat(
         "hitless:// option \"%s\" is not supported by this version (supported: latency, "
-        "stream, mode, fec, arq, paths, bind, multipath)",
+        "stream, mode, fec, arq, latency_strict, paths, bind, multipath)",
         key));
   }
   c.direction =
@@ -308,6 +350,11 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(
     if (bind_option) {
       return absl::InvalidArgumentError(
           "bind=: a listener binds the URL's HOST:PORT (bind= is for a caller)");
+    }
+    if (c.strict_latency) {
+      return absl::InvalidArgumentError(
+          "latency_strict=on: the caller measures the path and offers the latency; set it on "
+          "the calling side");
     }
     c.role = session::Role::kListener;
     auto local = io::ParseEndpoint(HostPort(spec.host.empty() ? "0.0.0.0" : spec.host, spec.port));
@@ -394,7 +441,16 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
       flag_args.push_back(arg);
       const bool takes_value =
           arg.find('=') == std::string::npos && arg != "--quiet" && arg != "--help" && arg != "-h";
-      if (takes_value && i + 1 < argc) flag_args.push_back(argv[++i]);
+      if (takes_value && i + 1 < argc) {
+        // "--latency hitless://:9000 ...": the value is missing and the URL
+        // would be swallowed as it.
+        if (std::string_view(argv[i + 1]).find("://") != std::string_view::npos) {
+          return UsageError(side, absl::InvalidArgumentError(absl::StrFormat(
+                                      "%s needs a value; got the URL \"%s\" instead", arg,
+                                      argv[i + 1])));
+        }
+        flag_args.push_back(argv[++i]);
+      }
     } else {
       positional.push_back(arg);
     }
@@ -449,6 +505,17 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   auto options = DriverOptions(*hitless, side, latency_flag->value_or(kDefaultLatency),
                                latency_flag->has_value(), more_destinations);
   if (!options.ok()) return UsageError(side, options.status());
+  // Files written at exit must be writable now: a run of hours must not end
+  // with "cannot write".
+  if (const auto path = flags.GetString("stats-json")) {
+    if (auto ok = CheckWritable("--stats-json", *path); !ok.ok()) return UsageError(side, ok);
+  }
+  if (const auto* verify = media_spec.As<endpoints::VerifySpec>();
+      verify && !verify->report_path.empty()) {
+    if (auto ok = CheckWritable("verify report=", verify->report_path); !ok.ok()) {
+      return UsageError(side, ok);
+    }
+  }
 
   // The io_context outlives every endpoint (declared first, destroyed last).
   boost::asio::io_context io;
@@ -473,7 +540,7 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   const Time start = clock.Now();
   absl::Status failure;
   bool stopping = false;
-  boost::asio::steady_timer drain_timer(io), status_timer(io), duration_timer(io);
+  boost::asio::steady_timer drain_timer(io), status_timer(io), duration_timer(io), notice_timer(io);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
 
   const auto stop = [&](absl::Status why) {
@@ -483,6 +550,7 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     if (input) input->Stop();
     (*driver)->Close();
     signals.cancel();
+    notice_timer.cancel();
     drain_timer.cancel();
     status_timer.cancel();
     duration_timer.cancel();
@@ -497,10 +565,13 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     });
   }
 
-  // A publisher starts reading its input once the first session is up: what
-  // arrives before has nowhere to go (a live input keeps running from then
-  // on, across restarts, and what it offers while reconnecting is counted).
+  // A publisher starts reading a file or generated input once the first
+  // session is up (what it read before would have nowhere to go). A live
+  // udp:// input opens at once, so a busy port or a bad multicast join is
+  // reported at start, not when a receiver appears; what it offers while no
+  // session runs is counted (media_not_connected), as across restarts.
   bool input_started = false;
+  int exit_code = 0;
   const auto start_input = [&] {
     if (input_started || stopping) return;
     input_started = true;
@@ -527,6 +598,13 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     (*driver)->SetStateHandler([&](session::ConnectionState state) {
       if (state == session::ConnectionState::kEstablished) start_input();
     });
+    if (media_spec.As<endpoints::UdpSpec>()) {
+      start_input();
+      if (stopping) {
+        std::fprintf(stderr, "%s: %s\n", Name(side), std::string(failure.message()).c_str());
+        return kExitRuntime;
+      }
+    }
   } else {
     auto started = output->Start(io, [&](absl::Status why) { stop(std::move(why)); });
     if (!started.ok()) {
@@ -558,14 +636,48 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
                                                    ? std::optional<Duration>(Duration::Seconds(1))
                                                    : std::nullopt;
   StatusLine status_line;
+  const std::string remote =
+      (*options).remote ? io::FormatEndpoint(*(*options).remote) : std::string();
   const auto context = [&] {
     StatsContext c;
     c.program = Name(side);
     c.driver = driver->get();
     c.now = clock.Now();
     c.elapsed = c.now - start;
+    c.configured_latency = (*options).connection.latency;
+    c.remote = remote;
     return c;
   };
+  // Notices (notices.h) every 250 ms: a setting or a fault that cannot work
+  // is said within a second, whatever the status interval.
+  Notices notices;
+  std::function<void()> arm_notices = [&] {
+    notice_timer.expires_after(std::chrono::milliseconds(250));
+    notice_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      const StatsContext c = context();
+      for (const std::string& line : notices.Poll(c, clock.Now())) {
+        std::fprintf(stderr, "%s%s: warning: %s\n", status_every && terminal ? "\n" : "", Name(side),
+                     line.c_str());
+      }
+      if (const auto* initiator = (*driver)->connection().initiator();
+          initiator && initiator->latency_refused()) {
+        const auto rtt = initiator->handshake_rtt();
+        const LatencyFloor floor = LatencyFloorFor(rtt.value_or(Duration::Zero()));
+        exit_code = kExitLatencyRefused;
+        stop(absl::FailedPreconditionError(absl::StrFormat(
+            "latency_strict=on: latency %.0f ms cannot carry this path (round trip %.0f ms); the "
+            "smallest budget that plays is %.0f ms (%.0f ms lets retransmission repair); not "
+            "starting",
+            (*options).connection.latency.ToMillisecondsF(),
+            rtt.value_or(Duration::Zero()).ToMillisecondsF(), floor.play.ToMillisecondsF(),
+            floor.repair.ToMillisecondsF())));
+        return;
+      }
+      arm_notices();
+    });
+  };
+  arm_notices();
   std::function<void()> arm_status = [&] {
     if (!status_every) return;
     status_timer.expires_after(std::chrono::nanoseconds(status_every->ToNanoseconds()));
@@ -606,7 +718,7 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   }
   if (!failure.ok()) {
     std::fprintf(stderr, "%s: %s\n", Name(side), std::string(failure.message()).c_str());
-    return 1;
+    return exit_code != 0 ? exit_code : kExitRuntime;
   }
   return 0;
 }

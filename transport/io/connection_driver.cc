@@ -1,6 +1,11 @@
 #include "transport/io/connection_driver.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstring>
@@ -41,7 +46,34 @@ absl::Status ConnectionDriver::OpenSocket(PathSocket& s, const UdpEndpoint& loca
   }
   SetSocketBuffers(s.socket.native_handle(), options_.socket_buffer_bytes,
                    options_.socket_buffer_bytes);
+  if (options_.connection.role == session::Role::kCaller) {
+    // A caller's socket is not connected (replies may come from another
+    // address of a multi-homed listener), so Linux reports ICMP errors such
+    // as "port unreachable" only with IP_RECVERR: then a receive fails with
+    // ECONNREFUSED and the user is told there is no listener.
+    const int on = 1;
+    if (local.address().is_v4()) {
+      ::setsockopt(s.socket.native_handle(), IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+    } else {
+      ::setsockopt(s.socket.native_handle(), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+    }
+  }
   return absl::OkStatus();
+}
+
+void ConnectionDriver::DrainErrorQueue(int fd) {
+  // The ICMP errors IP_RECVERR queues take receive-buffer space: read them.
+  std::array<uint8_t, 512> data;
+  std::array<uint8_t, 512> control;
+  for (int i = 0; i < 64; ++i) {
+    ::iovec iov{data.data(), data.size()};
+    ::msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    if (::recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return;
+  }
 }
 
 absl::StatusOr<std::unique_ptr<ConnectionDriver>> ConnectionDriver::Create(
@@ -105,6 +137,8 @@ void ConnectionDriver::OnReadable(size_t socket) {
     const int n = recv_.Receive(fd);
     if (n < 0) {
       ++stats_.receive_errors;  // e.g. ECONNREFUSED from an ICMP error
+      if (n == -ECONNREFUSED) ++stats_.receive_refused;
+      DrainErrorQueue(fd);
       continue;
     }
     if (n == 0) break;

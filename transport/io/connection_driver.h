@@ -66,6 +66,7 @@ struct DriverStats {
   uint64_t bytes_out = 0;
   uint64_t truncated_in = 0;  // larger than any Hitless datagram: dropped
   uint64_t receive_errors = 0;
+  uint64_t receive_refused = 0;  // of which ECONNREFUSED: the peer's port is closed
   uint64_t no_peer = 0;  // session traffic before a peer was known: dropped
   SendErrorCounters send_errors;
   std::array<PathIoStats, kMaxPaths> paths;  // by path id (caller: by socket)
@@ -117,6 +118,7 @@ class ConnectionDriver final : public session::DatagramSink {
   };
 
   absl::Status OpenSocket(PathSocket& s, const UdpEndpoint& local);
+  static void DrainErrorQueue(int fd);
   void WaitReadable(size_t socket);
   void OnReadable(size_t socket);
   void SendTo(size_t socket, std::span<const uint8_t> datagram, const UdpEndpoint& to);

@@ -49,9 +49,10 @@ absl::StatusOr<UdpEndpoint> ParseEndpoint(std::string_view input) {
   const auto results = resolver.resolve(std::string(host), std::string(port_text),
                                         asio::ip::udp::resolver::numeric_service, ec);
   if (ec || results.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid endpoint '", text,
-                                                   "': cannot resolve host '", host, "'",
-                                                   ec ? absl::StrCat(": ", ec.message()) : ""));
+    // A runtime failure (the name service), not bad usage: Unavailable.
+    return absl::UnavailableError(absl::StrCat("endpoint '", text, "': cannot resolve host '",
+                                               host, "'",
+                                               ec ? absl::StrCat(": ", ec.message()) : ""));
   }
   return results.begin()->endpoint();
 }

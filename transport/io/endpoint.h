@@ -15,8 +15,9 @@ namespace hitless::io {
 
 using UdpEndpoint = boost::asio::ip::udp::endpoint;
 
-// Parses "host:port". Errors (InvalidArgument) name the text and the problem:
-// missing ':', empty host, bad or out-of-range port, unresolvable host.
+// Parses "host:port". Errors name the text and the problem: InvalidArgument
+// for a missing ':', an empty host, a bad or out-of-range port; Unavailable
+// for a host name that does not resolve (a runtime failure, exit code 1).
 // Name resolution blocks; call at startup only.
 absl::StatusOr<UdpEndpoint> ParseEndpoint(std::string_view text);
 
