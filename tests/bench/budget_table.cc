@@ -80,9 +80,13 @@ int g_trace_mode = 0;
 
 void Trace(const Case& c) {
   const ArqResult r = hitless::sim::RunArq(Configure(kModes[g_trace_mode], c.run));
-  std::printf("%s, %s: missing %llu late %llu withheld %llu cuts %llu\n", c.name.c_str(),
-              kModes[g_trace_mode].name, static_cast<unsigned long long>(r.missing),
+  std::printf("%s, %s: missing %llu late %llu no-time %llu sender-too-late %llu nacks %llu "
+              "withheld %llu cuts %llu\n",
+              c.name.c_str(), kModes[g_trace_mode].name, static_cast<unsigned long long>(r.missing),
               static_cast<unsigned long long>(r.late),
+              static_cast<unsigned long long>(r.no_time_to_repair),
+              static_cast<unsigned long long>(r.too_late_at_sender),
+              static_cast<unsigned long long>(r.nacks),
               static_cast<unsigned long long>(r.fec_withheld),
               static_cast<unsigned long long>(r.congestion_events));
   for (const auto& [t, budget, queueing] : r.budget_samples) {

@@ -50,7 +50,16 @@ ArqResult RunArq(const ArqRun& run) {
     e.params = Spec(spec).params;
     forward.timeline.push_back(e);
   }
-  const auto [pa, pb] = sim.Connect(a, b, forward, Spec(run.reverse));
+  netem::DirectionConfig reverse = Spec(run.reverse);
+  for (const auto& [at, length] : run.outages) {
+    netem::TimelineEvent e;
+    e.kind = netem::TimelineEvent::Kind::kOutage;
+    e.at = at;
+    e.duration = length;
+    forward.timeline.push_back(e);
+    reverse.timeline.push_back(e);
+  }
+  const auto [pa, pb] = sim.Connect(a, b, forward, reverse);
   sender.sink.ports = {pa};  // the sinks were built for node ids 0 and 1
   receiver.sink.ports = {pb};
   if (a != 0 || b != 1) std::abort();
@@ -75,6 +84,9 @@ ArqResult RunArq(const ArqRun& run) {
   r.fec_overhead = static_cast<double>(s.fec_bytes) / static_cast<double>(s.data_bytes);
   r.fec_recovered = receiver.session.stats().fec_recovered;
   r.arq_recovered = receiver.session.loss_stats().recovered_by_retransmission;
+  r.no_time_to_repair = receiver.session.loss_stats().no_time_to_repair;
+  r.too_late_at_sender =
+      sender.session.policy_stats().too_late + sender.session.policy_stats().too_late_in_queue;
   r.latency_min_ms = c.min_delay().ToMillisecondsF();
   r.latency_max_ms = c.max_delay().ToMillisecondsF();
   r.latency_p99_ms = c.delay_percentile(0.99).ToMillisecondsF();

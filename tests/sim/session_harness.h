@@ -34,6 +34,8 @@ struct ArqRun {
   // forward link's impairments become this netem spec.
   std::vector<std::pair<Duration, std::string>> forward_changes;
   bool send_budget = true;  // SenderConfig::send_budget
+  // Outages of both directions: (start after the beginning, length).
+  std::vector<std::pair<Duration, Duration>> outages;
 };
 
 struct ArqResult {
@@ -50,6 +52,8 @@ struct ArqResult {
   double fec_overhead = 0;         // FEC_REPAIR bytes / original DATA bytes
   uint64_t fec_recovered = 0;      // packets rebuilt by FEC and used
   uint64_t arq_recovered = 0;      // packets repaired by retransmission
+  uint64_t no_time_to_repair = 0;  // gaps never NACKed: deadline nearer than an RTT
+  uint64_t too_late_at_sender = 0;  // NACKed sequences the sender refused as too late
   double latency_min_ms = 0, latency_max_ms = 0, latency_p99_ms = 0;
   // Adaptive FEC: every change of the repair count, (seconds since start, m).
   std::vector<std::pair<double, int>> fec_m_changes;

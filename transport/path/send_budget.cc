@@ -135,8 +135,10 @@ void SendBudget::CloseWindow(double seconds, uint64_t bytes, Time now) {
     fec_headroom_ += config_.fec_ramp_per_second * std::max(since_last.ToSecondsF(), 0.0);
     return;
   }
+  // Regrowth after a cut, up to the capacity congestion showed: nothing but
+  // a real queue can prove more, and the FEC ceiling keeps below it.
   const double growth = 1 + config_.increase_per_second * std::max(since_last.ToSecondsF(), 0.0);
-  budget_ = std::min(*budget_ * growth, ceiling);
+  budget_ = std::min({*budget_ * growth, ceiling, *capacity_});
 }
 
 }  // namespace hitless::path

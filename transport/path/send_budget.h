@@ -27,9 +27,10 @@
 //     (the cut must take effect first); the delivery rate at congestion is
 //     the capacity estimate (smoothed over congestion events);
 //   - otherwise it grows by `increase_per_second` (multiplicative), at most
-//     to `probe_headroom` x the smoothed delivery rate, so a freed path is
-//     found again within seconds; the capacity estimate is forgotten after
-//     `capacity_memory` without congestion.
+//     to the capacity estimate (only a queue can prove more); the estimate
+//     is forgotten after `capacity_memory` without congestion, and the
+//     budget is then `probe_headroom` x the smoothed delivery rate again, so
+//     a path that grew is found within that memory.
 // The budget is what repairs that can still make their deadline may use
 // (retransmissions, above all an outage's backlog). FEC is proactive: it
 // must never be what fills a queue (that makes every packet later and FEC on
