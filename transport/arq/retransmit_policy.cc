@@ -197,13 +197,24 @@ size_t RetransmitPolicy::PopDue(Time now, std::vector<Retransmission>& out, size
     if (st.copies_left == 0) {
       st.queued = false;
       st.capped = false;
-    } else if (config_.copy_spacing > Duration::Zero()) {
-      waiting_.insert({now + config_.copy_spacing, seq});
+    } else if (const Duration spacing = CopySpacing(deadline, now, st.copies_left);
+               spacing > Duration::Zero()) {
+      waiting_.insert({now + spacing, seq});
     } else {
       ready_.insert({deadline, seq});
     }
   }
   return out.size();
+}
+
+Duration RetransmitPolicy::CopySpacing(Time deadline, Time now, uint32_t copies_left) const {
+  Duration spacing = std::max(config_.copy_spacing, link_.burst_span);
+  if (spacing > config_.copy_spacing && copies_left > 0) {
+    // Every remaining copy must still leave one way before the deadline.
+    const Duration room = (deadline - link_.one_way - now) / static_cast<int64_t>(copies_left + 1);
+    spacing = std::max(config_.copy_spacing, std::min(spacing, room));
+  }
+  return spacing;
 }
 
 std::optional<Time> RetransmitPolicy::NextWakeup() const {

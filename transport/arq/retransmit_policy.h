@@ -40,7 +40,9 @@
 //      little slack (2.0 made every first retransmission at a 3 x RTT budget
 //      a last chance: 3.5x the overhead for the same residual loss at 1-2%
 //      loss). So the request is sent as N copies spaced
-//      copy_spacing apart. With independent loss p on the path, all N are
+//      max(copy_spacing, the link's burst span) apart (a burst must not take
+//      every copy; the span is capped so the copies still fit before the
+//      deadline). With independent loss p on the path, all N are
 //      lost with probability p^N; N is the smallest with p^N <= target:
 //        N = ceil(ln(target) / ln(p)),  clamped to [1, max_copies],
 //      p clamped to [min_loss_for_copies, 0.5]. With target 1e-6: p = 10%
@@ -97,6 +99,10 @@ struct LinkEstimate {
   Duration srtt = Duration::Milliseconds(100);
   Duration one_way = Duration::Milliseconds(50);  // usually srtt / 2
   double loss_rate = 0.0;                         // forward DATA loss, 0..1
+  // How long the path's loss bursts last (mean burst length in packets x
+  // the packet interval): last-chance copies are spaced at least this far
+  // apart, so one burst does not take them all. Zero: independent loss.
+  Duration burst_span = Duration::Zero();
 };
 
 // One datagram to resend. `bytes` points into the RetransmitBuffer: valid
@@ -169,6 +175,7 @@ class RetransmitPolicy {
   void Consider(int64_t seq, Time now);
   void Refill(Time now);
   Time Deadline(const StoredPacket& p) const { return p.send_time + config_.latency; }
+  Duration CopySpacing(Time deadline, Time now, uint32_t copies_left) const;
 
   RetransmitPolicyConfig config_;
   RetransmitBuffer* buffer_;

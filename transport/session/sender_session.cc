@@ -290,8 +290,15 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
       const double lost = std::max<double>(0, static_cast<double>(loss_window_lost_));
       const double expected =
           lost + static_cast<double>(std::max<int64_t>(0, loss_window_received_));
+      loss_window_events_ +=
+          std::max<int64_t>(0, SerialDiff(report->loss_events, previous_report_->loss_events));
       if (expected >= kLossWindowPackets) {
         loss_rate_ += 0.25 * (lost / expected - loss_rate_);
+        if (loss_window_events_ > 0) {
+          const double burst = std::max(1.0, lost / static_cast<double>(loss_window_events_));
+          burst_packets_ += 0.25 * (burst - burst_packets_);
+        }
+        loss_window_events_ = 0;
         loss_window_lost_ = 0;
         loss_window_received_ = 0;
       }
@@ -368,6 +375,14 @@ void SenderSession::UpdateLinkEstimate() {
   estimate.srtt = rtt_.srtt();
   estimate.one_way = rtt_.min_rtt() / 2;
   estimate.loss_rate = loss_rate_;
+  // Mean burst length (lost / loss events over the recent reports) times
+  // the packet interval: how far apart last-chance copies must go.
+  const double rate = buffer_.StreamRateBytesPerSecond(last_sent_);
+  if (burst_packets_ > 1.5 && rate > 0 && stats_.data_sent > 0) {
+    const double packet_bytes =
+        static_cast<double>(stats_.data_bytes) / static_cast<double>(stats_.data_sent);
+    estimate.burst_span = Duration::SecondsF(std::min(burst_packets_ * packet_bytes / rate, 0.1));
+  }
   policy_.SetLinkEstimate(estimate);
 }
 

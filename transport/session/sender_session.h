@@ -166,6 +166,8 @@ class SenderSession : private FecRepairSink {
   std::optional<ReportBody> previous_report_;
   int64_t loss_window_lost_ = 0;  // signed: reordering corrections
   int64_t loss_window_received_ = 0;
+  int64_t loss_window_events_ = 0;
+  double burst_packets_ = 1;  // smoothed mean loss-burst length
   Time last_sent_;
   std::vector<uint8_t> scratch_;
   std::vector<arq::Retransmission> due_;
