@@ -6,7 +6,14 @@
 #   tests/bench/compare_srt.sh [--loss 5%] [--delay 30ms] [--jitter 5ms] [--seed 1]
 #       [--latency 300ms] [--bitrate 10M] [--seconds 20] [--skip-max | --max-only]
 #       [--max-steps "50 100 200 300 400 600 800 1000 1100 1200 1400 1600"] [--max-seconds 5]
-#       [--srt-extra 'k=v&k=v'] [--keep]
+#       [--srt-extra 'k=v&k=v'] [--hitless-extra 'k=v&k=v'] [--fwd 'NETEM SPEC' --rev 'NETEM SPEC']
+#       [--keep]
+#
+# --fwd/--rev replace --loss/--delay/--jitter with full netem specs per
+# direction (e.g. a bottleneck: --fwd 'delay 30ms rate 12mbit limit 113 loss 1%'
+# --rev 'delay 30ms loss 1%'). --srt-extra adds SRT URL options (its FEC
+# filter: 'packetfilter=fec,cols:10,rows:1'); --hitless-extra adds Hitless URL
+# options ('fec=adaptive').
 #
 # Part 1, impaired link (each system in turn, identical chains):
 #   hitless-probe send -> udp -> hitless-send ----------> hitless-netem -> hitless-recv ------> udp -> hitless-probe recv
@@ -51,6 +58,9 @@ max_steps="50 100 200 300 400 600 800 1000 1100 1200 1400 1600"
 max_only=0
 max_seconds=5
 srt_extra=""
+hitless_extra=""
+fwd_spec=""
+rev_spec=""
 keep=0
 bin=${HITLESS_BIN:-build/release}
 
@@ -69,6 +79,9 @@ while (($#)); do
     --max-steps) max_steps=$2; shift 2 ;;
     --max-seconds) max_seconds=$2; shift 2 ;;
     --srt-extra) srt_extra=$2; shift 2 ;;
+    --hitless-extra) hitless_extra=$2; shift 2 ;;
+    --fwd) fwd_spec=$2; shift 2 ;;
+    --rev) rev_spec=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare_srt: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -97,6 +110,16 @@ if ! [[ $max_seconds =~ ^[0-9]+$ ]] || ((max_seconds < 1 || max_seconds > 600));
 fi
 [[ $srt_extra == "" || $srt_extra == [a-z]*=* ]] || bad "--srt-extra must look like 'key=value&key=value'"
 [[ -n $srt_extra ]] && srt_extra="&$srt_extra"
+[[ $hitless_extra == "" || $hitless_extra == [a-z]*=* ]] || bad "--hitless-extra must look like 'key=value&key=value'"
+[[ -n $hitless_extra ]] && hitless_extra="&$hitless_extra"
+if [[ -n $fwd_spec || -n $rev_spec ]]; then
+  [[ -n $fwd_spec && -n $rev_spec ]] || bad "--fwd and --rev go together"
+  netem_impairment=(--fwd "$fwd_spec" --rev "$rev_spec")
+  impairment_text="--fwd '$fwd_spec' --rev '$rev_spec'"
+else
+  netem_impairment=(--loss "$loss" --delay "$delay" --jitter "$jitter")
+  impairment_text="--loss $loss --delay $delay --jitter $jitter (each way)"
+fi
 ((skip_max && max_only)) && bad "--skip-max and --max-only exclude each other"
 # Bitrate: 10M, 800k, 1G, 2500000 -> bits/s (integer).
 to_bps() {
@@ -321,7 +344,7 @@ run_chain() {
   target=$rx_port
   if ((via_netem)); then
     launch "$d" netem "$netem" --listen 127.0.0.1:0 --forward "127.0.0.1:$rx_port" \
-      --loss "$loss" --delay "$delay" --jitter "$jitter" --seed "$seed" --quiet \
+      "${netem_impairment[@]}" --seed "$seed" --quiet \
       --stats-json "$d/netem.json"
     target=$(listening_port "$d" netem)
   fi
@@ -330,10 +353,11 @@ run_chain() {
     hitless)
       in_port=$(free_port)
       launch "$d" tx "$hsend" "udp://127.0.0.1:$in_port" \
-        "hitless://127.0.0.1:$target?latency=${lat_ms}ms" --quiet --stats-json "$d/tx.json"
-      # hitless-send binds its media input once the session is established.
-      wait_udp_bound "$in_port" "$pid_tx" 10 ||
-        { cat "$d/tx.err" >&2; die "hitless-send did not connect within 10 s"; }
+        "hitless://127.0.0.1:$target?latency=${lat_ms}ms$hitless_extra" --status-interval 200ms \
+        --stats-json "$d/tx.json"
+      # hitless-send binds its udp:// input at once; media flows once the
+      # status line says the session is up.
+      wait_grep "$d" tx ' connected ' 10 || die "hitless-send did not connect within 10 s"
       ;;
     srt)
       in_port=$(free_port)
@@ -447,7 +471,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- part 1: impaired link -------------------------------------------------------
 if ((!max_only)); then
-  log "part 1: ${bitrate}bit/s for ${seconds}s, latency ${lat_ms} ms, netem loss $loss delay $delay jitter $jitter (each way), seed $seed"
+  log "part 1: ${bitrate}bit/s for ${seconds}s, latency ${lat_ms} ms, netem $impairment_text, seed $seed"
   for sys in hitless srt; do
     log "  running $sys ..."
     run_chain "$sys" "imp-$sys" "$bitrate" "$seconds" 1 0
@@ -510,8 +534,8 @@ if ((!max_only)); then
   hc=$(cpu_gb $H); sc=$(cpu_gb $S)
   cat <<EOF
 
-Impaired link: hitless-netem \`--loss $loss --delay $delay --jitter $jitter --seed $seed\` in both
-directions, ${bitrate}bit/s of ${size}-byte datagrams for ${seconds} s from hitless-probe, configured
+Impaired link: hitless-netem \`$impairment_text --seed $seed\`,
+Hitless options \`latency=${lat_ms}ms${hitless_extra}\`, ${bitrate}bit/s of ${size}-byte datagrams for ${seconds} s from hitless-probe, configured
 latency ${lat_ms} ms on both ends of both systems. SRT is srt-live-transmit $srt_version, caller
 \`srt://…?mode=caller&latency=$lat_ms${srt_extra}\` → listener \`srt://…?mode=listener&latency=$lat_ms${srt_extra}\`
 (libsrt live-mode defaults otherwise: payloadsize 1316, maxbw -1 = 1 Gbit/s cap, lossmaxttl 0, no FEC).

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   ok &= Write(dir, "fec_rs", MakeHeader(),
               FecRepairBody{FecScheme::kReedSolomon, 2, 20, 4, 0, 0xFFFFFFFE, 1316, 0x55, small});
   ok &= Write(dir, "nack", MakeHeader(), NackBody{{{10, 1}, {0xFFFFFFFF, 3}, {40, 200}}});
-  ReportBody report{1000, 990, 12, 9, 3, 2500, 480, 123456000, 350, 4, {}};
+  ReportBody report{1000, 990, 12, 9, 3, 2500, 480, 123456000, 350, 4, 1316000, 2, {}};
   report.paths = {{0, PathState::kActive, 15, 20000, 800, 3},
                   {1, PathState::kStandby, 0, 45000, 1500, 120}};
   ok &= Write(dir, "report", MakeHeader(), report);

@@ -19,6 +19,7 @@
 #include "transport/session/handshake_initiator.h"
 #include "transport/session/handshake_responder.h"
 #include "transport/session/handshake_unknown_session.h"
+#include "transport/session/latency_floor.h"
 #include "transport/wire/data.h"
 
 namespace hitless {
@@ -644,6 +645,105 @@ TEST(HandshakeCreateTest, PreferredFecMustFollowTheWireRules) {
         << static_cast<int>(fec.mode) << " k=" << fec.k;
     EXPECT_FALSE(ValidFecConfig(fec));  // the rule Create applies
   }
+}
+
+}  // namespace
+}  // namespace hitless
+
+namespace hitless {
+namespace {
+
+// Delivers with a one-way delay: the RTT the echoes measure.
+class HandshakeRttTest : public ::testing::Test {
+ protected:
+  std::optional<NegotiatedSession> Connect(HandshakeInitiator& i, HandshakeResponder& r,
+                                           Duration one_way, Duration hold = Duration::Zero()) {
+    Bytes out = Bytes(buf_.begin(), buf_.begin() + i.Start(now_, buf_).send_size);
+    for (int step = 0; step < 2 && !out.empty(); ++step) {
+      now_ = now_ + one_way;
+      auto view = ParseHeader(out);
+      auto body = ParseHandshake(view->header, view->body);
+      const HandshakeResponderOutcome o =
+          r.OnHandshake(kPeer, view->header, *body, now_, reply_);
+      if (o.accepted) accepted_ = o.accepted;
+      const Bytes reply(reply_.begin(), reply_.begin() + o.reply_size);
+      now_ = now_ + one_way + hold;
+      auto rview = ParseHeader(reply);
+      auto rbody = ParseHandshake(rview->header, rview->body);
+      last_ = i.OnHandshake(rview->header, *rbody, now_, buf_);
+      out = Bytes(buf_.begin(), buf_.begin() + last_.send_size);
+    }
+    return i.negotiated();
+  }
+  static HandshakeInitiator Initiator(Duration latency, bool strict) {
+    HandshakeInitiatorConfig c;
+    c.latency = latency;
+    c.strict_latency = strict;
+    return *HandshakeInitiator::Create(c, 0x99);
+  }
+  HandshakeResponder Responder(Duration latency) {
+    HandshakeResponderConfig c;
+    c.latency = latency;
+    return *HandshakeResponder::Create(c, CookieSecret{3}, nullptr);
+  }
+  static inline const Bytes kPeer = {1, 2, 3, 4};
+  Time now_ = Time::Zero() + Duration::Seconds(100);
+  std::array<uint8_t, kMaxDatagramSize> buf_{};
+  std::array<uint8_t, kMaxDatagramSize> reply_{};
+  std::optional<NegotiatedSession> accepted_;
+  HandshakeInitiatorResult last_;
+};
+
+TEST_F(HandshakeRttTest, BothSidesMeasureTheRoundTrip) {
+  HandshakeInitiator i = Initiator(Duration::Milliseconds(500), false);
+  HandshakeResponder r = Responder(Duration::Milliseconds(120));
+  const auto n = Connect(i, r, Duration::Milliseconds(40));
+  ASSERT_TRUE(n);
+  ASSERT_TRUE(n->handshake_rtt);
+  EXPECT_EQ(*n->handshake_rtt, Duration::Milliseconds(80));
+  ASSERT_TRUE(accepted_ && accepted_->handshake_rtt);
+  EXPECT_EQ(*accepted_->handshake_rtt, Duration::Milliseconds(80));
+  EXPECT_EQ(n->latency, Duration::Milliseconds(500));  // feasible: not raised
+  EXPECT_FALSE(n->raised_from);
+}
+
+TEST_F(HandshakeRttTest, AnAsymmetricPathGivesBothSidesTheSameRoundTrip) {
+  HandshakeInitiator i = Initiator(Duration::Milliseconds(500), false);
+  HandshakeResponder r = Responder(Duration::Milliseconds(120));
+  // 25 ms out, 35 ms back.
+  const auto n = Connect(i, r, Duration::Milliseconds(25), Duration::Milliseconds(10));
+  ASSERT_TRUE(n && n->handshake_rtt);
+  EXPECT_EQ(*n->handshake_rtt, Duration::Milliseconds(60));
+  ASSERT_TRUE(accepted_ && accepted_->handshake_rtt);
+  EXPECT_EQ(*accepted_->handshake_rtt, Duration::Milliseconds(60));
+}
+
+TEST_F(HandshakeRttTest, ALatencyBelowThePathIsRaisedToThePlayFloor) {
+  HandshakeInitiator i = Initiator(Duration::Milliseconds(120), false);
+  HandshakeResponder r = Responder(Duration::Milliseconds(120));
+  const auto n = Connect(i, r, Duration::Milliseconds(150));
+  ASSERT_TRUE(n);
+  // RTT 300 ms: 150 + max(20, 75) = 225 ms.
+  EXPECT_EQ(n->latency, Duration::Milliseconds(225));
+  EXPECT_EQ(n->raised_from, Duration::Milliseconds(120));
+  ASSERT_TRUE(accepted_);
+  EXPECT_EQ(accepted_->latency, Duration::Milliseconds(225));  // both sides run at it
+  EXPECT_EQ(LatencyFloorFor(Duration::Milliseconds(300)).repair, Duration::Milliseconds(525));
+  EXPECT_EQ(LatencyFloorFor(Duration::Milliseconds(10)).play, Duration::Milliseconds(25));
+}
+
+TEST_F(HandshakeRttTest, StrictRefusesAndSendsNothingMore) {
+  HandshakeInitiator i = Initiator(Duration::Milliseconds(120), true);
+  HandshakeResponder r = Responder(Duration::Milliseconds(120));
+  const auto n = Connect(i, r, Duration::Milliseconds(150));
+  EXPECT_FALSE(n);
+  EXPECT_EQ(i.state(), HandshakeState::kRejected);
+  EXPECT_EQ(i.reject_reason(), kRejectLatency);
+  EXPECT_TRUE(i.latency_refused());
+  EXPECT_EQ(last_.event, HandshakeEvent::kRejected);
+  EXPECT_EQ(last_.send_size, 0u);
+  EXPECT_FALSE(i.NextWakeup());
+  EXPECT_FALSE(accepted_);
 }
 
 }  // namespace
