@@ -446,3 +446,45 @@ TEST(LossTrackerTest, ReportCountsLossEventsAsRuns) {
 
 }  // namespace
 }  // namespace hitless::arq
+
+namespace hitless::arq {
+namespace {
+
+TEST(LossTrackerTest, NoNackWhenTheDeadlineIsNearerThanTheMinimumRtt) {
+  LossTracker t;
+  t.SetRtt(Duration::Milliseconds(60));
+  t.SetMinRtt(Duration::Milliseconds(60));
+  t.OnPacket(0, Time::Zero(), ArrivalOrigin::kOriginal);
+  ASSERT_EQ(t.OnPacket(3, Time::Zero() + Duration::Milliseconds(10), ArrivalOrigin::kOriginal)
+                .gap_count,
+            2);
+  // Seq 1 is due in 40 ms: an answer needs 60. Seq 2 in 200 ms: NACKed.
+  t.SetDeadline(1, 1, Time::Zero() + Duration::Milliseconds(50));
+  t.SetDeadline(2, 1, Time::Zero() + Duration::Milliseconds(210));
+  EXPECT_EQ(t.stats().no_time_to_repair, 1u);
+  std::vector<NackRange> out;
+  t.CollectNacks(Time::Zero() + Duration::Milliseconds(20), Duration::Milliseconds(60), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].first, 2);
+  EXPECT_EQ(out[0].count, 1);
+}
+
+TEST(LossTrackerTest, AGapLongerThanFecCanRebuildIsNotHeldForFec) {
+  LossTrackerConfig config;
+  config.fec_hold_cap = Duration::Milliseconds(50);
+  config.fec_hold_initial = Duration::Milliseconds(50);
+  LossTracker t(config);
+  t.SetRtt(Duration::Milliseconds(20));
+  t.SetFecRepairSpan(4);  // rs(20,4), no interleave
+  t.OnPacket(0, Time::Zero(), ArrivalOrigin::kOriginal);
+  t.OnPacket(3, Time::Zero(), ArrivalOrigin::kOriginal);    // 2 missing: held
+  t.OnPacket(14, Time::Zero(), ArrivalOrigin::kOriginal);   // 10 missing: not held
+  std::vector<NackRange> out;
+  t.CollectNacks(Time::Zero() + Duration::Milliseconds(5), Duration::Milliseconds(20), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].first, 4);
+  EXPECT_EQ(out[0].count, 10);
+}
+
+}  // namespace
+}  // namespace hitless::arq

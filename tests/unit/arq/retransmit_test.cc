@@ -210,6 +210,37 @@ TEST(RetransmitPolicyCapTest, DefaultCapFollowsTheStreamRate) {
   EXPECT_NEAR(policy.CapBytesPerSecond(At(2000)), 625'000, 1000);  // 50% of 1.25 MB/s
 }
 
+TEST(RetransmitPolicyCapTest, BudgetRoomReplacesTheFixedFraction) {
+  RetransmitBuffer buffer({.retention = Ms(1000)});
+  RetransmitPolicy policy({.latency = Ms(1000)}, &buffer);
+  for (int64_t s = 0; s < 2000; ++s) buffer.Store(s, At(s), Payload(s, 1250));  // 10 Mbit/s
+  buffer.Expire(At(2000));
+  // A path with room (an outage's backlog): 3 MB/s beyond the media.
+  policy.SetBudgetRoom(3'000'000);
+  EXPECT_DOUBLE_EQ(policy.CapBytesPerSecond(At(2000)), 3'000'000);
+  // A full path: at least 5% of the stream still goes to repairs.
+  policy.SetBudgetRoom(0);
+  EXPECT_NEAR(policy.CapBytesPerSecond(At(2000)), 62'500, 100);
+  policy.SetBudgetRoom(std::nullopt);
+  EXPECT_NEAR(policy.CapBytesPerSecond(At(2000)), 625'000, 1000);
+}
+
+TEST(RetransmitPolicySpacingTest, CopiesAreSpacedByTheBurstSpanWhileTheyFit) {
+  RetransmitBuffer buffer({.retention = Ms(200)});
+  buffer.Store(0, At(0), Payload(0));
+  RetransmitPolicy policy({.latency = Ms(200), .copy_spacing = Ms(1)}, &buffer);
+  policy.SetLinkEstimate(
+      {.srtt = Ms(60), .one_way = Ms(30), .loss_rate = 0.01, .burst_span = Ms(20)});
+  const std::vector<NackRange> nack = {{0, 1}};
+  policy.OnNack(nack, At(100));  // 3 copies, 70 ms before deadline - one way
+  std::vector<Retransmission> out;
+  EXPECT_EQ(policy.PopDue(At(100), out), 1u);
+  EXPECT_EQ(policy.NextWakeup(), At(120));  // a burst apart, not 1 ms
+  EXPECT_EQ(policy.PopDue(At(120), out), 1u);
+  // Time left for the last copy: (170 - 120) / 2 = 25 ms > 20 ms.
+  EXPECT_EQ(policy.NextWakeup(), At(140));
+}
+
 TEST_F(PolicyTest, UnknownAncientAndHostileRanges) {
   const std::vector<NackRange> nack = {{100, 5},                      // never sent
                                        {-50, 52},                     // ancient, 2 of them stored

@@ -232,3 +232,33 @@ TEST(AdaptivePolicyTest, RejectsBadConfigs) {
 
 }  // namespace
 }  // namespace hitless
+
+namespace hitless {
+namespace {
+
+TEST(AdaptivePolicyBudgetTest, TheBudgetCapsTheOverheadAtOnce) {
+  AdaptiveFecConfig c;
+  c.hold = Duration::Seconds(5);
+  AdaptiveFecPolicy p(c, Time::Zero());
+  p.SetArqRounds(-1);
+  Time now = Time::Zero();
+  // 5% loss without ARQ wants a lot of FEC.
+  for (int i = 0; i < 20; ++i) {
+    now = now + Duration::Milliseconds(100);
+    p.OnReport(95, 5, 5, now);
+  }
+  ASSERT_GT(p.decision().m, 2);
+  // The path has room for 5% only: the choice follows at once (no hold).
+  p.SetBudgetOverheadCap(0.05);
+  now = now + Duration::Milliseconds(100);
+  EXPECT_TRUE(p.OnReport(95, 5, 5, now));
+  EXPECT_LE(static_cast<double>(p.decision().m) / p.decision().k, 0.05 + 1e-9);
+  // No room at all: FEC off.
+  p.SetBudgetOverheadCap(0);
+  now = now + Duration::Milliseconds(100);
+  p.OnReport(95, 5, 5, now);
+  EXPECT_EQ(p.decision().m, 0);
+}
+
+}  // namespace
+}  // namespace hitless
