@@ -31,9 +31,9 @@ std::optional<double> SendBudget::capacity(Time now) const {
   return capacity_;
 }
 
-double SendBudget::fec_budget(double media_rate, Time now) const {
+double SendBudget::fec_budget(double media_rate, Time now, double min_headroom) const {
   if (const auto c = capacity(now)) return std::min(*budget_, config_.fec_capacity_fraction * *c);
-  const double ramp = media_rate * (1 + fec_headroom_);
+  const double ramp = media_rate * (1 + std::max(fec_headroom_, min_headroom));
   return budget_ ? std::min(*budget_, ramp) : ramp;
 }
 

@@ -42,7 +42,8 @@
 //     grows by `fec_ramp_per_second` while no queue forms, so FEC grows only
 //     as fast as the path proves it carries it, and the first queue it builds
 //     (a few ms, not a drop-tail queue's worth) makes the capacity known. A
-//     session without ARQ (FEC is its only repair) starts with more headroom.
+//     session where FEC is the only repair (no ARQ, or no round trip left
+//     for one) asks for more headroom from the start.
 // Timers: none (everything moves on reports).
 #pragma once
 
@@ -95,8 +96,10 @@ class SendBudget {
   // The budget in bytes/s; nullopt until the first window.
   std::optional<double> budget() const { return budget_; }
   // The ceiling for media + repairs + FEC when FEC is added (see above),
-  // for a stream of `media_rate` bytes/s.
-  double fec_budget(double media_rate, Time now) const;
+  // for a stream of `media_rate` bytes/s; while the capacity is unknown the
+  // headroom is at least `min_headroom` (the owner's: more when FEC is the
+  // only repair that can arrive in time).
+  double fec_budget(double media_rate, Time now, double min_headroom = 0) const;
   // The path's capacity in bytes/s, when congestion has shown it recently.
   std::optional<double> capacity(Time now) const;
   // Smoothed delivery rate, bytes/s (0 before the first window).

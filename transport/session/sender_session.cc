@@ -16,6 +16,9 @@ namespace {
 
 // Packets a loss-rate sample covers (a 1% step resolves to within ~0.3%).
 constexpr double kLossWindowPackets = 1000;
+// FEC room before the path's capacity is known, where FEC is the only
+// repair: 50% of the media (the adaptive policy's cap is 10 of 20).
+constexpr double kFecOnlyHeadroom = 0.5;
 
 arq::RetransmitPolicyConfig PolicyConfig(const SenderConfig& config) {
   arq::RetransmitPolicyConfig policy = config.policy;
@@ -57,13 +60,7 @@ SenderSession::SenderSession(const SenderConfig& config, Time now, DatagramSink*
       HITLESS_BUG("SenderSession: invalid multipath configuration (validate it before)");
     }
   }
-  if (config.send_budget && !paths_) {
-    path::SendBudgetConfig budget = config.budget;
-    // Without ARQ, FEC is the only repair: it starts with room for a
-    // protective overhead rather than ramping up from 10%.
-    if (!config.arq) budget.fec_initial_headroom = std::max(budget.fec_initial_headroom, 0.5);
-    budget_.emplace(budget);
-  }
+  if (config.send_budget && !paths_) budget_.emplace(config.budget);
   if (config.initial_rtt) rtt_.OnSample(*config.initial_rtt, now);
   rate_last_at_ = now;
   fec_tokens_at_ = now;
@@ -343,7 +340,12 @@ void SenderSession::ApplyBudget(Time now) {
     policy_.SetBudgetRoom(std::max(0.0, *budget - media));
   }
   const bool first = !fec_room_;
-  fec_room_ = std::max(0.0, budget_->fec_budget(media, now) - media - retransmit_rate_);
+  // Where FEC is the only repair that can arrive in time (no ARQ, or no
+  // round trip left for one), it starts with room for a protective overhead
+  // instead of ramping up from 10%.
+  const double min_headroom = ArqRounds() <= 0 ? kFecOnlyHeadroom : 0.0;
+  fec_room_ = std::max(
+      0.0, budget_->fec_budget(media, now, min_headroom) - media - retransmit_rate_);
   if (first) {
     fec_tokens_ = FecBucketDepth();  // start full: the first blocks are not starved
     fec_tokens_at_ = now;
