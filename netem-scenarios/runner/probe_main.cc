@@ -99,9 +99,9 @@ int RunSend(int argc, const char* const* argv) {
 
   const int fd = OpenUdp(*to, false);
   if (fd < 0 || ::connect(fd, to->data(), static_cast<socklen_t>(to->size())) != 0) {
-    return Fail(absl::UnavailableError(
-        absl::StrFormat("send: cannot open a UDP socket to %s: %s", io::FormatEndpoint(*to),
-                        std::strerror(errno))));
+    return Fail(
+        absl::UnavailableError(absl::StrFormat("send: cannot open a UDP socket to %s: %s",
+                                               io::FormatEndpoint(*to), std::strerror(errno))));
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -168,9 +168,8 @@ int RunRecv(int argc, const char* const* argv) {
 
   const int fd = OpenUdp(*listen, true);
   if (fd < 0) {
-    return Fail(absl::UnavailableError(
-        absl::StrFormat("recv: cannot bind %s: %s", io::FormatEndpoint(*listen),
-                        std::strerror(errno))));
+    return Fail(absl::UnavailableError(absl::StrFormat(
+        "recv: cannot bind %s: %s", io::FormatEndpoint(*listen), std::strerror(errno))));
   }
   sockaddr_storage bound{};
   socklen_t bound_len = sizeof(bound);

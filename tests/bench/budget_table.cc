@@ -13,11 +13,11 @@
 // (fec=adaptive). A '!' marks a cell where FEC on lost more than ARQ alone.
 //   build/release/tests/bench/budget_table [--seconds 60] [--seeds N] [--full]
 // (--full prints every combination; the default prints the README's rows.)
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -34,23 +34,12 @@ struct Mode {
   bool fec = false;
   bool adaptive = false;
 };
-const Mode kModes[] = {{"ARQ", false, false}, {"FEC+ARQ rs(20,4)", true, false},
-                       {"adaptive FEC+ARQ", false, true}};
+const Mode kModes[] = {
+    {"ARQ", false, false}, {"FEC+ARQ rs(20,4)", true, false}, {"adaptive FEC+ARQ", false, true}};
 
 ArqRun Configure(const Mode& mode, ArqRun run) {
-  if (mode.fec) {
-    hitless::FecEncoderConfig fec;
-    fec.mode = hitless::FecCodec::kReedSolomon;
-    fec.k = 20;
-    fec.m = 4;
-    fec.max_block_delay = std::min(run.latency / 4, Duration::Milliseconds(100));
-    run.fec = fec;
-  }
-  if (mode.adaptive) {
-    hitless::AdaptiveFecConfig adaptive;
-    adaptive.max_block_delay = std::min(run.latency / 4, Duration::Milliseconds(100));
-    run.fec_adaptive = adaptive;
-  }
+  if (mode.fec) return hitless::sim::WithFixedFec(run);
+  if (mode.adaptive) return hitless::sim::WithAdaptiveFec(run);
   return run;
 }
 
@@ -80,17 +69,17 @@ int g_trace_mode = 0;
 
 void Trace(const Case& c) {
   const ArqResult r = hitless::sim::RunArq(Configure(kModes[g_trace_mode], c.run));
-  std::printf("%s, %s: missing %llu late %llu no-time %llu sender-too-late %llu nacks %llu "
-              "withheld %llu cuts %llu\n",
-              c.name.c_str(), kModes[g_trace_mode].name, static_cast<unsigned long long>(r.missing),
-              static_cast<unsigned long long>(r.late),
-              static_cast<unsigned long long>(r.no_time_to_repair),
-              static_cast<unsigned long long>(r.too_late_at_sender),
-              static_cast<unsigned long long>(r.nacks),
-              static_cast<unsigned long long>(r.fec_withheld),
-              static_cast<unsigned long long>(r.congestion_events));
+  std::printf(
+      "%s, %s: missing %llu late %llu no-time %llu sender-too-late %llu nacks %llu "
+      "withheld %llu cuts %llu\n",
+      c.name.c_str(), kModes[g_trace_mode].name, static_cast<unsigned long long>(r.missing),
+      static_cast<unsigned long long>(r.late), static_cast<unsigned long long>(r.no_time_to_repair),
+      static_cast<unsigned long long>(r.too_late_at_sender),
+      static_cast<unsigned long long>(r.nacks), static_cast<unsigned long long>(r.fec_withheld),
+      static_cast<unsigned long long>(r.congestion_events));
   for (const auto& [t, budget, queueing] : r.budget_samples) {
-    std::printf("  t %6.2f s  budget %6.2f Mbit/s  queueing %5.1f ms\n", t, budget * 1e-6, queueing);
+    std::printf("  t %6.2f s  budget %6.2f Mbit/s  queueing %5.1f ms\n", t, budget * 1e-6,
+                queueing);
   }
 }
 
@@ -135,12 +124,9 @@ void PrintRows(const std::vector<Case>& cases, int* worse_count) {
 }
 
 std::string Bottleneck(double factor, int queue_ms, double loss) {
-  const double bps = 10e6 * factor;
-  const int limit = std::max(2, static_cast<int>(bps * queue_ms / 1000.0 / 8 / 1330));
-  char buf[160];
-  std::snprintf(buf, sizeof(buf), "delay 30ms rate %.0fbit limit %d%s", bps, limit,
-                loss > 0 ? (" loss " + std::to_string(loss * 100) + "%").c_str() : "");
-  return buf;
+  char pct[32];
+  std::snprintf(pct, sizeof(pct), "%g%%", loss * 100);
+  return hitless::sim::BottleneckSpec(factor, queue_ms, pct);
 }
 
 }  // namespace
@@ -159,7 +145,8 @@ int main(int argc, char** argv) {
     } else if (std::strcmp(argv[i], "--full") == 0) {
       full = true;
     } else {
-      std::fprintf(stderr, "usage: budget_table [--seconds N] [--full] [--seeds N] [--trace NAME MODE]\n");
+      std::fprintf(stderr,
+                   "usage: budget_table [--seconds N] [--full] [--seeds N] [--trace NAME MODE]\n");
       return 2;
     }
   }

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,18 +33,17 @@ struct StreamRun {
 // gen (10 Mbit/s for `seconds`) -> hitless-send -> hitless-netem (`netem`
 // arguments) -> hitless-recv -> verify.
 StreamRun Stream(const std::vector<std::string>& netem_args, const std::string& recv_url_options,
-           const std::string& send_url_options, int seconds) {
+                 const std::string& send_url_options, int seconds) {
   StreamRun out;
   const std::string report = TempPath("pl-verify");
   const std::string recv_stats = TempPath("pl-recv");
   const std::string send_stats = TempPath("pl-send");
   std::string error;
   Process recv;
-  const auto recv_port = StartEmulator(
-      recv, HITLESS_RECV_BINARY,
-      {"hitless://127.0.0.1:0?mode=listener" + recv_url_options, "verify://?report=" + report,
-       "--stats-json", recv_stats},
-      &error);
+  const auto recv_port = StartEmulator(recv, HITLESS_RECV_BINARY,
+                                       {"hitless://127.0.0.1:0?mode=listener" + recv_url_options,
+                                        "verify://?report=" + report, "--stats-json", recv_stats},
+                                       &error);
   EXPECT_TRUE(recv_port) << error;
   if (!recv_port) return out;
   std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--forward",
@@ -54,12 +54,11 @@ StreamRun Stream(const std::vector<std::string>& netem_args, const std::string& 
   EXPECT_TRUE(netem_port) << error;
   if (!netem_port) return out;
   Process send;
-  EXPECT_TRUE(send.Start({HITLESS_SEND_BINARY,
-                          "gen://?bitrate=10M&duration=" + std::to_string(seconds) + "s",
-                          "hitless://127.0.0.1:" + std::to_string(*netem_port) + "?" +
-                              send_url_options,
-                          "--stats-json", send_stats},
-                         &error))
+  EXPECT_TRUE(send.Start(
+      {HITLESS_SEND_BINARY, "gen://?bitrate=10M&duration=" + std::to_string(seconds) + "s",
+       "hitless://127.0.0.1:" + std::to_string(*netem_port) + "?" + send_url_options,
+       "--stats-json", send_stats},
+      &error))
       << error;
   const auto send_exit = send.Wait(Millis(1000 * (seconds + 20)));
   EXPECT_TRUE(send_exit) << "hitless-send did not finish: " << send.ReadStderr();
@@ -78,20 +77,69 @@ StreamRun Stream(const std::vector<std::string>& netem_args, const std::string& 
   return out;
 }
 
+// Cross traffic through the same rate-limited queue of hitless-netem (every
+// client's packets share one link per direction): a 15 Mbit/s bottleneck
+// with a 100 ms queue, and a 4 Mbit/s hitless-probe flow for the first 4 s
+// beside the 10 Mbit/s fec=adaptive stream. The budget makes room for the
+// other flow: nothing lost, nothing late.
+TEST(PathLimitsIntegration, AdaptiveFecBesideCrossTrafficLosesNothing) {
+  const std::string report = TempPath("pl-cross-verify");
+  const std::string recv_stats = TempPath("pl-cross-recv");
+  std::string error;
+  Process recv;
+  const auto recv_port = StartEmulator(recv, HITLESS_RECV_BINARY,
+                                       {"hitless://127.0.0.1:0?mode=listener",
+                                        "verify://?report=" + report, "--stats-json", recv_stats},
+                                       &error);
+  ASSERT_TRUE(recv_port) << error;
+  Process netem;
+  const auto netem_port = StartEmulator(
+      netem, HITLESS_NETEM_BINARY,
+      {"--listen", "127.0.0.1:0", "--forward", "127.0.0.1:" + std::to_string(*recv_port), "--fwd",
+       "delay 30ms rate 15mbit limit 141 loss 0.5%", "--rev", "delay 30ms", "--seed", "7",
+       "--quiet"},
+      &error);
+  ASSERT_TRUE(netem_port) << error;
+  Process send;
+  ASSERT_TRUE(send.Start(
+      {HITLESS_SEND_BINARY, "gen://?bitrate=10M&duration=8s",
+       "hitless://127.0.0.1:" + std::to_string(*netem_port) + "?latency=240ms&fec=adaptive"},
+      &error));
+  // The other flow starts with the stream and takes 4 of its 8 s.
+  Process cross;
+  ASSERT_TRUE(
+      cross.Start({HITLESS_PROBE_BINARY, "send", "--to", "127.0.0.1:" + std::to_string(*netem_port),
+                   "--bitrate", "4M", "--duration", "4s"},
+                  &error))
+      << error;
+  EXPECT_EQ(cross.Wait(Millis(10000)), 0) << cross.ReadStderr();
+  EXPECT_EQ(send.Wait(Millis(30000)), 0) << send.ReadStderr();
+  EXPECT_EQ(recv.Stop(Millis(5000)), 0);
+  EXPECT_EQ(netem.Stop(Millis(5000)), 0);
+  const std::string verify = ReadFile(report);
+  const std::string receiver = ReadFile(recv_stats);
+  std::printf("verify: %s", verify.c_str());
+  EXPECT_EQ(JsonNumber(verify, "missing"), 0) << verify << receiver;
+  EXPECT_NEAR(JsonNumber(verify, "unique"), 8 * 10e6 / (1316 * 8), 2) << verify;
+  EXPECT_EQ(JsonNumber(receiver, "late"), 0) << receiver;
+  std::remove(report.c_str());
+  std::remove(recv_stats.c_str());
+}
+
 // 10 Mbit/s with fec=adaptive through a 12 Mbit/s bottleneck with a 100 ms
 // drop-tail queue (113 packets) and 1% loss each way, 30 ms each way,
-// latency 120 ms (2 x RTT: the case). Before the send budget the repairs overfilled the queue.
+// latency 120 ms (2 x RTT: the case). Before the send budget the repairs overfilled the
+// queue.
 TEST(PathLimitsIntegration, AdaptiveFecThroughABottleneckLosesNothing) {
   const StreamRun r = Stream({"--fwd", "delay 30ms rate 12mbit limit 113 loss 1%", "--rev",
-                        "delay 30ms loss 1%", "--seed", "5"},
-                       "", "latency=120ms&fec=adaptive", 8);
+                              "delay 30ms loss 1%", "--seed", "5"},
+                             "", "latency=120ms&fec=adaptive", 8);
   EXPECT_EQ(r.send_exit, 0) << r.send_err;
   EXPECT_EQ(JsonNumber(r.verify, "missing"), 0) << r.verify << r.receiver;
   EXPECT_NEAR(JsonNumber(r.verify, "unique"), 8 * 10e6 / (1316 * 8), 2) << r.verify;
   EXPECT_EQ(JsonNumber(r.receiver, "late"), 0) << r.receiver;
   EXPECT_GT(JsonNumber(r.sender, "send_budget_bps"), 0) << r.sender;
-  std::printf("sender budget: %s\n",
-              r.sender.substr(r.sender.find("\"budget\""), 400).c_str());
+  std::printf("sender budget: %s\n", r.sender.substr(r.sender.find("\"budget\""), 400).c_str());
 }
 
 // latency=120ms (SRT's default) on a path of 150 ms each way: both sides say
@@ -112,22 +160,41 @@ TEST(PathLimitsIntegration, LatencyBelowTheOneWayDelayIsRaisedAndSaidOnBothSides
   EXPECT_EQ(JsonNumber(r.receiver, "late"), 0) << r.receiver;
 }
 
+// hitless-recv listening (latency 120 ms) behind hitless-netem with 150 ms
+// each way: a path that a 120 ms budget cannot carry.
+struct SlowPath {
+  Process recv;
+  Process netem;
+  std::optional<uint16_t> netem_port;
+  bool Start() {
+    std::string error;
+    const auto recv_port =
+        StartEmulator(recv, HITLESS_RECV_BINARY,
+                      {"hitless://127.0.0.1:0?mode=listener&latency=120ms", "verify"}, &error);
+    EXPECT_TRUE(recv_port) << error;
+    if (!recv_port) return false;
+    netem_port =
+        StartEmulator(netem, HITLESS_NETEM_BINARY,
+                      {"--listen", "127.0.0.1:0", "--forward",
+                       "127.0.0.1:" + std::to_string(*recv_port), "--delay", "150ms", "--quiet"},
+                      &error);
+    EXPECT_TRUE(netem_port) << error;
+    return netem_port.has_value();
+  }
+  void Stop() {
+    EXPECT_EQ(recv.Stop(Millis(5000)), 0);
+    EXPECT_EQ(netem.Stop(Millis(5000)), 0);
+  }
+};
+
 // The message arrives within 2 s of the start on both sides (the notice
 // timer polls every 250 ms): a 1 s stream is enough to see it.
 TEST(PathLimitsIntegration, LatencyNoticeComesWithinTwoSeconds) {
+  SlowPath path;
+  ASSERT_TRUE(path.Start());
+  Process& recv = path.recv;
+  const auto& netem_port = path.netem_port;
   std::string error;
-  Process recv;
-  const auto recv_port = StartEmulator(
-      recv, HITLESS_RECV_BINARY, {"hitless://127.0.0.1:0?mode=listener&latency=120ms", "verify"},
-      &error);
-  ASSERT_TRUE(recv_port) << error;
-  Process netem;
-  const auto netem_port = StartEmulator(
-      netem, HITLESS_NETEM_BINARY,
-      {"--listen", "127.0.0.1:0", "--forward", "127.0.0.1:" + std::to_string(*recv_port),
-       "--delay", "150ms", "--quiet"},
-      &error);
-  ASSERT_TRUE(netem_port) << error;
   Process send;
   const int64_t start = MonotonicNs();
   ASSERT_TRUE(send.Start({HITLESS_SEND_BINARY, "gen://?bitrate=2M",
@@ -146,36 +213,26 @@ TEST(PathLimitsIntegration, LatencyNoticeComesWithinTwoSeconds) {
   EXPECT_TRUE(both) << send_err << recv_err;
   EXPECT_LT(seconds, 2.0);
   EXPECT_EQ(send.Stop(Millis(5000)), 0);
-  EXPECT_EQ(recv.Stop(Millis(5000)), 0);
-  EXPECT_EQ(netem.Stop(Millis(5000)), 0);
+  path.Stop();
 }
 
 // latency_strict=on: the caller refuses to start, with exit code 3 and the
 // budgets that would work.
 TEST(PathLimitsIntegration, StrictLatencyRefusesWithExitThree) {
+  SlowPath path;
+  ASSERT_TRUE(path.Start());
+  const auto& netem_port = path.netem_port;
   std::string error;
-  Process recv;
-  const auto recv_port = StartEmulator(
-      recv, HITLESS_RECV_BINARY, {"hitless://127.0.0.1:0?mode=listener", "verify"}, &error);
-  ASSERT_TRUE(recv_port) << error;
-  Process netem;
-  const auto netem_port = StartEmulator(
-      netem, HITLESS_NETEM_BINARY,
-      {"--listen", "127.0.0.1:0", "--forward", "127.0.0.1:" + std::to_string(*recv_port),
-       "--delay", "150ms", "--quiet"},
-      &error);
-  ASSERT_TRUE(netem_port) << error;
   Process send;
-  ASSERT_TRUE(send.Start({HITLESS_SEND_BINARY, "gen://?bitrate=2M",
-                          "hitless://127.0.0.1:" + std::to_string(*netem_port) +
-                              "?latency=120ms&latency_strict=on"},
-                         &error));
+  ASSERT_TRUE(send.Start(
+      {HITLESS_SEND_BINARY, "gen://?bitrate=2M",
+       "hitless://127.0.0.1:" + std::to_string(*netem_port) + "?latency=120ms&latency_strict=on"},
+      &error));
   EXPECT_EQ(send.Wait(Millis(10000)), 3);
   const std::string err = send.ReadStderr();
   EXPECT_NE(err.find("latency_strict=on"), std::string::npos) << err;
   EXPECT_NE(err.find("smallest budget that plays"), std::string::npos) << err;
-  EXPECT_EQ(recv.Stop(Millis(5000)), 0);
-  EXPECT_EQ(netem.Stop(Millis(5000)), 0);
+  path.Stop();
 }
 
 // A 2 s outage of the only path (both ways) at latency 500 ms, 30 ms each
@@ -254,9 +311,9 @@ TEST(PathLimitsIntegration, ClosedPortIsSaid) {
   }
   std::string error;
   Process p;
-  ASSERT_TRUE(p.Start({HITLESS_SEND_BINARY, "gen://?bitrate=1M",
-                       "hitless://127.0.0.1:" + std::to_string(port)},
-                      &error));
+  ASSERT_TRUE(p.Start(
+      {HITLESS_SEND_BINARY, "gen://?bitrate=1M", "hitless://127.0.0.1:" + std::to_string(port)},
+      &error));
   std::string err;
   EXPECT_TRUE(WaitFor(
       [&] {

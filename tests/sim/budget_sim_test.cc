@@ -25,39 +25,17 @@ namespace {
 constexpr double kPacketsPerSecond = 10e6 / (1316 * 8);
 
 std::string Bottleneck(double factor, int queue_ms, const char* loss) {
-  const double bps = 10e6 * factor;
-  const int limit = std::max(2, static_cast<int>(bps * queue_ms / 1000.0 / 8 / 1330));
-  char buf[160];
-  std::snprintf(buf, sizeof(buf), "delay 30ms rate %.0fbit limit %d loss %s", bps, limit, loss);
-  return buf;
-}
-
-ArqRun WithFixedFec(ArqRun run) {
-  FecEncoderConfig fec;
-  fec.mode = FecCodec::kReedSolomon;
-  fec.k = 20;
-  fec.m = 4;
-  fec.max_block_delay = std::min(run.latency / 4, Duration::Milliseconds(100));
-  run.fec = fec;
-  return run;
-}
-
-ArqRun WithAdaptiveFec(ArqRun run) {
-  AdaptiveFecConfig adaptive;
-  adaptive.max_block_delay = std::min(run.latency / 4, Duration::Milliseconds(100));
-  run.fec_adaptive = adaptive;
-  return run;
+  return BottleneckSpec(factor, queue_ms, loss);
 }
 
 void Print(const char* name, const ArqResult& r) {
-  std::printf("%s: sent %llu missing %llu late %llu | retransmitted %.2f%% FEC %.2f%% withheld %llu "
-              "| budget cuts %llu, queueing mean %.1f max %.1f ms\n",
-              name, static_cast<unsigned long long>(r.sent),
-              static_cast<unsigned long long>(r.missing), static_cast<unsigned long long>(r.late),
-              100 * r.retransmit_overhead, 100 * r.fec_overhead,
-              static_cast<unsigned long long>(r.fec_withheld),
-              static_cast<unsigned long long>(r.congestion_events), r.queueing_mean_ms,
-              r.queueing_max_ms);
+  std::printf(
+      "%s: sent %llu missing %llu late %llu | retransmitted %.2f%% FEC %.2f%% withheld %llu "
+      "| budget cuts %llu, queueing mean %.1f max %.1f ms\n",
+      name, static_cast<unsigned long long>(r.sent), static_cast<unsigned long long>(r.missing),
+      static_cast<unsigned long long>(r.late), 100 * r.retransmit_overhead, 100 * r.fec_overhead,
+      static_cast<unsigned long long>(r.fec_withheld),
+      static_cast<unsigned long long>(r.congestion_events), r.queueing_mean_ms, r.queueing_max_ms);
 }
 
 // (bottleneck factor, queue ms, loss, latency in RTTs)

@@ -210,11 +210,11 @@ TEST(ConnectionSimTest, AdaptiveFecWithoutArqIsNegotiatedAndRepairsAlone) {
       "adaptive without ARQ: m %d k %d, sent %llu, missing %llu, FEC recovered %llu, withheld "
       "%llu, budget %.1f Mbit/s\n",
       sender->stats().fec_m, sender->stats().fec_k,
-              static_cast<unsigned long long>(p.caller.media_sent),
-              static_cast<unsigned long long>(p.listener.checker.missing(p.caller.media_sent)),
-              static_cast<unsigned long long>(receiver->stats().fec_recovered),
-              static_cast<unsigned long long>(sender->stats().fec_repairs_withheld),
-              sender->budget() && sender->budget()->budget() ? *sender->budget()->budget() * 8e-6 : 0.0);
+      static_cast<unsigned long long>(p.caller.media_sent),
+      static_cast<unsigned long long>(p.listener.checker.missing(p.caller.media_sent)),
+      static_cast<unsigned long long>(receiver->stats().fec_recovered),
+      static_cast<unsigned long long>(sender->stats().fec_repairs_withheld),
+      sender->budget() && sender->budget()->budget() ? *sender->budget()->budget() * 8e-6 : 0.0);
 }
 
 TEST(ConnectionSimTest, ListenerRestartMidStreamIsDetectedAndTheStreamResumes) {

@@ -1,6 +1,7 @@
 #include "tests/sim/session_harness.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -107,6 +108,33 @@ ArqResult RunArq(const ArqRun& run) {
   }
   r.queueing_mean_ms = n ? sum / static_cast<double>(n) : 0;
   return r;
+}
+
+std::string BottleneckSpec(double factor, int queue_ms, const std::string& loss,
+                           uint64_t bitrate_bps) {
+  const double bps = static_cast<double>(bitrate_bps) * factor;
+  const int limit = std::max(2, static_cast<int>(bps * queue_ms / 1000.0 / 8 / 1330));
+  char buf[160];
+  std::snprintf(buf, sizeof(buf), "delay 30ms rate %.0fbit limit %d loss %s", bps, limit,
+                loss.c_str());
+  return buf;
+}
+
+ArqRun WithFixedFec(ArqRun run, int k, int m) {
+  FecEncoderConfig fec;
+  fec.mode = FecCodec::kReedSolomon;
+  fec.k = k;
+  fec.m = m;
+  fec.max_block_delay = std::min(run.latency / 4, Duration::Milliseconds(100));
+  run.fec = fec;
+  return run;
+}
+
+ArqRun WithAdaptiveFec(ArqRun run) {
+  AdaptiveFecConfig adaptive;
+  adaptive.max_block_delay = std::min(run.latency / 4, Duration::Milliseconds(100));
+  run.fec_adaptive = adaptive;
+  return run;
 }
 
 }  // namespace hitless::sim

@@ -39,20 +39,20 @@ struct ArqRun {
 };
 
 struct ArqResult {
-  uint64_t sent = 0;               // media datagrams in
-  uint64_t delivered = 0;          // unique media datagrams out
-  uint64_t missing = 0;            // residual loss (sent - delivered)
-  uint64_t duplicates_out = 0;     // duplicates at the output (must be 0)
-  uint64_t out_of_order = 0;       // reordered at the output (must be 0)
-  uint64_t lost_on_network = 0;    // DATA the forward link dropped
-  uint64_t retransmitted = 0;      // retransmitted datagrams, copies included
-  uint64_t nacks = 0;              // NACK packets
-  double retransmit_overhead = 0;  // retransmitted bytes / original DATA bytes
-  double control_overhead = 0;     // reverse-link bytes / original DATA bytes
-  double fec_overhead = 0;         // FEC_REPAIR bytes / original DATA bytes
-  uint64_t fec_recovered = 0;      // packets rebuilt by FEC and used
-  uint64_t arq_recovered = 0;      // packets repaired by retransmission
-  uint64_t no_time_to_repair = 0;  // gaps never NACKed: deadline nearer than an RTT
+  uint64_t sent = 0;                // media datagrams in
+  uint64_t delivered = 0;           // unique media datagrams out
+  uint64_t missing = 0;             // residual loss (sent - delivered)
+  uint64_t duplicates_out = 0;      // duplicates at the output (must be 0)
+  uint64_t out_of_order = 0;        // reordered at the output (must be 0)
+  uint64_t lost_on_network = 0;     // DATA the forward link dropped
+  uint64_t retransmitted = 0;       // retransmitted datagrams, copies included
+  uint64_t nacks = 0;               // NACK packets
+  double retransmit_overhead = 0;   // retransmitted bytes / original DATA bytes
+  double control_overhead = 0;      // reverse-link bytes / original DATA bytes
+  double fec_overhead = 0;          // FEC_REPAIR bytes / original DATA bytes
+  uint64_t fec_recovered = 0;       // packets rebuilt by FEC and used
+  uint64_t arq_recovered = 0;       // packets repaired by retransmission
+  uint64_t no_time_to_repair = 0;   // gaps never NACKed: deadline nearer than an RTT
   uint64_t too_late_at_sender = 0;  // NACKed sequences the sender refused as too late
   double latency_min_ms = 0, latency_max_ms = 0, latency_p99_ms = 0;
   // Adaptive FEC: every change of the repair count, (seconds since start, m).
@@ -69,5 +69,14 @@ struct ArqResult {
 };
 
 ArqResult RunArq(const ArqRun& run);
+
+// The netem spec of a bottleneck at `factor` x `bitrate_bps` with a drop-tail
+// queue holding `queue_ms` at that rate, 30 ms of delay and `loss` ("1%").
+std::string BottleneckSpec(double factor, int queue_ms, const std::string& loss,
+                           uint64_t bitrate_bps = 10'000'000);
+// `run` with FEC as the URL options give it, blocks closed within a quarter
+// of the latency (at most 100 ms): fec=rs,k=K,m=M / fec=adaptive.
+ArqRun WithFixedFec(ArqRun run, int k = 20, int m = 4);
+ArqRun WithAdaptiveFec(ArqRun run);
 
 }  // namespace hitless::sim

@@ -349,16 +349,15 @@ std::string StatsJson(const StatsContext& c) {
         "  \"drops\": %s},\n",
         st.data_received, st.data_bytes, st.retransmissions_received, st.fec_repairs_received,
         st.fec_recovered, st.delivered, st.delivered_bytes, st.lost, st.late, st.bytes_received,
-        st.nacks_sent, st.reports_sent,
-        st.path_duplicates, Ms(r->rtt().srtt()), Ms(st.jitter), loss.gaps_detected,
-        loss.recovered_by_retransmission, loss.recovered_by_reorder, loss.recovered_by_fec,
-        loss.recovered_by_fec_after_nack, loss.abandoned, loss.duplicates,
+        st.nacks_sent, st.reports_sent, st.path_duplicates, Ms(r->rtt().srtt()), Ms(st.jitter),
+        loss.gaps_detected, loss.recovered_by_retransmission, loss.recovered_by_reorder,
+        loss.recovered_by_fec, loss.recovered_by_fec_after_nack, loss.abandoned, loss.duplicates,
         loss.duplicate_retransmissions, loss.late, loss.nack_seqs, loss.nack_repeats,
-        loss.no_time_to_repair,
-        Ms(r->reorder_tolerance(c.now)), Ms(loss.margin.count ? loss.margin.min : Duration::Zero()),
-        Ms(loss.margin.mean()), buffer.delivered, buffer.too_late, buffer.duplicates,
-        buffer.buffer_full, buffer.grown, buffer.skipped, buffer.level_packets,
-        Ms(buffer.level_span), buffer.relocks, Drops(st.drops));
+        loss.no_time_to_repair, Ms(r->reorder_tolerance(c.now)),
+        Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),
+        buffer.delivered, buffer.too_late, buffer.duplicates, buffer.buffer_full, buffer.grown,
+        buffer.skipped, buffer.level_packets, Ms(buffer.level_span), buffer.relocks,
+        Drops(st.drops));
     if (r->paths().multipath()) j += ReceiverPathsJson(c, r->paths());
   }
   if (c.input) {

@@ -12,8 +12,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <optional>
+#include <string>
 
 #include "transport/base/time.h"
 #include "transport/endpoints/media.h"

@@ -62,7 +62,8 @@ std::string Epilogue() {
          "  hitless://:PORT, hitless://@:PORT, hitless://0.0.0.0:PORT?mode=listener\n"
          "                                 listen for a caller (either side may listen)\n"
          "  latency=DURATION  end-to-end budget from sender input to receiver output\n"
-         "                    (20ms..60s, default 120ms); the larger of both sides' wins.\n"
+         "                    (20ms..60s, default 120ms; a bare number is ms, as in SRT);\n"
+         "                    the larger of both sides' wins.\n"
          "                    Set it to at least 3-4 x the round-trip time for ARQ to repair\n"
          "                    heavy loss.\n"
          "  stream=NAME       stream id; a listener with a stream id accepts only that one\n"
@@ -445,9 +446,9 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
         // "--latency hitless://:9000 ...": the value is missing and the URL
         // would be swallowed as it.
         if (std::string_view(argv[i + 1]).find("://") != std::string_view::npos) {
-          return UsageError(side, absl::InvalidArgumentError(absl::StrFormat(
-                                      "%s needs a value; got the URL \"%s\" instead", arg,
-                                      argv[i + 1])));
+          return UsageError(side,
+                            absl::InvalidArgumentError(absl::StrFormat(
+                                "%s needs a value; got the URL \"%s\" instead", arg, argv[i + 1])));
         }
         flag_args.push_back(argv[++i]);
       }
@@ -657,8 +658,8 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
       if (ec || stopping) return;
       const StatsContext c = context();
       for (const std::string& line : notices.Poll(c, clock.Now())) {
-        std::fprintf(stderr, "%s%s: warning: %s\n", status_every && terminal ? "\n" : "", Name(side),
-                     line.c_str());
+        std::fprintf(stderr, "%s%s: warning: %s\n", status_every && terminal ? "\n" : "",
+                     Name(side), line.c_str());
       }
       if (const auto* initiator = (*driver)->connection().initiator();
           initiator && initiator->latency_refused()) {

@@ -210,9 +210,7 @@ void LossTracker::SetRtt(Duration rtt) {
   if (rtt > Duration::Zero()) rtt_ = std::min(rtt, kMaxRtt);
 }
 
-void LossTracker::SetMinRtt(Duration rtt) {
-  min_rtt_ = std::clamp(rtt, Duration::Zero(), kMaxRtt);
-}
+void LossTracker::SetMinRtt(Duration rtt) { min_rtt_ = std::clamp(rtt, Duration::Zero(), kMaxRtt); }
 
 size_t LossTracker::CollectNacks(Time now, Duration rtt, std::vector<NackRange>& out,
                                  size_t max_ranges) {

@@ -230,7 +230,11 @@ absl::StatusOr<HitlessSpec> ParseHitless(std::string_view authority, const Query
         return ctx.Error("mode=\"", QuoteForMessage(value), "\": expected caller or listener");
       }
     } else if (key == "latency") {
-      auto latency = ParseDurationText(value);
+      // A bare number is milliseconds, as in srt-live-transmit's URLs
+      // (latency=120), so a pasted SRT setting means what its user meant.
+      const bool bare = !value.empty() && value.size() <= 9 &&
+                        value.find_first_not_of("0123456789") == std::string::npos;
+      auto latency = ParseDurationText(bare ? value + "ms" : value);
       if (!latency.ok()) return ctx.Wrap(key, latency.status());
       if (*latency < kMinHitlessLatency || *latency > kMaxHitlessLatency) {
         return ctx.Error("latency=", Av(value), " is outside 20ms..60s");

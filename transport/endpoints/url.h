@@ -11,8 +11,8 @@
 //   verify[://][?report=FILE.json]    test sink (output only)
 //   hitless://[@]HOST:PORT?mode=caller|listener&latency=500ms&stream=NAME&...
 //       mode defaults to caller when HOST is given, listener when it is empty,
-//       '@' or 0.0.0.0 / [::]; latency 20ms..60s; other keys are kept for the
-//       session layer to validate.
+//       '@' or 0.0.0.0 / [::]; latency 20ms..60s (a bare number is ms, as
+//       in SRT's URLs); other keys are kept for the session layer to validate.
 //
 // Stateless; nothing here touches the network (host names are resolved when
 // the endpoint is built, see factory.h). Errors are InvalidArgument with the

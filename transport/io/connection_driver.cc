@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <boost/asio/post.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 

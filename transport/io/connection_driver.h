@@ -67,7 +67,7 @@ struct DriverStats {
   uint64_t truncated_in = 0;  // larger than any Hitless datagram: dropped
   uint64_t receive_errors = 0;
   uint64_t receive_refused = 0;  // of which ECONNREFUSED: the peer's port is closed
-  uint64_t no_peer = 0;  // session traffic before a peer was known: dropped
+  uint64_t no_peer = 0;          // session traffic before a peer was known: dropped
   SendErrorCounters send_errors;
   std::array<PathIoStats, kMaxPaths> paths;  // by path id (caller: by socket)
 };

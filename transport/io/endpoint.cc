@@ -50,9 +50,8 @@ absl::StatusOr<UdpEndpoint> ParseEndpoint(std::string_view input) {
                                         asio::ip::udp::resolver::numeric_service, ec);
   if (ec || results.empty()) {
     // A runtime failure (the name service), not bad usage: Unavailable.
-    return absl::UnavailableError(absl::StrCat("endpoint '", text, "': cannot resolve host '",
-                                               host, "'",
-                                               ec ? absl::StrCat(": ", ec.message()) : ""));
+    return absl::UnavailableError(absl::StrCat("endpoint '", text, "': cannot resolve host '", host,
+                                               "'", ec ? absl::StrCat(": ", ec.message()) : ""));
   }
   return results.begin()->endpoint();
 }

@@ -22,9 +22,9 @@ uint32_t HandshakeTimestamp(Time now) {
 
 std::optional<Duration> HandshakeEchoRtt(const HandshakeBody& body, Time now) {
   if (body.echo_timestamp_us == 0 && body.echo_delay_us == 0) return std::nullopt;
-  const int64_t rtt_us =
-      static_cast<int64_t>(static_cast<uint32_t>(HandshakeTimestamp(now) - body.echo_timestamp_us)) -
-      static_cast<int64_t>(body.echo_delay_us);
+  const int64_t rtt_us = static_cast<int64_t>(static_cast<uint32_t>(HandshakeTimestamp(now) -
+                                                                    body.echo_timestamp_us)) -
+                         static_cast<int64_t>(body.echo_delay_us);
   if (rtt_us < 0 || rtt_us >= 60'000'000) return std::nullopt;
   return Duration::Microseconds(rtt_us);
 }

@@ -47,7 +47,7 @@ struct HandshakeInitiatorConfig {
   // when strict, the attempt ends kRejected with reason kRejectLatency
   // (latency_refused() set) and nothing more is sent.
   bool strict_latency = false;
-  bool publish = true;                             // this side sends the media (sets kCapPublish)
+  bool publish = true;  // this side sends the media (sets kCapPublish)
   // kCap* bits offered besides kCapPublish (which `publish` controls).
   uint16_t capabilities = kCapArq | kCapFec;
   FecConfig fec;           // offered

@@ -192,7 +192,8 @@ HandshakeResponderOutcome HandshakeResponder::OnConclusion(std::span<const uint8
       // Our response was lost: say the same thing again.
       ++stats_.repeated;
       HandshakeResponderOutcome o;
-      o.reply_size = SendBounded(header, body, id, ConclusionResponse(*known.session, header), now, out);
+      o.reply_size =
+          SendBounded(header, body, id, ConclusionResponse(*known.session, header), now, out);
       o.repeated = true;
       return o;
     }

@@ -325,7 +325,8 @@ void SenderSession::ApplyBudget(Time now) {
   const Duration dt = now - rate_last_at_;
   if (dt > Duration::Zero()) {
     const double sample =
-        static_cast<double>(stats_.retransmitted_bytes - rate_last_retransmitted_) / dt.ToSecondsF();
+        static_cast<double>(stats_.retransmitted_bytes - rate_last_retransmitted_) /
+        dt.ToSecondsF();
     const double keep = std::exp(-dt.ToSecondsF() / 0.5);
     retransmit_rate_ = keep * retransmit_rate_ + (1 - keep) * sample;
     rate_last_retransmitted_ = stats_.retransmitted_bytes;
@@ -344,8 +345,8 @@ void SenderSession::ApplyBudget(Time now) {
   // round trip left for one), it starts with room for a protective overhead
   // instead of ramping up from 10%.
   const double min_headroom = ArqRounds() <= 0 ? kFecOnlyHeadroom : 0.0;
-  fec_room_ = std::max(
-      0.0, budget_->fec_budget(media, now, min_headroom) - media - retransmit_rate_);
+  fec_room_ =
+      std::max(0.0, budget_->fec_budget(media, now, min_headroom) - media - retransmit_rate_);
   if (first) {
     fec_tokens_ = FecBucketDepth();  // start full: the first blocks are not starved
     fec_tokens_at_ = now;

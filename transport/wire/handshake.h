@@ -101,7 +101,7 @@ struct HandshakeBody {
   // handshake, statelessly and exactly across retries (latency feasibility).
   uint32_t echo_timestamp_us = 0;
   uint32_t echo_delay_us = 0;
-  std::string stream_id;      // UTF-8, <= kMaxStreamIdSize bytes
+  std::string stream_id;  // UTF-8, <= kMaxStreamIdSize bytes
   // Zero bytes after the stream id. Parsed: how many bytes followed (their
   // content is ignored). Serialized: at least this many, more if needed to
   // reach kMinInductionBodySize in an INDUCTION request.

@@ -455,9 +455,9 @@ TEST(LossTrackerTest, NoNackWhenTheDeadlineIsNearerThanTheMinimumRtt) {
   t.SetRtt(Duration::Milliseconds(60));
   t.SetMinRtt(Duration::Milliseconds(60));
   t.OnPacket(0, Time::Zero(), ArrivalOrigin::kOriginal);
-  ASSERT_EQ(t.OnPacket(3, Time::Zero() + Duration::Milliseconds(10), ArrivalOrigin::kOriginal)
-                .gap_count,
-            2);
+  ASSERT_EQ(
+      t.OnPacket(3, Time::Zero() + Duration::Milliseconds(10), ArrivalOrigin::kOriginal).gap_count,
+      2);
   // Seq 1 is due in 40 ms: an answer needs 60. Seq 2 in 200 ms: NACKed.
   t.SetDeadline(1, 1, Time::Zero() + Duration::Milliseconds(50));
   t.SetDeadline(2, 1, Time::Zero() + Duration::Milliseconds(210));
@@ -477,8 +477,8 @@ TEST(LossTrackerTest, AGapLongerThanFecCanRebuildIsNotHeldForFec) {
   t.SetRtt(Duration::Milliseconds(20));
   t.SetFecRepairSpan(4);  // rs(20,4), no interleave
   t.OnPacket(0, Time::Zero(), ArrivalOrigin::kOriginal);
-  t.OnPacket(3, Time::Zero(), ArrivalOrigin::kOriginal);    // 2 missing: held
-  t.OnPacket(14, Time::Zero(), ArrivalOrigin::kOriginal);   // 10 missing: not held
+  t.OnPacket(3, Time::Zero(), ArrivalOrigin::kOriginal);   // 2 missing: held
+  t.OnPacket(14, Time::Zero(), ArrivalOrigin::kOriginal);  // 10 missing: not held
   std::vector<NackRange> out;
   t.CollectNacks(Time::Zero() + Duration::Milliseconds(5), Duration::Milliseconds(20), out);
   ASSERT_EQ(out.size(), 1u);

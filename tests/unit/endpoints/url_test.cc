@@ -204,6 +204,13 @@ TEST(UrlTest, HitlessModesAndOptions) {
   ExpectError("hitless://1.2.3.4:9000?latency=10ms", Role::kOutput, "20ms..60s");
   ExpectError("hitless://1.2.3.4:9000?latency=61s", Role::kOutput, "20ms..60s");
   ExpectError("hitless://1.2.3.4:9000?latency=fast", Role::kOutput, "latency=");
+  ExpectError("hitless://1.2.3.4:9000?latency=5", Role::kOutput, "outside");
+  {
+    // A bare number is milliseconds, as SRT users write it.
+    auto spec = ParseEndpointUrl("hitless://1.2.3.4:9000?latency=120", Role::kOutput);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_EQ(spec->As<HitlessSpec>()->latency, Duration::Milliseconds(120));
+  }
   ExpectError("hitless://1.2.3.4:9000?stream=" + std::string(513, 's'), Role::kOutput,
               "longer than 512");
   ExpectError("hitless://1.2.3.4", Role::kOutput, "missing :PORT");

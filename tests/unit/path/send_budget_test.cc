@@ -22,8 +22,8 @@ class Feed {
       receiver_us_ += 20'000;
       received_ += bytes_per_second * 0.02;
       b_.OnSent(static_cast<uint64_t>(sent_per_second * 0.02));
-      b_.OnReport(receiver_us_, static_cast<uint32_t>(static_cast<uint64_t>(received_)),
-                  rtt(now_), now_);
+      b_.OnReport(receiver_us_, static_cast<uint32_t>(static_cast<uint64_t>(received_)), rtt(now_),
+                  now_);
     }
   }
   Time now() const { return now_; }
@@ -92,9 +92,8 @@ TEST(SendBudgetTest, JitterAloneIsNotCongestion) {
   Feed f(b);
   int i = 0;
   // RTT 60 ms plus up to 20 ms of jitter, the low end reached in every window.
-  f.Run(Duration::Seconds(5), 10 * kMbit, 10 * kMbit, [&](Time) {
-    return Duration::Milliseconds(60 + (i++ * 7) % 20);
-  });
+  f.Run(Duration::Seconds(5), 10 * kMbit, 10 * kMbit,
+        [&](Time) { return Duration::Milliseconds(60 + (i++ * 7) % 20); });
   EXPECT_EQ(b.stats().congestion_events, 0u);
   EXPECT_FALSE(b.congested());
 }

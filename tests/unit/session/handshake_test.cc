@@ -663,8 +663,7 @@ class HandshakeRttTest : public ::testing::Test {
       now_ = now_ + one_way;
       auto view = ParseHeader(out);
       auto body = ParseHandshake(view->header, view->body);
-      const HandshakeResponderOutcome o =
-          r.OnHandshake(kPeer, view->header, *body, now_, reply_);
+      const HandshakeResponderOutcome o = r.OnHandshake(kPeer, view->header, *body, now_, reply_);
       if (o.accepted) accepted_ = o.accepted;
       const Bytes reply(reply_.begin(), reply_.begin() + o.reply_size);
       now_ = now_ + one_way + hold;
