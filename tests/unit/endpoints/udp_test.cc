@@ -59,9 +59,11 @@ TEST(UdpTest, GenThroughLoopbackIntoVerifyWithoutLoss) {
   EXPECT_EQ(report.duplicates, 0u);
   EXPECT_EQ(report.reordered, 0u);
   EXPECT_EQ(report.malformed, 0u);
-  EXPECT_GE(report.latency_min_ms, 0.0);
-  EXPECT_LE(report.latency_p50_ms, report.latency_p99_ms);
-  EXPECT_LE(report.latency_p99_ms, report.latency_p999_ms);
+  // Loopback adds no queueing: the gen's timestamps, carried through the
+  // datagrams and read back by verify, put the median well under 100 ms on a
+  // loaded machine (a wrong stamp or unit would not).
+  EXPECT_LT(report.latency_p50_ms, 100.0);
+  EXPECT_GT(report.latency_max_ms, 0.0);
   EXPECT_EQ(output.stats().datagrams, planned);
   EXPECT_EQ(output.stats().errors, 0u);
   EXPECT_EQ(input.stats().datagrams, planned);

@@ -57,7 +57,6 @@ TEST(RsTest, NoLossNothingRecovered) {
 // recovers every lost source exactly; with more lost sources than repairs
 // received, exactly the lost sources are reported.
 TEST(RsTest, ExhaustiveErasurePatterns) {
-  int runs = 0;
   for (int k = 1; k <= 8; ++k) {
     for (int m = 1; m <= std::min(k, 4); ++m) {
       auto packets = MakePackets(1000, k, static_cast<uint64_t>(k * 10 + m));
@@ -78,7 +77,6 @@ TEST(RsTest, ExhaustiveErasurePatterns) {
           }
         }
         auto sink = Decode(packets, repairs, lost_src, lost_rep);
-        ++runs;
         if (lost_count <= m) {
           ASSERT_TRUE(sink.lost.empty()) << "k=" << k << " m=" << m << " mask=" << mask;
           ASSERT_EQ(sink.recovered.size(), lost_src.size());
@@ -96,7 +94,6 @@ TEST(RsTest, ExhaustiveErasurePatterns) {
       }
     }
   }
-  EXPECT_GT(runs, 3000);
 }
 
 TEST(RsTest, LargeBlocksWithMLosses) {
@@ -245,7 +242,6 @@ void ExpectPlanMatchesReference(fec_internal::RsDecodePlanner& planner, int k,
 // blocks; one planner throughout, so the plan cache is exercised too.
 TEST(RsMathTest, DecodeMatrixMatchesIsaLConstructionExhaustive) {
   fec_internal::RsDecodePlanner planner;
-  int plans = 0;
   for (int k = 1; k <= 8; ++k) {
     for (int m = 1; m <= 4; ++m) {
       for (uint32_t mask = 1; mask < (1u << k); ++mask) {
@@ -264,13 +260,11 @@ TEST(RsMathTest, DecodeMatrixMatchesIsaLConstructionExhaustive) {
           }
           do {
             ExpectPlanMatchesReference(planner, k, missing, repairs);
-            ++plans;
           } while (std::next_permutation(repairs.begin(), repairs.end()));
         }
       }
     }
   }
-  EXPECT_GT(plans, 8000);
 }
 
 // Random patterns on large blocks, up to k + m = 255 and e = k (every source
