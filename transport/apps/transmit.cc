@@ -268,11 +268,16 @@ absl::StatusOr<io::PathEndpoints> ExtraDestination(const endpoints::EndpointSpec
 
 // Where session traffic binds and calls, from the hitless:// spec and (for
 // hitless-send) the paths of further destination URLs.
+constexpr Duration kReleaseWindow = Duration::Microseconds(1500);
+
 absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(
     const endpoints::HitlessSpec& spec, Side side, Duration latency_flag, bool latency_flag_set,
     const std::vector<io::PathEndpoints>& more_destinations) {
   io::ConnectionDriverOptions options;
   session::ConnectionConfig& c = options.connection;
+  // Output timing: every packet within +-0.75 ms of its release time, one
+  // wake-up for all that are due in that window (see ReceiverConfig).
+  c.receiver.release_window = kReleaseWindow;
   std::optional<std::string> paths_option;
   std::optional<std::string> bind_option;
   std::optional<path::MultipathMode> multipath_mode;
@@ -519,7 +524,9 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   }
 
   // The io_context outlives every endpoint (declared first, destroyed last).
-  boost::asio::io_context io;
+  // One thread runs it and nothing posts from another: no locking in the
+  // scheduler or the reactor (a mutex pair per wake-up otherwise).
+  boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE);
   std::unique_ptr<endpoints::MediaInput> input;
   std::unique_ptr<endpoints::MediaOutput> output;
   if (side == Side::kSend) {
@@ -577,7 +584,7 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     if (input_started || stopping) return;
     input_started = true;
     auto started = input->Start(
-        io, [&](std::span<const uint8_t> d, Time) { (*driver)->OnMedia(d); },
+        io, [&](std::span<const uint8_t> d, Time arrived) { (*driver)->OnMedia(d, arrived); },
         [&](absl::Status end) {
           if (!end.ok()) {
             stop(std::move(end));

@@ -72,36 +72,59 @@ absl::Status UdpInput::Start(asio::io_context& io, DatagramHandler on_datagram,
     }
     if (ec) return fail("cannot join the multicast group", ec);
   }
+  // Without kernel arrival stamps a held datagram would be stamped late:
+  // then read on readiness only.
+  if (!batch_.EnableArrivalTimes(socket_->native_handle())) options_.hold = Duration::Zero();
+  auto gate = io::ReadGate::Take(io, *socket_);
+  socket_.reset();
+  if (!gate.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("udp input ", io::FormatEndpoint(local), ": ", gate.status().message()));
+  }
+  gate_ = *std::move(gate);
+  hold_timer_.emplace(io);
   Arm();
   return absl::OkStatus();
 }
 
 void UdpInput::Stop() {
   stopped_ = true;
-  if (socket_) {
-    boost::system::error_code ec;
-    socket_->close(ec);  // cancels the pending wait; nothing to report
-  }
+  if (hold_timer_) hold_timer_->cancel();
+  if (gate_) gate_->Close();  // cancels the pending wait; nothing to report
 }
 
 std::optional<io::UdpEndpoint> UdpInput::local_endpoint() const {
-  if (!socket_ || !socket_->is_open()) return std::nullopt;
-  boost::system::error_code ec;
-  io::UdpEndpoint endpoint = socket_->local_endpoint(ec);
-  if (ec) return std::nullopt;
+  if (!gate_ || gate_->fd() < 0) return std::nullopt;
+  io::UdpEndpoint endpoint = gate_->local_endpoint();
+  if (endpoint.size() == 0) return std::nullopt;
   return endpoint;
 }
 
 void UdpInput::Arm() {
-  socket_->async_wait(asio::socket_base::wait_read,
-                      [this, alive = lifetime_.Weak()](const boost::system::error_code& ec) {
-                        if (ec || alive.expired() || stopped_) return;
-                        OnReadable();
-                      });
+  gate_->Wait([this] {
+    if (!stopped_) OnReadable();
+  });
 }
 
 void UdpInput::OnReadable() {
-  const int fd = socket_->native_handle();
+  const size_t delivered = Drain();
+  if (stopped_) return;
+  if (delivered == 0 || options_.hold <= Duration::Zero()) {
+    Arm();
+    return;
+  }
+  // Datagrams are flowing: read again after `hold` rather than on the next
+  // one's readiness (one wake-up per hold instead of one per datagram).
+  hold_timer_->expires_after(std::chrono::nanoseconds(options_.hold.ToNanoseconds()));
+  hold_timer_->async_wait([this, alive = lifetime_.Weak()](const boost::system::error_code& ec) {
+    if (ec || alive.expired() || stopped_) return;
+    OnReadable();
+  });
+}
+
+size_t UdpInput::Drain() {
+  const int fd = gate_->fd();
+  size_t delivered = 0;
   for (int round = 0; round < kMaxBatchesPerWake; ++round) {
     const int n = batch_.Receive(fd);
     if (n < 0) {
@@ -109,7 +132,7 @@ void UdpInput::OnReadable() {
       break;
     }
     if (n == 0) break;
-    const Time now = clock_.Now();
+    const io::RecvBatch::Clocks clocks = io::RecvBatch::ReadClocks(clock_.Now());
     for (int i = 0; i < n; ++i) {
       if (batch_.truncated(static_cast<size_t>(i))) {
         stats_.drops.Count(DropReason::kOversized);
@@ -117,13 +140,14 @@ void UdpInput::OnReadable() {
       }
       const std::span<const uint8_t> data = batch_.data(static_cast<size_t>(i));
       ++stats_.datagrams;
+      ++delivered;
       stats_.bytes += data.size();
-      on_datagram_(data, now);
-      if (stopped_) return;
+      on_datagram_(data, batch_.arrival(static_cast<size_t>(i), clocks));
+      if (stopped_) return delivered;
     }
     if (static_cast<size_t>(n) < batch_.capacity()) break;
   }
-  Arm();
+  return delivered;
 }
 
 std::string UdpInput::Describe() const {

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <sys/socket.h>
+#include <time.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace hitless::io {
@@ -63,6 +65,38 @@ RecvBatch::RecvBatch(size_t capacity, size_t buffer_size)
 
 RecvBatch::~RecvBatch() = default;
 
+namespace {
+constexpr size_t kControlSize = CMSG_SPACE(sizeof(::timespec));
+}  // namespace
+
+bool RecvBatch::EnableArrivalTimes(int fd) {
+  const int on = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) != 0) return false;
+  control_.assign(capacity_ * kControlSize, 0);
+  return true;
+}
+
+RecvBatch::Clocks RecvBatch::ReadClocks(Time steady_now) {
+  ::timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return {steady_now, static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec};
+}
+
+Time RecvBatch::arrival(size_t i, const Clocks& clocks) const {
+  if (control_.empty()) return clocks.now;
+  const ::msghdr& h = headers_[i].msg_hdr;
+  for (const ::cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<::msghdr*>(&h), const_cast<::cmsghdr*>(c))) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+    ::timespec ts;
+    std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+    const int64_t stamp = static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    const int64_t age = std::clamp<int64_t>(clocks.real_now_ns - stamp, 0, 1'000'000'000);
+    return clocks.now - Duration::Nanoseconds(age);
+  }
+  return clocks.now;
+}
+
 int RecvBatch::Receive(int fd) {
   for (size_t i = 0; i < capacity_; ++i) {
     iovecs_[i].iov_base = buffers_.data() + i * buffer_size_;
@@ -73,6 +107,10 @@ int RecvBatch::Receive(int fd) {
     h.msg_namelen = sizeof(::sockaddr_storage);
     h.msg_iov = &iovecs_[i];
     h.msg_iovlen = 1;
+    if (!control_.empty()) {
+      h.msg_control = control_.data() + i * kControlSize;
+      h.msg_controllen = kControlSize;
+    }
     headers_[i].msg_len = 0;
   }
   int n;

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "transport/base/time.h"
 #include "transport/io/endpoint.h"
 
 namespace hitless::io {
@@ -56,6 +57,21 @@ class RecvBatch {
   int Receive(int fd);
 
   size_t capacity() const { return capacity_; }
+  // Asks the kernel for each datagram's arrival time (SO_TIMESTAMPNS on
+  // `fd`, control buffers here): a reader that lets datagrams wait in the
+  // socket to batch them still knows when each arrived. False (errno kept)
+  // if the socket refuses; arrival() then answers `now`.
+  bool EnableArrivalTimes(int fd);
+  // When datagram `i` reached the socket, on the steady clock: the kernel's
+  // CLOCK_REALTIME stamp moved by (steady now - realtime now), clamped to
+  // [now - 1 s, now]; `now` without a stamp. `now`/`real_now_ns` are read
+  // once per batch by the caller (ReadClocks()).
+  struct Clocks {
+    Time now;
+    int64_t real_now_ns = 0;
+  };
+  static Clocks ReadClocks(Time steady_now);
+  Time arrival(size_t i, const Clocks& clocks) const;
   // Payload of datagram `i` (< last Receive result), at most buffer_size bytes.
   std::span<const uint8_t> data(size_t i) const;
   // True when datagram `i` was larger than buffer_size (MSG_TRUNC): its
@@ -71,6 +87,7 @@ class RecvBatch {
   std::vector<::mmsghdr> headers_;
   std::vector<::iovec> iovecs_;
   std::vector<::sockaddr_storage> addresses_;
+  std::vector<uint8_t> control_;  // per datagram: kControlSize (arrival times on)
 };
 
 class SendBatch {

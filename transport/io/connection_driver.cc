@@ -25,6 +25,7 @@ std::chrono::steady_clock::time_point ToSteady(Time t) {
 
 // See ArmTimer.
 constexpr Duration kTimerSlack = Duration::Microseconds(250);
+constexpr Duration kReadHold = Duration::Milliseconds(1);
 
 std::span<const uint8_t> AddressBytes(const UdpEndpoint& e) {
   return {reinterpret_cast<const uint8_t*>(e.data()), e.size()};
@@ -58,6 +59,9 @@ absl::Status ConnectionDriver::OpenSocket(PathSocket& s, const UdpEndpoint& loca
       ::setsockopt(s.socket.native_handle(), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
     }
   }
+  auto gate = ReadGate::Take(io_, s.socket);
+  if (!gate.ok()) return gate.status();
+  s.gate = *std::move(gate);
   return absl::OkStatus();
 }
 
@@ -118,21 +122,33 @@ ConnectionDriver::ConnectionDriver(boost::asio::io_context& io, ConnectionDriver
 ConnectionDriver::~ConnectionDriver() = default;
 
 UdpEndpoint ConnectionDriver::local_endpoint() const {
-  boost::system::error_code ec;
-  return sockets_[0]->socket.local_endpoint(ec);
+  return sockets_[0]->gate->local_endpoint();
 }
 
 void ConnectionDriver::WaitReadable(size_t socket) {
-  sockets_[socket]->socket.async_wait(boost::asio::ip::udp::socket::wait_read,
-                                      [this, socket](const boost::system::error_code& ec) {
-                                        if (ec || closed_) return;
-                                        OnReadable(socket);
-                                        WaitReadable(socket);
-                                      });
+  sockets_[socket]->gate->Wait([this, socket] {
+    if (!closed_) OnReadable(socket);
+  });
 }
 
 void ConnectionDriver::OnReadable(size_t socket) {
-  const int fd = sockets_[socket]->socket.native_handle();
+  const size_t read = Drain(socket);
+  HoldOrWait(socket, read, clock_.Now());
+  AfterHandler();
+}
+
+void ConnectionDriver::HoldOrWait(size_t socket, size_t read, Time now) {
+  if (read >= 2) {
+    sockets_[socket]->read_at = now + kReadHold;
+  } else {
+    sockets_[socket]->read_at.reset();
+    WaitReadable(socket);
+  }
+}
+
+size_t ConnectionDriver::Drain(size_t socket) {
+  const int fd = sockets_[socket]->gate->fd();
+  size_t read = 0;
   for (int round = 0; round < 16; ++round) {  // bounded: let timers run too
     const int n = recv_.Receive(fd);
     if (n < 0) {
@@ -142,6 +158,7 @@ void ConnectionDriver::OnReadable(size_t socket) {
       continue;
     }
     if (n == 0) break;
+    read += static_cast<size_t>(n);
     const Time now = clock_.Now();
     for (int i = 0; i < n; ++i) {
       if (recv_.truncated(i)) {
@@ -165,7 +182,7 @@ void ConnectionDriver::OnReadable(size_t socket) {
     }
     if (static_cast<size_t>(n) < recv_.capacity()) break;
   }
-  AfterHandler();
+  return read;
 }
 
 void ConnectionDriver::AfterHandler() {
@@ -178,8 +195,8 @@ void ConnectionDriver::AfterHandler() {
   }
 }
 
-void ConnectionDriver::OnMedia(std::span<const uint8_t> payload) {
-  connection_->OnMedia(payload, clock_.Now());
+void ConnectionDriver::OnMedia(std::span<const uint8_t> payload, std::optional<Time> arrived) {
+  connection_->OnMedia(payload, clock_.Now(), arrived);
   ScheduleFlush();
 }
 
@@ -197,7 +214,7 @@ void ConnectionDriver::SendDatagram(std::span<const uint8_t> datagram, uint8_t p
 void ConnectionDriver::SendTo(size_t socket, std::span<const uint8_t> datagram,
                               const UdpEndpoint& to) {
   PathSocket& s = *sockets_[socket];
-  if (s.send.full()) s.send.Flush(s.socket.native_handle(), stats_.send_errors);
+  if (s.send.full()) s.send.Flush(s.gate->fd(), stats_.send_errors);
   const size_t slot = s.send.size();
   const size_t size = std::min(datagram.size(), s.buffers[slot].size());
   std::memcpy(s.buffers[slot].data(), datagram.data(), size);
@@ -209,7 +226,7 @@ void ConnectionDriver::SendTo(size_t socket, std::span<const uint8_t> datagram,
 
 void ConnectionDriver::Flush() {
   for (const auto& s : sockets_) {
-    if (s->send.size() > 0) s->send.Flush(s->socket.native_handle(), stats_.send_errors);
+    if (s->send.size() > 0) s->send.Flush(s->gate->fd(), stats_.send_errors);
   }
 }
 
@@ -226,13 +243,19 @@ void ConnectionDriver::ScheduleFlush() {
 void ConnectionDriver::ArmTimer() {
   if (closed_) return;
   std::optional<Time> next = connection_->NextWakeup();
+  for (const auto& s : sockets_) {
+    if (s->read_at) next = next ? std::min(*next, *s->read_at) : *s->read_at;
+  }
   if (!next) return;
   // At high packet rates every packet's release would be a wake-up of its
   // own; waking at most once per kTimerSlack releases the few packets due
   // in that span together (at most kTimerSlack late, well inside the
   // latency tolerance) and sends them in one sendmmsg.
   if (last_fire_) next = std::max(*next, *last_fire_ + kTimerSlack);
-  if (timer_at_ && *timer_at_ == *next) return;
+  // Re-arming costs a timerfd_settime and a cancelled wait: keep an armed
+  // timer unless the connection needs to wake earlier than it (by more than
+  // the slack). A timer that fires early finds nothing due, and re-arms.
+  if (timer_at_ && *timer_at_ <= *next + kTimerSlack) return;
   timer_at_ = next;
   timer_.expires_at(ToSteady(*next));
   timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -240,6 +263,10 @@ void ConnectionDriver::ArmTimer() {
     timer_at_.reset();
     const Time now = clock_.Now();
     last_fire_ = now;
+    for (size_t i = 0; i < sockets_.size(); ++i) {
+      const auto& read_at = sockets_[i]->read_at;
+      if (read_at && *read_at <= now + kTimerSlack) HoldOrWait(i, Drain(i), now);
+    }
     connection_->OnTimer(now);
     AfterHandler();
   });
@@ -252,7 +279,7 @@ void ConnectionDriver::Close() {
   closed_ = true;
   boost::system::error_code ec;
   timer_.cancel();
-  for (const auto& sock : sockets_) sock->socket.close(ec);
+  for (const auto& sock : sockets_) sock->gate->Close();
 }
 
 }  // namespace hitless::io

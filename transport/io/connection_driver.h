@@ -9,6 +9,12 @@
 // rebinding, for a listener), batching sends with sendmmsg and flushing at
 // the end of each handler. One steady_timer is kept armed at the
 // Connection's NextWakeup().
+// Read batching: a socket that delivered a batch (two or more datagrams) is
+// read again kReadHold later by the wake-up timer instead of on readiness
+// (its descriptor sits in a ReadGate, so arrivals in between wake nothing):
+// a 100 Mbit/s stream costs one wake-up per millisecond, not one per packet.
+// A read that finds less returns the socket to readiness, so sparse traffic
+// (control packets, a low rate) is read at once.
 // Multipath: a caller has one socket per path (its own local bind, e.g. one
 // per NIC or ISP, and its own remote address); session datagrams go out on
 // the socket of their path id and whatever arrives on a path's socket is
@@ -32,6 +38,7 @@
 #include "transport/base/clock.h"
 #include "transport/io/batch_io.h"
 #include "transport/io/endpoint.h"
+#include "transport/io/read_gate.h"
 #include "transport/session/connection.h"
 
 namespace hitless::io {
@@ -84,8 +91,10 @@ class ConnectionDriver final : public session::DatagramSink {
   ConnectionDriver(const ConnectionDriver&) = delete;
   ConnectionDriver& operator=(const ConnectionDriver&) = delete;
 
-  // Media to send (publisher); sent now, flushed at the end of the handler.
-  void OnMedia(std::span<const uint8_t> payload);
+  // Media to send (publisher); sent now, flushed at the end of the handler,
+  // stamped with `arrived` (when it reached the input; see
+  // SenderSession::OnMedia).
+  void OnMedia(std::span<const uint8_t> payload, std::optional<Time> arrived = {});
   // Sends SHUTDOWN to the peer (if connected), flushes, closes the socket.
   void Close();
   // Called (from a handler) whenever the connection's state changes, e.g. to
@@ -111,7 +120,9 @@ class ConnectionDriver final : public session::DatagramSink {
   // One UDP socket and its pending sends.
   struct PathSocket {
     PathSocket(boost::asio::io_context& io, size_t batch);
-    boost::asio::ip::udp::socket socket;
+    boost::asio::ip::udp::socket socket;  // until opened and configured
+    std::unique_ptr<ReadGate> gate;        // then the socket's descriptor
+    std::optional<Time> read_at;           // held: read again then (no readiness wait)
     SendBatch send;
     std::vector<std::array<uint8_t, 1500>> buffers;
     std::vector<UdpEndpoint> destinations;
@@ -121,6 +132,11 @@ class ConnectionDriver final : public session::DatagramSink {
   static void DrainErrorQueue(int fd);
   void WaitReadable(size_t socket);
   void OnReadable(size_t socket);
+  // Reads what is queued on `socket`, hands it to the connection; returns
+  // the datagrams read. Then holds the socket (a batch came: read again
+  // after kReadHold) or waits for readiness.
+  size_t Drain(size_t socket);
+  void HoldOrWait(size_t socket, size_t read, Time now);
   void SendTo(size_t socket, std::span<const uint8_t> datagram, const UdpEndpoint& to);
   void Flush();
   void ScheduleFlush();

@@ -271,12 +271,13 @@ DatagramResult Connection::OnDatagram(std::span<const uint8_t> datagram,
   return result;
 }
 
-void Connection::OnMedia(std::span<const uint8_t> payload, Time now) {
+void Connection::OnMedia(std::span<const uint8_t> payload, Time now,
+                         std::optional<Time> arrived) {
   if (!sender_) {
     ++stats_.media_not_connected;
     return;
   }
-  sender_->OnMedia(payload, now);
+  sender_->OnMedia(payload, now, arrived);
 }
 
 void Connection::OnTimer(Time now) {

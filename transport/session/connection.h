@@ -110,8 +110,8 @@ class Connection : private HandshakeSessionLookup {
   DatagramResult OnDatagram(std::span<const uint8_t> datagram, std::span<const uint8_t> source,
                             Time now, std::span<uint8_t> reply);
   // One media payload to send (publisher only); dropped and counted while no
-  // session is established.
-  void OnMedia(std::span<const uint8_t> payload, Time now);
+  // session is established. `arrived`: see SenderSession::OnMedia.
+  void OnMedia(std::span<const uint8_t> payload, Time now, std::optional<Time> arrived = {});
   void OnTimer(Time now);
   std::optional<Time> NextWakeup() const;
   // Sends SHUTDOWN to the peer if a session is up.

@@ -252,7 +252,7 @@ void ReceiverSession::SetRttSample(Duration rtt, Time now) {
 
 void ReceiverSession::OnTimer(Time now) {
   release_now_ = now;
-  buffer_.PopReady(now, *this);
+  buffer_.PopReady(now + config_.release_window / 2, *this);
   if (fec_) {
     // Blocks whose sources have all been released (or skipped) are done.
     if (const auto next = buffer_.next_seq()) {
@@ -388,7 +388,9 @@ void ReceiverSession::SendControl(std::span<const uint8_t> datagram, Time now) {
 
 std::optional<Time> ReceiverSession::NextWakeup() const {
   Time next = next_report_;
-  if (const auto release = buffer_.NextRelease()) next = std::min(next, *release);
+  if (const auto release = buffer_.NextRelease()) {
+    next = std::min(next, *release + config_.release_window / 2);
+  }
   if (const auto nack = tracker_.NextWakeup()) next = std::min(next, *nack);
   return next;
 }

@@ -56,6 +56,13 @@ struct ReceiverConfig {
   // An RTT measured before the session (the handshake's), if any: NACK
   // pacing and "is there time to repair this?" start from it.
   std::optional<Duration> initial_rtt;
+  // Release window: one wake-up releases every packet due within it (the
+  // wake comes window/2 after the first is due and releases those due up to
+  // window/2 ahead), so each packet leaves within +-window/2 of its time and
+  // a 100 Mbit/s stream costs one wake per window, not one per packet. A
+  // gap's deadline moves up to window/2 earlier. Zero: each packet at its
+  // time exactly (the simulator's default).
+  Duration release_window = Duration::Zero();
 };
 
 struct ReceiverStats {

@@ -169,8 +169,11 @@ void SenderSession::SendProbes(Time now) {
   }
 }
 
-void SenderSession::OnMedia(std::span<const uint8_t> payload, Time now) {
-  const Header header = MakeHeader(PacketType::kData, now);
+void SenderSession::OnMedia(std::span<const uint8_t> payload, Time now,
+                            std::optional<Time> arrived) {
+  const Time stamp = arrived ? std::clamp(*arrived, std::min(last_media_stamp_, now), now) : now;
+  last_media_stamp_ = stamp;
+  const Header header = MakeHeader(PacketType::kData, stamp);
   const size_t size = Serialize(header, DataBody{payload}, scratch_);
   if (size == 0) {
     ++stats_.media_rejected;

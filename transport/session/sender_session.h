@@ -99,8 +99,11 @@ class SenderSession : private FecRepairSink {
   SenderSession& operator=(const SenderSession&) = delete;
 
   // Sends one media payload (1..kMaxDataPayload bytes; others are counted
-  // and dropped) as a DATA packet now.
-  void OnMedia(std::span<const uint8_t> payload, Time now);
+  // and dropped) as a DATA packet now. `arrived`: when the payload reached
+  // the input, if earlier than `now` (an input that batches its reads): the
+  // packet is stamped with it, so the receiver plays it at arrival +
+  // latency. Stamps never go backwards (clamped to the previous one).
+  void OnMedia(std::span<const uint8_t> payload, Time now, std::optional<Time> arrived = {});
   // A datagram of this session from the receiver, header already parsed and
   // its session id checked. Handles NACK, REPORT, KEEPALIVE and SHUTDOWN;
   // anything else is counted as a drop.
@@ -153,6 +156,7 @@ class SenderSession : private FecRepairSink {
   DatagramSink* out_;
   Time epoch_;
   int64_t next_seq_;
+  Time last_media_stamp_;  // the newest DATA stamp (OnMedia's `arrived` never goes below it)
   uint32_t control_seq_ = 0;
   uint32_t repair_seq_ = 0;
   std::unique_ptr<FecEncoder> fec_;
