@@ -25,7 +25,7 @@ std::chrono::steady_clock::time_point ToSteady(Time t) {
 
 // See ArmTimer.
 constexpr Duration kTimerSlack = Duration::Microseconds(250);
-constexpr Duration kReadHold = Duration::Milliseconds(1);
+constexpr Duration kReadHold = Duration::Milliseconds(2);
 
 std::span<const uint8_t> AddressBytes(const UdpEndpoint& e) {
   return {reinterpret_cast<const uint8_t*>(e.data()), e.size()};
@@ -265,7 +265,9 @@ void ConnectionDriver::ArmTimer() {
     last_fire_ = now;
     for (size_t i = 0; i < sockets_.size(); ++i) {
       const auto& read_at = sockets_[i]->read_at;
-      if (read_at && *read_at <= now + kTimerSlack) HoldOrWait(i, Drain(i), now);
+      // A wake-up for something else in the second half of the hold reads
+      // the socket too (one wake instead of two).
+      if (read_at && *read_at <= now + kReadHold / 2) HoldOrWait(i, Drain(i), now);
     }
     connection_->OnTimer(now);
     AfterHandler();

@@ -10,9 +10,9 @@
 // the end of each handler. One steady_timer is kept armed at the
 // Connection's NextWakeup().
 // Read batching: a socket that delivered a batch (two or more datagrams) is
-// read again kReadHold later by the wake-up timer instead of on readiness
+// read again kReadHold (2 ms) later by the wake-up timer instead of on readiness
 // (its descriptor sits in a ReadGate, so arrivals in between wake nothing):
-// a 100 Mbit/s stream costs one wake-up per millisecond, not one per packet.
+// a 100 Mbit/s stream costs one wake-up per hold, not one per packet.
 // A read that finds less returns the socket to readiness, so sparse traffic
 // (control packets, a low rate) is read at once.
 // Multipath: a caller has one socket per path (its own local bind, e.g. one
