@@ -7,7 +7,11 @@
 #       [--latency 300ms] [--bitrate 10M] [--seconds 20] [--skip-max | --max-only]
 #       [--max-steps "50 100 200 300 400 600 800 1000 1100 1200 1400 1600"] [--max-seconds 5]
 #       [--srt-extra 'k=v&k=v'] [--hitless-extra 'k=v&k=v'] [--fwd 'NETEM SPEC' --rev 'NETEM SPEC']
+#       [--cpu-ramp "10 50 100 400 1000"] [--ramp-loss 2%] [--ramp-seconds 6]
 #       [--keep]
+#
+# --cpu-ramp replaces part 1 with the CPU ramp (part 3) below; with it,
+# --max-steps defaults to the ramp's rates extended to 1600 Mbit/s.
 #
 # --fwd/--rev replace --loss/--delay/--jitter with full netem specs per
 # direction (e.g. a bottleneck: --fwd 'delay 30ms rate 12mbit limit 113 loss 1%'
@@ -37,6 +41,14 @@
 # step either system tried, to show the measurement's own ceiling there. A
 # step only counts if the probe sender achieved >= 97% of the asked rate.
 #
+# Part 3 (--cpu-ramp RATES, Mbit/s): for each rate, each system on direct
+# loopback and through hitless-netem with --ramp-loss random loss each way
+# (no delay), both tuned as in part 2, --ramp-seconds each: CPU-seconds per
+# GB (sender + receiver, counted while the stream flows: start-up and drain
+# left out), Hitless/SRT, residual loss and output latency p50/p99. The
+# emulator is a single-threaded userspace proxy: at the top rates it, not the
+# systems, may be the limit (the table says when it dropped packets itself).
+#
 # Needs: build/release binaries (hitless-send/recv, hitless-netem,
 # hitless-probe), srt-live-transmit (Debian: srt-tools), jq, ss (iproute2).
 # Every wait is bounded (defaults: about 1 min for part 1, at most ~6 min for
@@ -62,6 +74,10 @@ hitless_extra=""
 fwd_spec=""
 rev_spec=""
 keep=0
+cpu_ramp=""
+ramp_loss=2%
+ramp_seconds=6
+max_steps_set=0
 bin=${HITLESS_BIN:-build/release}
 
 usage() { sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -76,7 +92,10 @@ while (($#)); do
     --seconds) seconds=$2; shift 2 ;;
     --skip-max) skip_max=1; shift ;;
     --max-only) max_only=1; shift ;;
-    --max-steps) max_steps=$2; shift 2 ;;
+    --max-steps) max_steps=$2; max_steps_set=1; shift 2 ;;
+    --cpu-ramp) cpu_ramp=$2; shift 2 ;;
+    --ramp-loss) ramp_loss=$2; shift 2 ;;
+    --ramp-seconds) ramp_seconds=$2; shift 2 ;;
     --max-seconds) max_seconds=$2; shift 2 ;;
     --srt-extra) srt_extra=$2; shift 2 ;;
     --hitless-extra) hitless_extra=$2; shift 2 ;;
@@ -119,6 +138,11 @@ if [[ -n $fwd_spec || -n $rev_spec ]]; then
 else
   netem_impairment=(--loss "$loss" --delay "$delay" --jitter "$jitter")
   impairment_text="--loss $loss --delay $delay --jitter $jitter (each way)"
+fi
+if [[ -n $cpu_ramp ]]; then
+  for r in $cpu_ramp; do [[ $r =~ ^[0-9]+$ ]] || bad "--cpu-ramp takes Mbit/s integers, got '$r'"; done
+  [[ $ramp_seconds =~ ^[0-9]+$ ]] && ((ramp_seconds >= 1)) || bad "--ramp-seconds must be an integer >= 1"
+  ((max_steps_set)) || max_steps="$cpu_ramp 1200 1600"
 fi
 ((skip_max && max_only)) && bad "--skip-max and --max-only exclude each other"
 # Bitrate: 10M, 800k, 1G, 2500000 -> bits/s (integer).
@@ -373,10 +397,22 @@ run_chain() {
   # The stream. hitless-probe paces with sendmmsg batches; its own line says
   # how many datagrams it sent in how long.
   # In the background so that a signal to this script is handled at once.
+  local s_tx0=0 s_rx0=0 s_tx1=0 s_rx1=0
+  if [[ $sys != udp ]]; then
+    s_tx0=$(cpu_ticks "$pid_tx")
+    s_rx0=$(cpu_ticks "$pid_rx")
+  fi
   launch "$d" probe_send timeout $((secs + 15)) "$probe" send --to "127.0.0.1:$in_port" \
     --bitrate "$rate" --duration "${secs}s"
   local rc=0
   wait "$pid_probe_send" || rc=$?
+  if [[ $sys != udp ]]; then
+    # CPU while the stream flows (the ramp's figure): start-up, handshake
+    # and the drain left out, the same window for both systems.
+    sleep 0.25
+    s_tx1=$(cpu_ticks "$pid_tx")
+    s_rx1=$(cpu_ticks "$pid_rx")
+  fi
   forget "$pid_probe_send"
   ((rc == 0)) || { cat "$d/probe_send.err" >&2; die "$tag: hitless-probe send failed (exit $rc)"; }
 
@@ -411,6 +447,7 @@ run_chain() {
            "reordered=\(.reordered)", "p50=\(.delay_ms.p50)", "p99=\(.delay_ms.p99)",
            "dmax=\(.delay_ms.max)"' "$d/probe.json"
     echo "cpu_s=$(awk -v a="$cpu_tx" -v b="$cpu_rx" -v hz="$hz" 'BEGIN { printf "%.2f", (a + b) / hz }')"
+    echo "cpu_stream_s=$(awk -v a=$((s_tx1 - s_tx0 + s_rx1 - s_rx0)) -v hz="$hz" 'BEGIN { printf "%.2f", a / hz }')"
     echo "cpu_tx_s=$(awk -v a="$cpu_tx" -v hz="$hz" 'BEGIN { printf "%.2f", a / hz }')"
     echo "cpu_rx_s=$(awk -v a="$cpu_rx" -v hz="$hz" 'BEGIN { printf "%.2f", a / hz }')"
     echo "tx_hung=$tx_hung rx_hung=$rx_hung tx_alive=$tx_alive rx_alive=$rx_alive"
@@ -468,6 +505,28 @@ cpu_gb() {
 
 log "work dir $work; load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- part 3: CPU ramp (replaces part 1) -------------------------------------------
+if [[ -n $cpu_ramp ]]; then
+  max_only=1 # no part 1
+  saved_impairment=("${netem_impairment[@]}")
+  netem_impairment=(--loss "$ramp_loss")
+  log "part 3: CPU ramp at $cpu_ramp Mbit/s, ${ramp_seconds}s each, loopback and netem --loss $ramp_loss"
+  for mbps in $cpu_ramp; do
+    for via in 0 1; do
+      for sys in hitless srt; do
+        tag="ramp-$sys-$mbps-$via"
+        run_chain "$sys" "$tag" "${mbps}M" "$ramp_seconds" "$via" 1
+        log "  $sys @ $mbps Mbit/s via=$via: missing $(($(get "$tag" sent) - $(get "$tag" unique))), CPU $(get "$tag" cpu_stream_s) s while streaming"
+      done
+    done
+  done
+  netem_impairment=("${saved_impairment[@]}")
+fi
+stream_gb() {
+  awk -v c="$(get "$1" cpu_stream_s)" -v u="$(get "$1" unique)" -v s="$size" \
+    'BEGIN { if (u > 0) printf "%.2f", c / (u * s / 1e9); else print "n/a" }'
+}
 
 # --- part 1: impaired link -------------------------------------------------------
 if ((!max_only)); then
@@ -554,6 +613,30 @@ latency ${lat_ms} ms on both ends of both systems. SRT is srt-live-transmit $srt
 | CPU s, sender + receiver | $(get $H cpu_tx_s) + $(get $H cpu_rx_s) | $(get $S cpu_tx_s) + $(get $S cpu_rx_s) | $(ratio "$(get $H cpu_s)" "$(get $S cpu_s)") |
 | CPU s per GB delivered | $hc | $sc | **$(ratio "$hc" "$sc")** |
 EOF
+fi
+
+if [[ -n $cpu_ramp ]]; then
+  cat <<EOF
+
+CPU ramp: hitless-probe → sender → [loopback | hitless-netem \`--loss $ramp_loss\` each way] → receiver →
+hitless-probe, ${size}-byte datagrams, ${ramp_seconds} s per cell, latency ${lat_ms} ms, both systems tuned as in the
+max-rate table below. CPU-seconds of sender + receiver while the stream flows, per GB delivered.
+Loss: datagrams the probe sent and never got.
+
+| Mbit/s | path | Hitless s/GB | SRT s/GB | Hitless/SRT | Hitless loss · p50 · p99 ms | SRT loss · p50 · p99 ms |
+|---:|---|---:|---:|---:|---|---|
+EOF
+  for mbps in $cpu_ramp; do
+    for via in 0 1; do
+      H=ramp-hitless-$mbps-$via
+      S=ramp-srt-$mbps-$via
+      hg=$(stream_gb "$H"); sg=$(stream_gb "$S")
+      path=loopback
+      ((via)) && path="netem $ramp_loss"
+      echo "| $mbps | $path | $hg | $sg | **$(ratio "$hg" "$sg")** |" \
+        "$(loss_pct "$H") % · $(get "$H" p50) · $(get "$H" p99) | $(loss_pct "$S") % · $(get "$S" p50) · $(get "$S" p99) |"
+    done
+  done
 fi
 
 if ((!skip_max)); then
