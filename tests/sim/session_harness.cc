@@ -36,6 +36,7 @@ ArqResult RunArq(const ArqRun& run) {
   receiver_config.latency = run.latency;
   receiver_config.fec = sender_config.fec.has_value();
   receiver_config.arq = run.arq;
+  receiver_config.release_window = run.release_window;
   sender_config.arq = run.arq;
   sender_config.send_budget = run.send_budget;
 
@@ -89,6 +90,7 @@ ArqResult RunArq(const ArqRun& run) {
   r.too_late_at_sender =
       sender.session.policy_stats().too_late + sender.session.policy_stats().too_late_in_queue;
   r.latency_min_ms = c.min_delay().ToMillisecondsF();
+  r.receiver_wakeups = receiver.wakeups;
   r.latency_max_ms = c.max_delay().ToMillisecondsF();
   r.latency_p99_ms = c.delay_percentile(0.99).ToMillisecondsF();
   r.fec_m_changes = sender.fec_m_changes;

@@ -36,6 +36,7 @@ struct ArqRun {
   bool send_budget = true;  // SenderConfig::send_budget
   // Outages of both directions: (start after the beginning, length).
   std::vector<std::pair<Duration, Duration>> outages;
+  Duration release_window = Duration::Zero();  // ReceiverConfig::release_window
 };
 
 struct ArqResult {
@@ -55,6 +56,7 @@ struct ArqResult {
   uint64_t no_time_to_repair = 0;   // gaps never NACKed: deadline nearer than an RTT
   uint64_t too_late_at_sender = 0;  // NACKed sequences the sender refused as too late
   double latency_min_ms = 0, latency_max_ms = 0, latency_p99_ms = 0;
+  uint64_t receiver_wakeups = 0;  // the receiver's timer wake-ups
   // Adaptive FEC: every change of the repair count, (seconds since start, m).
   std::vector<std::pair<double, int>> fec_m_changes;
   // Send budget (single path): cuts, FEC repairs it withheld, DATA that

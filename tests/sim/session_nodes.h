@@ -118,8 +118,12 @@ class ReceiverNode final : public Node, public session::MediaSink {
     auto view = ParseHeader(d);
     if (view.ok()) session.OnPacket(*view, now);
   }
-  void OnWakeup(Time now) override { session.OnTimer(now); }
+  void OnWakeup(Time now) override {
+    ++wakeups;
+    session.OnTimer(now);
+  }
   std::optional<Time> NextWakeup() const override { return session.NextWakeup(); }
+  uint64_t wakeups = 0;  // timer wake-ups (arrivals not counted)
   void DeliverMedia(std::span<const uint8_t> payload, Time now) override {
     checker.OnDatagram(payload, now);
   }
