@@ -70,6 +70,10 @@ TEST(RecvBatchTest, ArrivalTimeIsWhenTheDatagramCameNotWhenItWasRead) {
   Pair p(io);
   RecvBatch batch(8, 64);
   ASSERT_TRUE(batch.EnableArrivalTimes(p.receiver.native_handle()));
+  // The first SO_TIMESTAMPNS socket on a host switches receive stamping on
+  // through deferred work: until it has run, a datagram is stamped when it
+  // is read. A real input enables it at start; here, wait for it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   SteadyClock clock;
   p.Send(1);
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
@@ -112,6 +116,7 @@ TEST(UdpInputHoldTest, HeldDatagramsKeepTheirArrivalTimes) {
   ASSERT_TRUE(input.Start(io, [&](std::span<const uint8_t>, Time t) { times.push_back(t); },
                           nullptr)
                   .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // see the test above
   asio::ip::udp::socket sender(io);
   sender.open(asio::ip::udp::v4());
   const auto to = *input.local_endpoint();
