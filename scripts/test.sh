@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds Hitless and runs every test: the release preset, the ASan+UBSan
 # preset, and each libFuzzer target for a bounded time (the wire decoder for
-# HITLESS_FUZZ_SECONDS, default 60; the others for half that). Installs missing Debian packages first. Exits non-zero on any
+# HITLESS_FUZZ_SECONDS, default 30; the others for half that). Installs missing Debian packages first. Exits non-zero on any
 # failure. This is the README's test command and what CI (.ci/run) calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzz_seconds=${HITLESS_FUZZ_SECONDS:-60}
+fuzz_seconds=${HITLESS_FUZZ_SECONDS:-30}
 jobs=$(nproc)
 
 bash scripts/install-deps.sh

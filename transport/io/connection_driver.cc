@@ -279,7 +279,6 @@ void ConnectionDriver::Close() {
   connection_->Close(clock_.Now());
   Flush();
   closed_ = true;
-  boost::system::error_code ec;
   timer_.cancel();
   for (const auto& sock : sockets_) sock->gate->Close();
 }
