@@ -121,9 +121,7 @@ ConnectionDriver::ConnectionDriver(boost::asio::io_context& io, ConnectionDriver
 
 ConnectionDriver::~ConnectionDriver() = default;
 
-UdpEndpoint ConnectionDriver::local_endpoint() const {
-  return sockets_[0]->gate->local_endpoint();
-}
+UdpEndpoint ConnectionDriver::local_endpoint() const { return sockets_[0]->gate->local_endpoint(); }
 
 void ConnectionDriver::WaitReadable(size_t socket) {
   sockets_[socket]->gate->Wait([this, socket] {

@@ -121,8 +121,8 @@ class ConnectionDriver final : public session::DatagramSink {
   struct PathSocket {
     PathSocket(boost::asio::io_context& io, size_t batch);
     boost::asio::ip::udp::socket socket;  // until opened and configured
-    std::unique_ptr<ReadGate> gate;        // then the socket's descriptor
-    std::optional<Time> read_at;           // held: read again then (no readiness wait)
+    std::unique_ptr<ReadGate> gate;       // then the socket's descriptor
+    std::optional<Time> read_at;          // held: read again then (no readiness wait)
     SendBatch send;
     std::vector<std::array<uint8_t, 1500>> buffers;
     std::vector<UdpEndpoint> destinations;

@@ -34,7 +34,8 @@ absl::StatusOr<std::unique_ptr<ReadGate>> ReadGate::Take(boost::asio::io_context
   return std::unique_ptr<ReadGate>(new ReadGate(io, epoll_fd, fd));
 }
 
-ReadGate::ReadGate(boost::asio::io_context& io, int epoll_fd, int fd) : epoll_(io, epoll_fd), fd_(fd) {}
+ReadGate::ReadGate(boost::asio::io_context& io, int epoll_fd, int fd)
+    : epoll_(io, epoll_fd), fd_(fd) {}
 
 ReadGate::~ReadGate() { Close(); }
 
@@ -61,16 +62,17 @@ void ReadGate::Wait(std::function<void()> on_readable) {
     return;
   }
   waiting_ = true;
-  epoll_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                    [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
-                      if (ec || alive.expired()) return;
-                      waiting_ = false;
-                      // Consume the one-shot event (the socket is disarmed).
-                      ::epoll_event ev;
-                      while (::epoll_wait(epoll_.native_handle(), &ev, 1, 0) < 0 && errno == EINTR) {
-                      }
-                      if (fd_ >= 0) on_readable_();
-                    });
+  epoll_.async_wait(
+      boost::asio::posix::stream_descriptor::wait_read,
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        if (ec || alive.expired()) return;
+        waiting_ = false;
+        // Consume the one-shot event (the socket is disarmed).
+        ::epoll_event ev;
+        while (::epoll_wait(epoll_.native_handle(), &ev, 1, 0) < 0 && errno == EINTR) {
+        }
+        if (fd_ >= 0) on_readable_();
+      });
 }
 
 void ReadGate::Close() {

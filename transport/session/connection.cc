@@ -271,8 +271,7 @@ DatagramResult Connection::OnDatagram(std::span<const uint8_t> datagram,
   return result;
 }
 
-void Connection::OnMedia(std::span<const uint8_t> payload, Time now,
-                         std::optional<Time> arrived) {
+void Connection::OnMedia(std::span<const uint8_t> payload, Time now, std::optional<Time> arrived) {
   if (!sender_) {
     ++stats_.media_not_connected;
     return;

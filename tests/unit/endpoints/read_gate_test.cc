@@ -1,6 +1,8 @@
 // ReadGate and RecvBatch arrival times on real loopback sockets: a gated
 // socket wakes the loop only while a wait is pending; datagrams read late
 // keep the time they arrived; UdpInput hands those times on.
+#include "transport/io/read_gate.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/ip/udp.hpp>
@@ -11,7 +13,6 @@
 #include "transport/base/clock.h"
 #include "transport/endpoints/udp_input.h"
 #include "transport/io/batch_io.h"
-#include "transport/io/read_gate.h"
 
 namespace hitless::io {
 namespace {
@@ -49,7 +50,8 @@ TEST(ReadGateTest, WakesOnlyWhileAWaitIsPending) {
   ASSERT_TRUE(RunUntil(io, [&] { return calls == 1; }));
   // Not re-armed: a second datagram calls nothing.
   p.Send(2);
-  RunUntil(io, [] { return false; }, std::chrono::milliseconds(50));
+  RunUntil(
+      io, [] { return false; }, std::chrono::milliseconds(50));
   EXPECT_EQ(calls, 1);
   // Re-armed with both datagrams still queued: called at once, and both read.
   (*gate)->Wait([&] { ++calls; });
@@ -61,7 +63,8 @@ TEST(ReadGateTest, WakesOnlyWhileAWaitIsPending) {
   (*gate)->Close();
   EXPECT_EQ((*gate)->fd(), -1);
   p.Send(3);
-  RunUntil(io, [] { return false; }, std::chrono::milliseconds(50));
+  RunUntil(
+      io, [] { return false; }, std::chrono::milliseconds(50));
   EXPECT_EQ(calls, 2);
 }
 
@@ -113,8 +116,9 @@ TEST(UdpInputHoldTest, HeldDatagramsKeepTheirArrivalTimes) {
   options.hold = Duration::Milliseconds(100);
   endpoints::UdpInput input(options);
   std::vector<Time> times;
-  ASSERT_TRUE(input.Start(io, [&](std::span<const uint8_t>, Time t) { times.push_back(t); },
-                          nullptr)
+  ASSERT_TRUE(input
+                  .Start(
+                      io, [&](std::span<const uint8_t>, Time t) { times.push_back(t); }, nullptr)
                   .ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // see the test above
   asio::ip::udp::socket sender(io);
