@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace hitless::arq {
 namespace {
@@ -35,10 +36,15 @@ LossTracker::LossTracker(LossTrackerConfig config)
     : config_(config),
       window_(int64_t{1} << std::clamp(config.receive_window_log2, 6, 24)),
       received_bits_(static_cast<size_t>(window_ / 64), 0),
+      missing_(static_cast<size_t>(window_)),
       rtt_(config.default_rtt) {
   // The window must cover every tracked sequence (see OnNewHighest).
   config_.max_missing =
       std::clamp<size_t>(config_.max_missing, 1, static_cast<size_t>(window_ / 2));
+  // Live timers never exceed max_missing (RebuildTimers), so after a rebuild
+  // at least half the reservation is free: the heap never reallocates.
+  timers_.reserve(2 * config_.max_missing + 64);
+  due_.reserve(timers_.capacity());
   config_.near_deadline_divisor = std::max(config_.near_deadline_divisor, 1);
   SetRtt(config.default_rtt);
 }
@@ -76,10 +82,10 @@ ArrivalResult LossTracker::OnNewHighest(int64_t seq, Time now) {
   stats_.untracked += skipped;
   stats_.abandoned += skipped;
   // Make room by dropping the oldest: the newest gaps have the most time left.
-  while (missing_.size() + static_cast<size_t>(tracked) > config_.max_missing) {
+  while (missing_count_ + static_cast<size_t>(tracked) > config_.max_missing) {
     ++stats_.untracked;
     ++stats_.abandoned;
-    Remove(missing_.begin());
+    RemoveOldest();
   }
   const Time earliest = now + ReorderTolerance(now);
   // FEC cannot rebuild a run longer than its blocks' repairs: NACK it now.
@@ -88,11 +94,12 @@ ArrivalResult LossTracker::OnNewHighest(int64_t seq, Time now) {
       !config_.nack ? Time::Infinite() : earliest + (fec_can ? FecHold(now) : Duration::Zero());
   const Time deadline = ClampTime(now + config_.default_lifetime);
   for (int64_t s = seq - tracked; s < seq; ++s) {
-    const Missing m{
-        .detected = now, .earliest_nack = earliest, .next_nack = first_nack, .deadline = deadline};
-    missing_.insert(missing_.end(), {s, m});
-    schedule_.insert({m.wake(), s});
+    Track(s, Missing{.detected = now,
+                     .earliest_nack = earliest,
+                     .next_nack = first_nack,
+                     .deadline = deadline});
   }
+  PruneTimers();
   result.gap_first = seq - tracked;
   result.gap_count = tracked;
   return result;
@@ -110,12 +117,12 @@ ArrivalResult LossTracker::OnOlder(int64_t seq, Time now, ArrivalOrigin origin) 
   }
   MarkReceived(seq);
   ++stats_.received;
-  auto it = missing_.find(seq);
-  if (it == missing_.end()) {
+  Missing* found = FindMissing(seq);
+  if (found == nullptr) {
     ++stats_.late;
     return {.kind = ArrivalKind::kLate};
   }
-  const Missing& m = it->second;
+  Missing& m = *found;
   switch (origin) {
     case ArrivalOrigin::kOriginal:
       ++stats_.recovered_by_reorder;
@@ -137,17 +144,22 @@ ArrivalResult LossTracker::OnOlder(int64_t seq, Time now, ArrivalOrigin origin) 
     }
   }
   if (m.deadline_set) stats_.margin.Add(m.deadline - now);
-  Remove(it);
+  Remove(m);
+  PruneTimers();
   return {.kind = ArrivalKind::kRecovered};
 }
 
 void LossTracker::SetDeadline(int64_t first, int64_t count, Time deadline) {
-  if (count <= 0 || !SeqInRange(first)) return;
+  if (count <= 0 || !SeqInRange(first) || missing_count_ == 0) return;
   deadline = ClampTime(deadline);
-  // Both in range: the difference cannot overflow.
-  for (auto it = missing_.lower_bound(first); it != missing_.end() && it->first - first < count;
-       ++it) {
-    Missing& m = it->second;
+  // Every tracked seq is in [lowest_missing_, highest_]; both ends in range,
+  // so nothing below overflows.
+  const int64_t from = std::max(first, lowest_missing_);
+  const int64_t last = first + std::min(count - 1, *highest_ - first);
+  for (int64_t s = from; s <= last; ++s) {
+    Missing* found = FindMissing(s);
+    if (found == nullptr) continue;
+    Missing& m = *found;
     const Time old_wake = m.wake();
     m.deadline = deadline;
     m.deadline_set = true;
@@ -157,7 +169,7 @@ void LossTracker::SetDeadline(int64_t first, int64_t count, Time deadline) {
       // over the fastest round trip seen.
       m.next_nack = Time::Infinite();
       ++stats_.no_time_to_repair;
-      Reschedule(it->first, m, old_wake);
+      Reschedule(m, old_wake);
       continue;
     }
     // A first NACK held for FEC still leaves ARQ its whole repeat schedule:
@@ -166,43 +178,63 @@ void LossTracker::SetDeadline(int64_t first, int64_t count, Time deadline) {
       const Duration keep = Scale(rtt_, config_.near_deadline_rtts + config_.renack_rtt_factor);
       m.next_nack = std::max(m.earliest_nack, std::min(m.next_nack, deadline - keep));
     }
-    Reschedule(it->first, m, old_wake);
+    Reschedule(m, old_wake);
   }
+  PruneTimers();
 }
 
 size_t LossTracker::Abandon(int64_t seq) {
-  auto it = missing_.find(seq);
-  if (it == missing_.end()) return 0;
+  Missing* m = FindMissing(seq);
+  if (m == nullptr) return 0;
   ++stats_.abandoned;
-  Remove(it);
+  Remove(*m);
+  PruneTimers();
   return 1;
 }
 
 size_t LossTracker::AbandonBefore(int64_t seq) {
   size_t n = 0;
-  while (!missing_.empty() && missing_.begin()->first < seq) {
-    Remove(missing_.begin());
-    ++n;
-  }
-  stats_.abandoned += n;
-  return n;
-}
-
-size_t LossTracker::AbandonExpired(Time now) {
-  // Collect first: Remove() erases from schedule_, which we are walking.
-  due_.clear();
-  for (auto it = schedule_.begin(); it != schedule_.end() && it->first <= now; ++it) {
-    due_.push_back(it->second);
-  }
-  size_t n = 0;
-  for (const int64_t seq : due_) {
-    auto m = missing_.find(seq);
-    if (m != missing_.end() && m->second.deadline <= now) {
+  // Raw slot checks, not FindMissing: the highest may already have moved a
+  // whole window past these sequences (OnNewHighest calls this to clear them).
+  while (missing_count_ > 0 && lowest_missing_ < seq) {
+    Missing& m = Slot(lowest_missing_);
+    if (m.live && m.seq == lowest_missing_) {
       Remove(m);
       ++n;
     }
+    ++lowest_missing_;
   }
+  if (missing_count_ == 0) lowest_missing_ = std::max(lowest_missing_, seq);
   stats_.abandoned += n;
+  PruneTimers();
+  return n;
+}
+
+size_t LossTracker::PopDue(Time now) {
+  due_.clear();
+  size_t expired = 0;
+  while (!timers_.empty() && timers_.front().wake <= now) {
+    const Timer t = PopTimer();
+    if (!Current(t)) continue;
+    Missing& m = Slot(t.seq);
+    if (m.deadline <= now) {
+      Remove(m);
+      ++expired;
+    } else {
+      due_.push_back(t.seq);  // a NACK is due
+    }
+  }
+  // A seq can have two current timers (its wake moved away and back).
+  std::sort(due_.begin(), due_.end());
+  due_.erase(std::unique(due_.begin(), due_.end()), due_.end());
+  stats_.abandoned += expired;
+  return expired;
+}
+
+size_t LossTracker::AbandonExpired(Time now) {
+  const size_t n = PopDue(now);
+  for (const int64_t seq : due_) PushTimer(Slot(seq).wake(), seq);  // still due
+  PruneTimers();
   return n;
 }
 
@@ -216,12 +248,7 @@ size_t LossTracker::CollectNacks(Time now, Duration rtt, std::vector<NackRange>&
                                  size_t max_ranges) {
   out.clear();
   SetRtt(rtt);
-  AbandonExpired(now);
-  due_.clear();
-  for (auto it = schedule_.begin(); it != schedule_.end() && it->first <= now; ++it) {
-    due_.push_back(it->second);
-  }
-  std::sort(due_.begin(), due_.end());
+  PopDue(now);  // abandons the expired; due_ = the NACK-due seqs, ascending
   size_t used = 0;  // sequences of due_ placed in ranges
   for (; used < due_.size(); ++used) {
     const int64_t s = due_[used];
@@ -234,16 +261,18 @@ size_t LossTracker::CollectNacks(Time now, Duration rtt, std::vector<NackRange>&
       break;
     }
   }
-  for (size_t i = 0; i < used; ++i) {
-    auto it = missing_.find(due_[i]);
-    if (it == missing_.end()) continue;  // cannot happen: schedule_ mirrors missing_
-    Missing& m = it->second;
-    const Time old_wake = m.wake();
+  for (size_t i = 0; i < due_.size(); ++i) {
+    Missing& m = Slot(due_[i]);
+    if (i >= used) {  // did not fit: stays due
+      PushTimer(m.wake(), m.seq);
+      continue;
+    }
     if (m.nacks > 0) ++stats_.nack_repeats;
     ++m.nacks;
     m.next_nack = NextNack(m, now);
-    Reschedule(it->first, m, old_wake);
+    PushTimer(m.wake(), m.seq);
   }
+  PruneTimers();
   stats_.nack_seqs += used;
   stats_.nack_ranges += out.size();
   return out.size();
@@ -265,21 +294,86 @@ Time LossTracker::NextNack(const Missing& m, Time now) const {
   return next;
 }
 
-void LossTracker::Reschedule(int64_t seq, Missing& m, Time old_wake) {
-  const Time wake = m.wake();
-  if (wake == old_wake) return;
-  schedule_.erase({old_wake, seq});
-  schedule_.insert({wake, seq});
+LossTracker::Missing* LossTracker::FindMissing(int64_t seq) {
+  return const_cast<Missing*>(std::as_const(*this).FindMissing(seq));
 }
 
-void LossTracker::Remove(MissingMap::iterator it) {
-  schedule_.erase({it->second.wake(), it->first});
-  missing_.erase(it);
+const LossTracker::Missing* LossTracker::FindMissing(int64_t seq) const {
+  if (missing_count_ == 0 || !highest_ || seq > *highest_ || seq < lowest_missing_) return nullptr;
+  const Missing& m = Slot(seq);
+  return m.live && m.seq == seq ? &m : nullptr;
+}
+
+void LossTracker::Track(int64_t seq, const Missing& entry) {
+  Missing& m = Slot(seq);
+  if (m.live) {
+    // Cannot happen: AbandonBefore keeps tracked seqs within the window.
+    Remove(m);
+    ++stats_.abandoned;
+  }
+  m = entry;
+  m.seq = seq;
+  m.live = true;
+  lowest_missing_ = missing_count_ == 0 ? seq : std::min(lowest_missing_, seq);
+  ++missing_count_;
+  PushTimer(m.wake(), seq);
+}
+
+void LossTracker::Remove(Missing& m) {
+  m.live = false;  // its timers are now stale
+  --missing_count_;
+}
+
+void LossTracker::RemoveOldest() {
+  while (true) {
+    Missing& m = Slot(lowest_missing_);
+    const bool oldest = m.live && m.seq == lowest_missing_;
+    ++lowest_missing_;
+    if (oldest) {
+      Remove(m);
+      return;
+    }
+  }
+}
+
+void LossTracker::Reschedule(Missing& m, Time old_wake) {
+  const Time wake = m.wake();
+  if (wake != old_wake) PushTimer(wake, m.seq);  // the old timer goes stale
+}
+
+bool LossTracker::Current(const Timer& t) const {
+  const Missing& m = Slot(t.seq);
+  return m.live && m.seq == t.seq && m.wake() == t.wake;
+}
+
+void LossTracker::PushTimer(Time wake, int64_t seq) {
+  if (timers_.size() == timers_.capacity()) RebuildTimers();
+  timers_.push_back({wake, seq});
+  std::push_heap(timers_.begin(), timers_.end());
+}
+
+LossTracker::Timer LossTracker::PopTimer() {
+  std::pop_heap(timers_.begin(), timers_.end());
+  const Timer t = timers_.back();
+  timers_.pop_back();
+  return t;
+}
+
+void LossTracker::PruneTimers() {
+  while (!timers_.empty() && !Current(timers_.front())) PopTimer();
+}
+
+void LossTracker::RebuildTimers() {
+  timers_.clear();
+  for (const Missing& m : missing_) {
+    if (m.live) timers_.push_back({m.wake(), m.seq});
+  }
+  std::make_heap(timers_.begin(), timers_.end());
 }
 
 std::optional<Time> LossTracker::NextWakeup() const {
-  if (schedule_.empty()) return std::nullopt;
-  return schedule_.begin()->first;
+  if (timers_.empty()) return std::nullopt;
+  return timers_.front().wake;  // PruneTimers keeps the top current
 }
 
 double LossTracker::DecayedReorderNs(Time now) const {

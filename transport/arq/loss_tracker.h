@@ -32,15 +32,23 @@
 //
 // Sequences are 64-bit unwrapped indices (SerialUnwrapper at the edge);
 // values outside +-2^62 (kMaxSeq) are refused and counted.
+//
+// Storage (no allocation after construction, whatever the loss): the missing
+// entries live in a ring of 2^receive_window_log2 slots indexed by seq (every
+// tracked seq is within the window below the highest, so none alias); the
+// timers are a binary min-heap of (wake, seq) in a vector reserved at
+// construction, with lazy deletion: an entry whose slot no longer holds that
+// seq at that wake time is stale and skipped, and when the heap reaches its
+// reserved size it is rebuilt from the live entries (at most max_missing, half
+// the reservation). A 65k-packet outage is 65k slot writes and heap pushes, no
+// malloc.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <optional>
-#include <set>
 #include <utility>
 #include <vector>
 
@@ -211,13 +219,15 @@ class LossTracker {
   // How long a gap's first NACK waits for FEC beyond the reorder tolerance.
   Duration FecHold(Time now) const;
   std::optional<int64_t> highest_seq() const { return highest_; }
-  size_t missing_count() const { return missing_.size(); }
-  bool IsMissing(int64_t seq) const { return missing_.contains(seq); }
+  size_t missing_count() const { return missing_count_; }
+  bool IsMissing(int64_t seq) const { return FindMissing(seq) != nullptr; }
   const LossTrackerStats& stats() const { return stats_; }
   LossReport Report() const;
 
  private:
   struct Missing {
+    int64_t seq = 0;
+    bool live = false;  // tracked (else the slot is free)
     Time detected;
     Time earliest_nack;  // detection + reorder tolerance
     Time next_nack;      // Time::Infinite() once no further NACK can help
@@ -226,12 +236,42 @@ class LossTracker {
     bool deadline_set = false;
     Time wake() const { return next_nack < deadline ? next_nack : deadline; }
   };
-  using MissingMap = std::map<int64_t, Missing>;
+  struct Timer {
+    Time wake;
+    int64_t seq;
+    // The heap's order: std::push_heap keeps the greatest first, so "greater"
+    // means "due later".
+    bool operator<(const Timer& o) const {
+      return wake != o.wake ? wake > o.wake : seq > o.seq;
+    }
+  };
 
   ArrivalResult OnNewHighest(int64_t seq, Time now);
   ArrivalResult OnOlder(int64_t seq, Time now, ArrivalOrigin origin);
-  void Remove(MissingMap::iterator it);
-  void Reschedule(int64_t seq, Missing& m, Time old_wake);
+  Missing* FindMissing(int64_t seq);
+  const Missing* FindMissing(int64_t seq) const;
+  void Track(int64_t seq, const Missing& m);
+  void Remove(Missing& m);
+  void Reschedule(Missing& m, Time old_wake);
+  // Heap upkeep: a timer is current while its slot holds that seq, live,
+  // with that wake time.
+  bool Current(const Timer& t) const;
+  void PushTimer(Time wake, int64_t seq);
+  Timer PopTimer();
+  void PruneTimers();    // drops stale timers from the top
+  // Pops every timer due at `now`: abandons the expired entries (counted,
+  // returned) and leaves the NACK-due seqs in due_, ascending, unique; their
+  // timers are gone, so the caller pushes them again.
+  size_t PopDue(Time now);
+  Missing& Slot(int64_t seq) {
+    return missing_[static_cast<uint64_t>(seq) & static_cast<uint64_t>(window_ - 1)];
+  }
+  const Missing& Slot(int64_t seq) const {
+    return missing_[static_cast<uint64_t>(seq) & static_cast<uint64_t>(window_ - 1)];
+  }
+  void RebuildTimers();  // from the live slots only
+  // Removes the lowest tracked sequence (the oldest); requires one.
+  void RemoveOldest();
   Time NextNack(const Missing& m, Time now) const;
   double DecayedReorderNs(Time now) const;
   double DecayedFecDelayNs(Time now) const;
@@ -245,9 +285,11 @@ class LossTracker {
   int64_t window_;  // 2^receive_window_log2
   std::vector<uint64_t> received_bits_;
   std::optional<int64_t> highest_;
-  MissingMap missing_;
-  std::set<std::pair<Time, int64_t>> schedule_;  // (wake, seq)
-  std::vector<int64_t> due_;                     // scratch for CollectNacks
+  std::vector<Missing> missing_;  // window_ slots, by seq & (window_ - 1)
+  size_t missing_count_ = 0;
+  int64_t lowest_missing_ = 0;  // no tracked seq is below it
+  std::vector<Timer> timers_;   // min-heap by wake (see Timer); capacity fixed
+  std::vector<int64_t> due_;    // scratch for CollectNacks / AbandonExpired
   Duration rtt_;
   Duration min_rtt_ = Duration::Zero();
   double reorder_max_ns_ = 0;  // decaying max, as of reorder_at_

@@ -6,9 +6,15 @@
 
 namespace hitless::arq {
 
-RetransmitBuffer::RetransmitBuffer(RetransmitBufferConfig config)
-    : config_(config),
-      slots_(std::bit_ceil(std::clamp<size_t>(config.capacity, 1, size_t{1} << 24))) {}
+RetransmitBuffer::RetransmitBuffer(RetransmitBufferConfig config) : config_(config) {
+  constexpr size_t kMaxSlots = size_t{1} << 24;
+  config_.slot_bytes = std::clamp<size_t>(config_.slot_bytes, 1, 65536);
+  const size_t initial = std::bit_ceil(std::clamp<size_t>(config.capacity, 1, kMaxSlots));
+  config_.max_capacity =
+      std::max(initial, std::bit_floor(std::clamp<size_t>(config.max_capacity, 1, kMaxSlots)));
+  slots_.resize(initial);
+  arena_.resize(initial * config_.slot_bytes);
+}
 
 void RetransmitBuffer::Drop(StoredPacket& p) {
   p.live = false;
@@ -17,42 +23,95 @@ void RetransmitBuffer::Drop(StoredPacket& p) {
   live_bytes_ -= p.bytes.size();
 }
 
-bool RetransmitBuffer::Store(int64_t seq, Time send_time, std::span<const uint8_t> bytes) {
-  if (!SeqInRange(seq) || (highest_ && seq <= *highest_) || bytes.empty()) {
+bool RetransmitBuffer::Grow() {
+  if (slots_.size() >= config_.max_capacity) return false;
+  std::vector<StoredPacket> old_slots(slots_.size() * 2);
+  std::vector<uint8_t> old_arena(old_slots.size() * config_.slot_bytes);
+  old_slots.swap(slots_);
+  old_arena.swap(arena_);
+  // Live packets span less than the old ring: they stay distinct in the new.
+  for (StoredPacket& p : old_slots) {
+    if (!p.live) continue;
+    uint8_t* to = SlotBytes(p.seq);
+    std::copy(p.bytes.begin(), p.bytes.end(), to);
+    p.bytes = std::span<const uint8_t>(to, p.bytes.size());
+    Slot(p.seq) = p;
+  }
+  ++stats_.grown;
+  return true;
+}
+
+bool RetransmitBuffer::MakeRoom(int64_t seq, Time send_time) {
+  if (!SeqInRange(seq) || (highest_ && seq <= *highest_)) {
     ++stats_.rejected;
     return false;
   }
-  const auto cap = static_cast<int64_t>(slots_.size());
-  if (highest_ && live_count_ > 0) {
-    // Live packets are in [lowest_, highest_]; those that seq and the
-    // sequences it skips would overwrite (seq - cap and below) are evicted.
-    const int64_t keep_from = seq - cap + 1;
-    for (int64_t s = *lowest_; s < keep_from && s <= *highest_; ++s) {
-      StoredPacket& old = Slot(s);
-      if (old.live && old.seq == s) {
-        ++stats_.evicted;
-        Drop(old);
-      }
-    }
-    lowest_ = std::max(*lowest_, keep_from);
-  } else {
+  if (!highest_ || live_count_ == 0) {
     lowest_ = seq;
+    return true;
+  }
+  // Live packets are in [lowest_, highest_]; the ring must reach from the
+  // lowest still within its retention to seq, else grow (up to the cap).
+  while (seq - *lowest_ >= static_cast<int64_t>(slots_.size())) {
+    const StoredPacket& oldest = Slot(*lowest_);
+    if (oldest.send_time + config_.retention <= send_time || !Grow()) break;
+  }
+  const auto cap = static_cast<int64_t>(slots_.size());
+  // Those that seq and the sequences it skips would overwrite (seq - cap and
+  // below) are evicted.
+  const int64_t keep_from = seq - cap + 1;
+  for (int64_t s = *lowest_; s < keep_from && s <= *highest_; ++s) {
+    StoredPacket& old = Slot(s);
+    if (old.live && old.seq == s) {
+      ++stats_.evicted;
+      if (old.send_time + config_.retention > send_time) ++stats_.evicted_unexpired;
+      Drop(old);
+    }
+  }
+  lowest_ = std::max(*lowest_, keep_from);
+  return true;
+}
+
+std::span<uint8_t> RetransmitBuffer::NextSlot(int64_t seq, Time send_time) {
+  if (!MakeRoom(seq, send_time)) return {};
+  room_for_ = seq;
+  return std::span<uint8_t>(SlotBytes(seq), config_.slot_bytes);
+}
+
+bool RetransmitBuffer::Commit(int64_t seq, Time send_time, size_t size) {
+  const bool room = room_for_ == seq;
+  room_for_.reset();
+  if (!room || size == 0 || size > config_.slot_bytes) {
+    ++stats_.rejected;
+    return false;
   }
   StoredPacket& p = Slot(seq);
   p.seq = seq;
   p.send_time = send_time;
-  p.bytes.assign(bytes.begin(), bytes.end());
+  p.bytes = std::span<const uint8_t>(SlotBytes(seq), size);
   p.arq = {};
   p.live = true;
   ++live_count_;
-  live_bytes_ += bytes.size();
+  live_bytes_ += size;
   ++stats_.stored;
-  stats_.stored_bytes += bytes.size();
+  stats_.stored_bytes += size;
   highest_ = seq;
   if (!first_store_) first_store_ = send_time;
+  if (!lowest_) lowest_ = seq;
   // Keep lowest_ on a live packet; stops at seq at the latest.
   while (!(Slot(*lowest_).live && Slot(*lowest_).seq == *lowest_)) ++*lowest_;
   return true;
+}
+
+bool RetransmitBuffer::Store(int64_t seq, Time send_time, std::span<const uint8_t> bytes) {
+  if (bytes.empty() || bytes.size() > config_.slot_bytes) {
+    ++stats_.rejected;
+    return false;
+  }
+  const std::span<uint8_t> slot = NextSlot(seq, send_time);
+  if (slot.empty()) return false;
+  std::copy(bytes.begin(), bytes.end(), slot.begin());
+  return Commit(seq, send_time, bytes.size());
 }
 
 size_t RetransmitBuffer::Expire(Time now) {

@@ -16,7 +16,10 @@ Duration Scale(Duration d, double f) {
 }  // namespace
 
 RetransmitPolicy::RetransmitPolicy(RetransmitPolicyConfig config, RetransmitBuffer* buffer)
-    : config_(config), buffer_(buffer) {
+    : config_(config),
+      buffer_(buffer),
+      ready_(std::max<size_t>(config.max_requests, 1)),
+      waiting_(std::max<size_t>(config.max_requests, 1)) {
   config_.max_copies = std::clamp(config_.max_copies, 1, kCopiesLimit);
   config_.max_requests = std::max<size_t>(config_.max_requests, 1);
 }
@@ -133,7 +136,7 @@ void RetransmitPolicy::Consider(int64_t seq, Time now) {
   st.capped = false;
   st.copies = static_cast<uint8_t>(copies);
   st.copies_left = st.copies;
-  ready_.insert({deadline, seq});
+  ready_.push({deadline, seq});
   blocked_until_.reset();  // a new head may be cheaper: let PopDue look
   ++stats_.requests;
 }
@@ -142,22 +145,22 @@ size_t RetransmitPolicy::PopDue(Time now, std::vector<Retransmission>& out, size
   out.clear();
   blocked_until_.reset();
   Refill(now);
-  while (!waiting_.empty() && waiting_.begin()->first <= now) {
-    const int64_t seq = waiting_.begin()->second;
-    waiting_.erase(waiting_.begin());
+  while (!waiting_.empty() && waiting_.top().first <= now) {
+    const int64_t seq = waiting_.top().second;
+    waiting_.pop();
     const StoredPacket* p = buffer_->Find(seq);
     if (p == nullptr || !p->arq.queued) {
       ++stats_.expired_in_queue;
       continue;
     }
-    ready_.insert({Deadline(*p), seq});
+    ready_.push({Deadline(*p), seq});
   }
   while (!ready_.empty() && out.size() < max_packets) {
-    const auto [deadline, seq] = *ready_.begin();
+    const auto [deadline, seq] = ready_.top();
     StoredPacket* p = buffer_->Find(seq);
     if (p == nullptr) {
       ++stats_.expired_in_queue;
-      ready_.erase(ready_.begin());
+      ready_.pop();
       continue;
     }
     RetransmitState& st = p->arq;
@@ -165,7 +168,7 @@ size_t RetransmitPolicy::PopDue(Time now, std::vector<Retransmission>& out, size
       ++stats_.too_late_in_queue;
       st.queued = false;
       st.copies_left = 0;
-      ready_.erase(ready_.begin());
+      ready_.pop();
       continue;
     }
     const auto size = static_cast<double>(p->bytes.size());
@@ -193,15 +196,15 @@ size_t RetransmitPolicy::PopDue(Time now, std::vector<Retransmission>& out, size
                    .copy = copy,
                    .copies = st.copies});
     --st.copies_left;
-    ready_.erase(ready_.begin());
+    ready_.pop();
     if (st.copies_left == 0) {
       st.queued = false;
       st.capped = false;
     } else if (const Duration spacing = CopySpacing(deadline, now, st.copies_left);
                spacing > Duration::Zero()) {
-      waiting_.insert({now + spacing, seq});
+      waiting_.push({now + spacing, seq});
     } else {
-      ready_.insert({deadline, seq});
+      ready_.push({deadline, seq});
     }
   }
   return out.size();
@@ -219,7 +222,7 @@ Duration RetransmitPolicy::CopySpacing(Time deadline, Time now, uint32_t copies_
 
 std::optional<Time> RetransmitPolicy::NextWakeup() const {
   std::optional<Time> next;
-  if (!waiting_.empty()) next = waiting_.begin()->first;
+  if (!waiting_.empty()) next = waiting_.top().first;
   if (!ready_.empty()) {
     // Not blocked: something is sendable now (last_refill_ is the latest now
     // PopDue saw; Time::Zero() if it never ran, i.e. immediately).

@@ -61,13 +61,13 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <set>
 #include <span>
 #include <utility>
 #include <vector>
 
 #include "transport/arq/nack_range.h"
 #include "transport/arq/retransmit_buffer.h"
+#include "transport/base/min_heap.h"
 #include "transport/base/time.h"
 
 namespace hitless::arq {
@@ -181,8 +181,9 @@ class RetransmitPolicy {
   RetransmitBuffer* buffer_;
   LinkEstimate link_;
   std::optional<double> budget_room_;
-  std::set<std::pair<Time, int64_t>> ready_;    // (deadline, seq)
-  std::set<std::pair<Time, int64_t>> waiting_;  // (not before, seq)
+  // A pending request is in exactly one; both reserved for max_requests.
+  MinHeap<std::pair<Time, int64_t>> ready_;    // (deadline, seq)
+  MinHeap<std::pair<Time, int64_t>> waiting_;  // (not before, seq)
   double tokens_ = 0;
   double rate_ = 0;  // bytes/s at the last refill
   double depth_ = 0;

@@ -55,6 +55,8 @@ ReceiverSession::ReceiverSession(const ReceiverConfig& config, Time now, Datagra
       paths_(config.paths),
       next_report_(now + config.report_interval),
       scratch_(kMaxDatagramSize) {
+  nacks_.reserve(kMaxNackRanges);
+  wire_nacks_.reserve(kMaxNackRanges);
   if (config.fec) fec_ = std::make_unique<FecDecoder>();
   if (config.initial_rtt) SetRttSample(*config.initial_rtt, now);
 }
@@ -291,12 +293,11 @@ void ReceiverSession::SendNacks(Time now) {
     const auto due = tracker_.NextWakeup();
     if (!due || *due > now) return;
     if (tracker_.CollectNacks(now, rtt, nacks_) == 0) return;
-    NackBody body;
-    body.ranges.reserve(nacks_.size());
+    wire_nacks_.clear();
     for (const arq::NackRange& r : nacks_) {
-      body.ranges.push_back({static_cast<uint32_t>(r.first), static_cast<uint16_t>(r.count)});
+      wire_nacks_.push_back({static_cast<uint32_t>(r.first), static_cast<uint16_t>(r.count)});
     }
-    if (const size_t size = Serialize(MakeHeader(PacketType::kNack, now), body, scratch_)) {
+    if (const size_t size = SerializeNack(MakeHeader(PacketType::kNack, now), wire_nacks_, scratch_)) {
       ++stats_.nacks_sent;
       SendControl(std::span<const uint8_t>(scratch_).first(size), now);
     }

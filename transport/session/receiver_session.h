@@ -32,6 +32,7 @@
 #include "transport/path/receiver_paths.h"
 #include "transport/session/session_io.h"
 #include "transport/wire/header.h"
+#include "transport/wire/nack.h"
 
 namespace hitless::session {
 
@@ -166,6 +167,7 @@ class ReceiverSession : private jitter::TsbpdSink, private FecDecoderSink {
   std::optional<std::pair<Time, int64_t>> last_transit_;
   double jitter_ns_ = 0;
   std::vector<arq::NackRange> nacks_;
+  std::vector<NackRange> wire_nacks_;  // nacks_ as sent (capacity reused)
   std::vector<uint8_t> scratch_;
   ReceiverStats stats_;
 };

@@ -36,7 +36,10 @@ arq::RetransmitPolicyConfig PolicyConfig(const SenderConfig& config) {
 arq::RetransmitBufferConfig BufferConfig(const SenderConfig& config) {
   // Kept for the latency window: a retransmission sent later than send time +
   // latency cannot arrive before the receiver releases the packet.
-  return arq::RetransmitBufferConfig{config.buffer_capacity, config.latency};
+  return arq::RetransmitBufferConfig{.capacity = config.buffer_capacity,
+                                     .max_capacity = config.max_buffer_capacity,
+                                     .slot_bytes = kMaxDatagramSize,
+                                     .retention = config.latency};
 }
 
 }  // namespace
@@ -51,6 +54,9 @@ SenderSession::SenderSession(const SenderConfig& config, Time now, DatagramSink*
       loss_rate_(config.loss_prior),
       last_sent_(now),
       scratch_(kMaxDatagramSize) {
+  wire_ranges_.reserve(kMaxNackRanges);
+  ranges_.reserve(kMaxNackRanges);
+  due_.reserve(1024);  // retransmissions due at one wake-up; grows only past it
   if (config.paths) {
     if (path::ValidSenderPathsConfig(*config.paths)) {
       paths_.emplace(*config.paths, now);
@@ -174,21 +180,26 @@ void SenderSession::OnMedia(std::span<const uint8_t> payload, Time now,
   const Time stamp = arrived ? std::clamp(*arrived, std::min(last_media_stamp_, now), now) : now;
   last_media_stamp_ = stamp;
   const Header header = MakeHeader(PacketType::kData, stamp);
-  const size_t size = Serialize(header, DataBody{payload}, scratch_);
+  // Serialized straight into the retransmit buffer's slot, and sent from
+  // there: the payload's one copy in user space. (Into scratch_ only if the
+  // buffer cannot keep it: then it goes out but cannot be repaired.)
+  buffer_.Expire(now);
+  const std::span<uint8_t> slot = buffer_.NextSlot(next_seq_, now);
+  const std::span<uint8_t> out = slot.empty() ? std::span<uint8_t>(scratch_) : slot;
+  const size_t size = Serialize(header, DataBody{payload}, out);
   if (size == 0) {
     ++stats_.media_rejected;
     return;
   }
   ++stats_.media_in;
-  const auto datagram = std::span<const uint8_t>(scratch_).first(size);
-  buffer_.Expire(now);
-  buffer_.Store(next_seq_, now, datagram);
+  if (!slot.empty()) buffer_.Commit(next_seq_, now, size);
+  const std::span<uint8_t> datagram = out.first(size);
   ++next_seq_;
   ++stats_.data_sent;
   stats_.data_bytes += size;
   if (paths_) {
     paths_->SelectForData(size, now, path_list_);
-    SendOnPaths(std::span<uint8_t>(scratch_).first(size), path_list_, now);
+    SendOnPaths(datagram, path_list_, now);  // rewrites the path id byte per path
   } else {
     Send(datagram, now);
   }
@@ -222,14 +233,13 @@ int64_t SenderSession::UnwrapOwn(uint32_t seq) const {
 }
 
 void SenderSession::OnNack(std::span<const uint8_t> body, Time now) {
-  auto nack = ParseNack(body);
-  if (!nack.ok()) {
-    stats_.drops.Count(DropReasonOf(nack.status()));
+  if (absl::Status status = ParseNackInto(body, wire_ranges_); !status.ok()) {
+    stats_.drops.Count(DropReasonOf(status));
     return;
   }
   ++stats_.nacks_received;
   ranges_.clear();
-  for (const NackRange& r : nack->ranges) ranges_.push_back({UnwrapOwn(r.first), r.count});
+  for (const NackRange& r : wire_ranges_) ranges_.push_back({UnwrapOwn(r.first), r.count});
   policy_.OnNack(ranges_, now);
   OnTimer(now);
 }

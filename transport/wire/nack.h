@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "transport/wire/header.h"
 
@@ -38,10 +39,15 @@ struct NackBody {
 // count of 0; kTrailingBytes for bytes after the last range. Ranges are not
 // required to be sorted or disjoint.
 absl::StatusOr<NackBody> ParseNack(std::span<const uint8_t> body);
+// The same rules, into a caller's vector (cleared first; reused capacity:
+// no allocation once it has held kMaxNackRanges). On error `ranges` is empty.
+absl::Status ParseNackInto(std::span<const uint8_t> body, std::vector<NackRange>& ranges);
 
 // Writes a NACK packet (header.type is ignored). Returns the datagram size, or
 // 0 if the range list breaks a ParseNack rule, the header is invalid or it
 // does not fit in `out`.
 size_t Serialize(const Header& header, const NackBody& body, std::span<uint8_t> out);
+size_t SerializeNack(const Header& header, std::span<const NackRange> ranges,
+                     std::span<uint8_t> out);
 
 }  // namespace hitless

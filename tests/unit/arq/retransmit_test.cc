@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "transport/arq/retransmit_buffer.h"
@@ -35,7 +36,7 @@ TEST(RetransmitBufferTest, StoresFindsAndExpires) {
   EXPECT_EQ(buf.stats().rejected, 2u);
   ASSERT_NE(buf.Find(3), nullptr);
   EXPECT_EQ(buf.Find(3)->send_time, At(30));
-  EXPECT_EQ(buf.Find(3)->bytes, Payload(3));
+  EXPECT_EQ(std::vector<uint8_t>(buf.Find(3)->bytes.begin(), buf.Find(3)->bytes.end()), Payload(3));
   EXPECT_EQ(buf.Find(5), nullptr);
   EXPECT_EQ(buf.size(), 5u);
   EXPECT_EQ(buf.live_bytes(), 5u * 1316);
@@ -47,14 +48,15 @@ TEST(RetransmitBufferTest, StoresFindsAndExpires) {
   EXPECT_EQ(buf.stats().expired, 5u);
 }
 
-TEST(RetransmitBufferTest, EvictsWhenTheRingLapsAndReusesMemory) {
-  RetransmitBuffer buf({.capacity = 8, .retention = Duration::Seconds(10)});
+TEST(RetransmitBufferTest, EvictsWhenTheRingLapsAtItsCapAndReusesMemory) {
+  RetransmitBuffer buf({.capacity = 8, .max_capacity = 8, .retention = Duration::Seconds(10)});
   for (int64_t s = 0; s < 8; ++s) buf.Store(s, At(s), Payload(s));
   const uint8_t* slot0 = buf.Find(0)->bytes.data();
   buf.Store(8, At(8), Payload(8));  // takes 0's slot
   EXPECT_EQ(buf.Find(0), nullptr);
   EXPECT_EQ(buf.Find(8)->bytes.data(), slot0);  // same allocation
   EXPECT_EQ(buf.stats().evicted, 1u);
+  EXPECT_EQ(buf.stats().evicted_unexpired, 1u);  // the cap is too small for 10 s
   buf.Store(12, At(9), Payload(12));  // skips 9..11: evicts 1..4
   EXPECT_EQ(buf.stats().evicted, 5u);
   EXPECT_EQ(buf.lowest_seq(), 5);
@@ -62,6 +64,54 @@ TEST(RetransmitBufferTest, EvictsWhenTheRingLapsAndReusesMemory) {
   buf.Store(1'000'000, At(10), Payload(0));  // a jump over the whole ring
   EXPECT_EQ(buf.size(), 1u);
   EXPECT_EQ(buf.lowest_seq(), 1'000'000);
+}
+
+TEST(RetransmitBufferTest, GrowsToHoldItsRetentionThenStopsAtTheCap) {
+  // 1 packet per ms kept 10 s: the ring doubles 8 -> 16 -> 32 and keeps all.
+  RetransmitBuffer buf({.capacity = 8, .max_capacity = 32, .retention = Duration::Seconds(10)});
+  for (int64_t s = 0; s < 32; ++s) ASSERT_TRUE(buf.Store(s, At(s), Payload(s)));
+  EXPECT_EQ(buf.capacity(), 32u);
+  EXPECT_EQ(buf.stats().grown, 2u);
+  EXPECT_EQ(buf.stats().evicted, 0u);
+  for (int64_t s = 0; s < 32; ++s) {
+    ASSERT_NE(buf.Find(s), nullptr) << s;
+    EXPECT_EQ(std::vector<uint8_t>(buf.Find(s)->bytes.begin(), buf.Find(s)->bytes.end()),
+              Payload(s));
+  }
+  EXPECT_EQ(buf.memory_bytes(), 32u * 1500);
+  // At the cap: the oldest goes, though still within its retention.
+  ASSERT_TRUE(buf.Store(32, At(32), Payload(32)));
+  EXPECT_EQ(buf.capacity(), 32u);
+  EXPECT_EQ(buf.Find(0), nullptr);
+  EXPECT_EQ(buf.stats().evicted_unexpired, 1u);
+}
+
+TEST(RetransmitBufferTest, ExpiredPacketsMakeRoomWithoutGrowing) {
+  // Kept 5 ms, one per ms: 8 slots are always enough.
+  RetransmitBuffer buf({.capacity = 8, .max_capacity = 1024, .retention = Ms(5)});
+  for (int64_t s = 0; s < 1000; ++s) {
+    buf.Expire(At(s));
+    ASSERT_TRUE(buf.Store(s, At(s), Payload(s, 100)));
+  }
+  EXPECT_EQ(buf.capacity(), 8u);
+  EXPECT_EQ(buf.stats().grown, 0u);
+  EXPECT_EQ(buf.stats().evicted_unexpired, 0u);
+}
+
+TEST(RetransmitBufferTest, SerializesInPlaceAndRefusesWhatDoesNotFit) {
+  RetransmitBuffer buf({.capacity = 8, .slot_bytes = 200, .retention = Ms(100)});
+  std::span<uint8_t> slot = buf.NextSlot(5, At(0));
+  ASSERT_EQ(slot.size(), 200u);
+  slot[0] = 0xab;
+  ASSERT_TRUE(buf.Commit(5, At(0), 10));
+  ASSERT_NE(buf.Find(5), nullptr);
+  EXPECT_EQ(buf.Find(5)->bytes.size(), 10u);
+  EXPECT_EQ(buf.Find(5)->bytes[0], 0xab);
+  EXPECT_FALSE(buf.Commit(6, At(1), 10));  // no NextSlot for it
+  EXPECT_FALSE(buf.Store(6, At(1), Payload(6, 201)));  // over slot_bytes
+  EXPECT_FALSE(buf.NextSlot(5, At(1)).size() > 0);     // not increasing
+  EXPECT_EQ(buf.stats().rejected, 3u);
+  EXPECT_EQ(buf.Find(6), nullptr);
 }
 
 class PolicyTest : public ::testing::Test {
