@@ -1,6 +1,7 @@
 #include "jitter/tsbpd_buffer.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -43,37 +44,66 @@ DriftEstimatorConfig WithLag(DriftEstimatorConfig drift, Duration latency) {
 
 TsbpdBuffer::TsbpdBuffer(const TsbpdConfig& config)
     : config_(config), drift_(WithLag(config.drift, config.latency)) {
-  config_.capacity = std::max<size_t>(config_.capacity, 1);
+  constexpr size_t kMaxSlots = size_t{1} << 24;
+  config_.capacity = std::bit_ceil(std::clamp<size_t>(config_.capacity, 1, kMaxSlots));
+  config_.max_capacity =
+      config_.max_capacity == 0
+          ? config_.capacity
+          : std::max(config_.capacity,
+                     std::bit_floor(std::clamp<size_t>(config_.max_capacity, 1, kMaxSlots)));
   config_.max_payload = std::min<size_t>(config_.max_payload, UINT32_MAX);
+  initial_capacity_ = config_.capacity;
   slots_.resize(config_.capacity);
-  payloads_.resize(config_.capacity * config_.max_payload);
+  payloads_.reset(new uint8_t[config_.capacity * config_.max_payload]);
 }
 
 bool TsbpdBuffer::Grow() {
-  const size_t old_capacity = config_.capacity;
-  if (config_.max_capacity <= old_capacity) return false;
-  const size_t capacity = std::min(old_capacity * 2, config_.max_capacity);
-  std::vector<Slot> old_slots(capacity);
-  std::vector<uint8_t> old_payloads(capacity * config_.max_payload);
-  old_slots.swap(slots_);
-  old_payloads.swap(payloads_);
-  config_.capacity = capacity;
-  // Held and released slots all lie within one old window below and above
-  // next_seq_, so they stay distinct in the larger ring.
-  for (size_t i = 0; i < old_capacity; ++i) {
-    const Slot& slot = old_slots[i];
-    if (slot.state == SlotState::kEmpty) continue;
-    slots_[Index(slot.seq)] = slot;
-    std::memcpy(payloads_.data() + Index(slot.seq) * config_.max_payload,
-                old_payloads.data() + i * config_.max_payload, slot.size);
-  }
+  if (config_.max_capacity <= config_.capacity) return false;
+  Resize(config_.capacity * 2);
   ++stats_.grown;
   return true;
 }
 
-size_t TsbpdBuffer::Index(int64_t seq) const {
+void TsbpdBuffer::Resize(size_t capacity) {
+  std::vector<Slot> old_slots(capacity);
+  std::unique_ptr<uint8_t[]> old_payloads(new uint8_t[capacity * config_.max_payload]);
+  old_slots.swap(slots_);
+  old_payloads.swap(payloads_);
+  const size_t old_capacity = config_.capacity;
+  config_.capacity = capacity;
+  // Growing: held and released slots all lie within one old window below and
+  // above next_seq_, so they stay distinct. Shrinking (only when the held
+  // window fits): the newer of two colliding slots wins, and a held slot is
+  // always newer than a released one.
+  for (size_t i = 0; i < old_capacity; ++i) {
+    const Slot& slot = old_slots[i];
+    if (slot.state == SlotState::kEmpty) continue;
+    Slot& to = slots_[Index(slot.seq)];
+    if (to.state != SlotState::kEmpty && to.seq > slot.seq) continue;
+    to = slot;
+    if (slot.state == SlotState::kHeld) {
+      std::memcpy(payloads_.get() + Index(slot.seq) * config_.max_payload,
+                  old_payloads.get() + i * config_.max_payload, slot.size);
+    }
+  }
+}
+
+void TsbpdBuffer::MaybeShrink(Time now) {
+  constexpr Duration kEpoch = Duration::Seconds(10);
+  if (!epoch_start_) epoch_start_ = now;
+  if (now - *epoch_start_ < kEpoch) return;
   const auto cap = static_cast<int64_t>(config_.capacity);
-  return static_cast<size_t>(((seq % cap) + cap) % cap);
+  const int64_t span = started_ ? highest_ - next_seq_ + 1 : 0;
+  if (config_.capacity > initial_capacity_ && epoch_span_ < cap / 4 && span < cap / 4) {
+    Resize(config_.capacity / 2);
+    ++stats_.shrunk;
+  }
+  epoch_start_ = now;
+  epoch_span_ = span;
+}
+
+size_t TsbpdBuffer::Index(int64_t seq) const {
+  return static_cast<size_t>(static_cast<uint64_t>(seq) & (config_.capacity - 1));
 }
 
 bool TsbpdBuffer::IsHeld(int64_t seq) const {
@@ -191,7 +221,7 @@ void TsbpdBuffer::Store(int64_t seq, int64_t ts_us, std::span<const uint8_t> pay
     ++stats_.discarded;
   }
   if (!payload.empty()) {
-    std::memcpy(payloads_.data() + Index(seq) * config_.max_payload, payload.data(),
+    std::memcpy(payloads_.get() + Index(seq) * config_.max_payload, payload.data(),
                 payload.size());
   }
   s.seq = seq;
@@ -213,6 +243,7 @@ void TsbpdBuffer::Store(int64_t seq, int64_t ts_us, std::span<const uint8_t> pay
     highest_ = seq;
     highest_ts_us_ = ts_us;
   }
+  epoch_span_ = std::max(epoch_span_, highest_ - next_seq_ + 1);
 }
 
 void TsbpdBuffer::LearnInterval(int64_t seq, int64_t ts_us) {
@@ -239,6 +270,7 @@ void TsbpdBuffer::PopReady(Time now, TsbpdSink& sink) {
   now = std::max(now, last_now_);
   last_now_ = now;
   drift_.Advance(now);
+  MaybeShrink(now);
   if (pending_skip_) {
     pending_skip_ = false;
     Abandon(pending_skip_from_, next_seq_, sink);
@@ -255,7 +287,7 @@ void TsbpdBuffer::PopReady(Time now, TsbpdSink& sink) {
     packet.arrival = s.arrival;
     packet.release_time = *release;
     packet.payload =
-        std::span<const uint8_t>(payloads_.data() + Index(head_) * config_.max_payload, s.size);
+        std::span<const uint8_t>(payloads_.get() + Index(head_) * config_.max_payload, s.size);
     sink.OnRelease(packet);
     s.state = SlotState::kReleased;
     --held_;
@@ -281,36 +313,28 @@ std::optional<Time> TsbpdBuffer::NextRelease() const {
   return HeldRelease(SlotFor(head_));
 }
 
-std::optional<Time> TsbpdBuffer::EstimatedReleaseTime(int64_t seq) const {
-  if (!started_ || seq < next_seq_) return std::nullopt;
-  if (IsHeld(seq)) return HeldRelease(SlotFor(seq));
-
-  struct Known {
-    int64_t seq;
-    int64_t ts_us;
-  };
-  std::optional<Known> below;
-  std::optional<Known> above;
+std::optional<TsbpdBuffer::Known> TsbpdBuffer::KnownBelow(int64_t seq) const {
   const auto cap = static_cast<int64_t>(config_.capacity);
   if (held_ > 0 && head_ < seq) {
     for (int64_t s = std::min(seq - 1, highest_); s >= head_ && s > seq - cap; --s) {
-      if (IsHeld(s)) {
-        below = Known{s, SlotFor(s).ts_us};
-        break;
-      }
+      if (IsHeld(s)) return Known{s, SlotFor(s).ts_us};
     }
   }
-  if (!below && last_delivered_seq_) below = Known{*last_delivered_seq_, last_delivered_ts_us_};
-  if (seq < highest_) {
-    for (int64_t s = seq + 1; s <= highest_ && s < seq + cap; ++s) {
-      if (IsHeld(s)) {
-        above = Known{s, SlotFor(s).ts_us};
-        break;
-      }
-    }
-    if (!above) above = Known{highest_, highest_ts_us_};
-  }
+  if (last_delivered_seq_) return Known{*last_delivered_seq_, last_delivered_ts_us_};
+  return std::nullopt;
+}
 
+std::optional<TsbpdBuffer::Known> TsbpdBuffer::KnownAbove(int64_t last) const {
+  if (last >= highest_) return std::nullopt;
+  const auto cap = static_cast<int64_t>(config_.capacity);
+  for (int64_t s = last + 1; s <= highest_ && s < last + cap; ++s) {
+    if (IsHeld(s)) return Known{s, SlotFor(s).ts_us};
+  }
+  return Known{highest_, highest_ts_us_};
+}
+
+std::optional<Time> TsbpdBuffer::Interpolate(int64_t seq, const std::optional<Known>& below,
+                                             const std::optional<Known>& above) const {
   double ts = 0.0;
   if (below && above) {
     const double frac =
@@ -330,6 +354,30 @@ std::optional<Time> TsbpdBuffer::EstimatedReleaseTime(int64_t seq) const {
   return ReleaseOf(std::llround(ts));
 }
 
+std::optional<Time> TsbpdBuffer::EstimatedReleaseTime(int64_t seq) const {
+  if (!started_ || seq < next_seq_) return std::nullopt;
+  if (IsHeld(seq)) return HeldRelease(SlotFor(seq));
+  return Interpolate(seq, KnownBelow(seq), KnownAbove(seq));
+}
+
+void TsbpdBuffer::EstimateGapReleaseTimes(
+    int64_t first, int64_t count, int64_t step,
+    absl::FunctionRef<void(int64_t chunk_first, int64_t chunk_count, Time release)> out) const {
+  if (!started_ || count <= 0) return;
+  step = std::max<int64_t>(step, 1);
+  const int64_t end = first + count;
+  const int64_t from = std::max(first, next_seq_);  // below next_seq_: gone
+  if (from >= end) return;
+  const std::optional<Known> below = KnownBelow(from);
+  const std::optional<Known> above = KnownAbove(end - 1);
+  for (int64_t chunk = first; chunk < end; chunk += step) {
+    if (chunk < next_seq_) continue;
+    const std::optional<Time> release =
+        IsHeld(chunk) ? HeldRelease(SlotFor(chunk)) : Interpolate(chunk, below, above);
+    if (release) out(chunk, std::min(step, end - chunk), *release);
+  }
+}
+
 void TsbpdBuffer::Reset() {
   stats_.discarded += held_;
   for (Slot& s : slots_) s.state = SlotState::kEmpty;
@@ -345,6 +393,7 @@ void TsbpdBuffer::Reset() {
 TsbpdStats TsbpdBuffer::stats() const {
   TsbpdStats out = stats_;
   out.relocks = drift_.relocks();
+  out.capacity = config_.capacity;
   out.level_packets = held_;
   if (held_ > 0) {
     int64_t top = highest_;

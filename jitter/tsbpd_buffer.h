@@ -4,9 +4,12 @@
 // DriftEstimator fed by the arrivals themselves. Each packet leaving at its own
 // release time is what preserves the sender's spacing (the output pacing).
 //
-// State: a ring of `capacity` slots indexed by seq mod capacity, each with the
-// packet's seq, ts, flags, arrival time and a preallocated payload area of
-// `max_payload` bytes (no allocation per packet); next_seq_, the lowest seq
+// State: a ring of `capacity` slots (a power of two) indexed by seq mod
+// capacity, each with the packet's seq, ts, flags, arrival time and a
+// preallocated payload area of `max_payload` bytes (no allocation per
+// packet). The ring doubles while the stream needs more (rate x latency),
+// up to max_capacity (the memory cap), copying only the held packets, and
+// halves again after 10 s in which the window used under a quarter of it; next_seq_, the lowest seq
 // not yet delivered or abandoned; the lowest held seq (the head); the
 // highest seq seen; a nominal ts-per-seq interval for estimating missing
 // packets' deadlines; counters. Timers: one, NextRelease(), the head's release
@@ -35,10 +38,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "jitter/drift_estimator.h"
 #include "transport/base/drop_reason.h"
 #include "transport/base/time.h"
@@ -64,12 +69,14 @@ std::optional<DropReason> ToDropReason(InsertResult result);
 struct TsbpdConfig {
   // End-to-end budget: sender timestamp to release at the receiver.
   Duration latency = Duration::Milliseconds(120);
-  // Ring slots: packets in flight within the window (rate x latency, with room).
+  // Ring slots (rounded up to a power of two): packets in flight within the
+  // window (rate x latency, with room).
   size_t capacity = 8192;
-  // The ring doubles (up to this many slots) when a packet arrives beyond it
-  // while older packets are still held, instead of refusing it: rate x
-  // latency is not known in advance. 0 = never grow. Memory is
-  // slots x max_payload bytes.
+  // The ring doubles (up to this many slots, rounded down to a power of two)
+  // when a packet arrives beyond it while older packets are still held,
+  // instead of refusing it: rate x latency is not known in advance; it
+  // halves (not below `capacity`) when the stream has used under a quarter
+  // of it for 10 s. 0 = never grow. Memory is slots x max_payload bytes.
   size_t max_capacity = 0;
   // Largest payload kept, in bytes.
   size_t max_payload = 1500;
@@ -125,6 +132,8 @@ struct TsbpdStats {
   uint64_t relocks = 0;                 // drift estimator re-locks
   uint64_t capped = 0;  // accepted with a release over 2 x latency away (bad ts): capped
   uint64_t grown = 0;   // ring doublings (up to max_capacity)
+  uint64_t shrunk = 0;  // ring halvings
+  size_t capacity = 0;  // slots now
 };
 
 class TsbpdBuffer {
@@ -165,6 +174,14 @@ class TsbpdBuffer {
   // one with the nominal interval). nullopt if `seq` is below next_seq() (it
   // is gone) or nothing is known yet. O(distance to the neighbours).
   std::optional<Time> EstimatedReleaseTime(int64_t seq) const;
+  // The same for the missing seqs [first, first + count), one estimate per
+  // `step` seqs: out(chunk_first, chunk_count, release) for each chunk that
+  // has one, its first seq's (the earliest: the conservative deadline). The
+  // neighbours are found once: O(count / step + distance to them), where a
+  // call of EstimatedReleaseTime per chunk would be O(count^2 / step).
+  void EstimateGapReleaseTimes(
+      int64_t first, int64_t count, int64_t step,
+      absl::FunctionRef<void(int64_t chunk_first, int64_t chunk_count, Time release)> out) const;
 
   // The owner's one-way transit estimate (min_rtt / 2); 0 until known.
   void SetTransitEstimate(Duration transit) { drift_.SetTransitEstimate(transit); }
@@ -196,6 +213,20 @@ class TsbpdBuffer {
   Slot& SlotFor(int64_t seq) { return slots_[Index(seq)]; }
   // Doubles the ring, re-placing every slot; false at max_capacity.
   bool Grow();
+  // Re-places held and released slots into a ring of `capacity` slots.
+  void Resize(size_t capacity);
+  // Halves the ring after a 10 s epoch that used under a quarter of it.
+  void MaybeShrink(Time now);
+  struct Known {
+    int64_t seq;
+    int64_t ts_us;
+  };
+  // The nearest held (or last delivered) seq below `seq` and the nearest held
+  // (or highest) above `last`, for interpolating timestamps in [seq, last].
+  std::optional<Known> KnownBelow(int64_t seq) const;
+  std::optional<Known> KnownAbove(int64_t last) const;
+  std::optional<Time> Interpolate(int64_t seq, const std::optional<Known>& below,
+                                  const std::optional<Known>& above) const;
   const Slot& SlotFor(int64_t seq) const { return slots_[Index(seq)]; }
   bool IsHeld(int64_t seq) const;
   std::optional<Time> ReleaseOf(int64_t ts_us) const;
@@ -210,7 +241,12 @@ class TsbpdBuffer {
   TsbpdConfig config_;
   DriftEstimator drift_;
   std::vector<Slot> slots_;
-  std::vector<uint8_t> payloads_;  // capacity * max_payload bytes
+  // capacity * max_payload bytes; not zero-filled (only held bytes are read).
+  std::unique_ptr<uint8_t[]> payloads_;
+  size_t initial_capacity_ = 0;
+  // Shrink epoch: the widest window (highest - next_seq + 1) seen in it.
+  std::optional<Time> epoch_start_;
+  int64_t epoch_span_ = 0;
 
   bool started_ = false;
   bool moved_ = false;    // something was delivered or abandoned since start

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_format.h"
 #include "transport/session/latency_floor.h"
+#include "transport/wire/data.h"
+#include "transport/wire/header.h"
 
 namespace hitless::apps {
 namespace {
@@ -84,7 +86,50 @@ std::vector<std::string> Notices::Poll(const StatsContext& c, Time now) {
     out.push_back(absl::StrFormat("no listener at %s (connection refused), retrying", c.remote));
     refused_.said = now;
   }
+
+  // The peer stopped: silence, or its host refusing our packets.
+  if (negotiated && silent_.Due(now, repeat_)) {
+    const Duration quiet = now - conn.last_heard();
+    const bool refusing = refused > refused_.seen && !c.remote.empty();
+    if (refusing || quiet > Duration::Seconds(1)) {
+      const std::string what =
+          refusing ? absl::StrFormat("the peer at %s refuses our packets (connection refused: it "
+                                     "has stopped)",
+                                     c.remote)
+                   : absl::StrFormat("nothing heard from the peer for %.1f s", Ms(quiet) / 1000);
+      out.push_back(absl::StrFormat("%s; the session ends after %.0f s of silence%s", what,
+                                    Ms(conn.peer_timeout()) / 1000,
+                                    c.remote.empty() ? "" : ", then calls again"));
+      silent_.said = now;
+    }
+  }
   refused_.seen = refused;
+
+  // A buffer's memory cap is smaller than rate x latency.
+  uint64_t over = 0;
+  std::string what;
+  if (const auto* r = conn.receiver()) {
+    const jitter::TsbpdStats b = r->buffer_stats();
+    over = b.buffer_full;
+    what = absl::StrFormat(
+        "packets refused: the jitter buffer is full (%zu slots, %.0f MB at most)", b.capacity,
+        static_cast<double>(r->max_buffer_slots() * kMaxDataPayload) / 1e6);
+  } else if (const auto* s = conn.sender()) {
+    over = s->buffer_stats().evicted_unexpired;
+    what = absl::StrFormat(
+        "packets left the retransmit buffer before their deadline and cannot be repaired (%zu "
+        "slots, %.0f MB at most)",
+        s->buffer_slots(), static_cast<double>(s->max_buffer_slots() * kMaxDatagramSize) / 1e6);
+  }
+  if (over < buffer_.seen) buffer_.seen = 0;  // a new session
+  if (over > buffer_.seen && buffer_.Due(now, repeat_) && negotiated) {
+    out.push_back(absl::StrFormat(
+        "%llu %s: the stream's rate x latency (%.0f ms) needs more; lower the latency or the "
+        "bitrate",
+        static_cast<unsigned long long>(over - buffer_.seen), what, Ms(negotiated->latency)));
+    buffer_.said = now;
+    buffer_.seen = over;
+  }
   return out;
 }
 

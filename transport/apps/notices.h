@@ -7,7 +7,13 @@
 //     sender: from the receiver's REPORTs), with the budget that would work;
 //   - capacity: the sender's send budget shows a path that carries less than
 //     the media alone (we do not transcode: it can only be said);
-//   - refused: a caller's packets draw ICMP port unreachable (no listener).
+//   - refused: a caller's packets draw ICMP port unreachable (no listener);
+//   - silent: the session's peer has not been heard for over a second, or
+//     its host refuses our packets (it stopped): said before the session
+//     times out, while the figures would otherwise just freeze;
+//   - buffer: rate x latency outgrew a buffer's memory cap (receiver:
+//     packets refused, buffer_full; sender: packets evicted before their
+//     deadline, which can then not be repaired).
 // Pure: Poll() reads a stats snapshot and returns the lines to print.
 #pragma once
 
@@ -36,7 +42,7 @@ class Notices {
   };
   Duration repeat_;
   uint32_t session_id_ = 0;  // the session the latency notice was given for
-  Kind late_, capacity_, refused_;
+  Kind late_, capacity_, refused_, silent_, buffer_;
 };
 
 }  // namespace hitless::apps

@@ -286,6 +286,8 @@ std::string StatsJson(const StatsContext& c) {
         "  \"retransmit_policy\": {\"requested\": %d, \"answered\": %d, \"extra_copies\": %d, "
         "\"last_chance\": %d, \"suppressed_within_rtt\": %d, \"too_late\": %d, "
         "\"too_late_in_queue\": %d, \"capped\": %d, \"unknown_seq\": %d},\n"
+        "  \"retransmit_buffer\": {\"slots\": %d, \"max_slots\": %d, \"packets\": %d, "
+        "\"grown\": %d, \"evicted_before_deadline\": %d},\n"
         "  \"drops\": %s",
         st.media_in, st.media_rejected, st.data_sent, st.data_bytes, st.retransmitted,
         st.retransmitted_bytes, st.nacks_received, st.reports_received, st.stale_reports,
@@ -294,7 +296,9 @@ std::string StatsJson(const StatsContext& c) {
         s->fec_policy() ? s->fec_policy()->burst_estimate() : 0.0, Ms(s->rtt().srtt()),
         Ms(s->rtt().rttvar()), Ms(s->rtt().min_rtt()), s->loss_rate(), p.nack_seqs, p.retransmitted,
         p.copies, p.last_chance, p.suppressed, p.too_late, p.too_late_in_queue, p.capped,
-        p.unknown_seq, Drops(st.drops));
+        p.unknown_seq, s->buffer_slots(), s->max_buffer_slots(), s->buffer_stats().stored -
+        s->buffer_stats().expired - s->buffer_stats().evicted, s->buffer_stats().grown,
+        s->buffer_stats().evicted_unexpired, Drops(st.drops));
     if (const path::SendBudget* b = s->budget()) {
       const auto bps = [](std::optional<double> v) {
         return v ? absl::StrFormat("%.0f", *v * 8) : std::string("null");
@@ -343,8 +347,8 @@ std::string StatsJson(const StatsContext& c) {
         "\"reorder_tolerance_ms\": %.3f, \"repair_margin_min_ms\": %.3f, "
         "\"repair_margin_mean_ms\": %.3f},\n"
         "  \"buffer\": {\"delivered\": %d, \"too_late\": %d, \"duplicates\": %d, "
-        "\"buffer_full\": %d, \"grown\": %d, \"skipped\": %d, \"level_packets\": %d, \"level_ms\": "
-        "%.3f, "
+        "\"buffer_full\": %d, \"grown\": %d, \"shrunk\": %d, \"slots\": %d, \"max_slots\": %d, "
+        "\"skipped\": %d, \"level_packets\": %d, \"level_ms\": %.3f, "
         "\"drift_relocks\": %d},\n"
         "  \"drops\": %s},\n",
         st.data_received, st.data_bytes, st.retransmissions_received, st.fec_repairs_received,
@@ -356,7 +360,7 @@ std::string StatsJson(const StatsContext& c) {
         loss.no_time_to_repair, Ms(r->reorder_tolerance(c.now)),
         Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),
         buffer.delivered, buffer.too_late, buffer.duplicates, buffer.buffer_full, buffer.grown,
-        buffer.skipped, buffer.level_packets, Ms(buffer.level_span), buffer.relocks,
+        buffer.shrunk, buffer.capacity, r->max_buffer_slots(), buffer.skipped, buffer.level_packets, Ms(buffer.level_span), buffer.relocks,
         Drops(st.drops));
     if (r->paths().multipath()) j += ReceiverPathsJson(c, r->paths());
   }

@@ -118,6 +118,9 @@ class Connection : private HandshakeSessionLookup {
   void Close(Time now);
 
   ConnectionState state() const;
+  // When the current session's peer was last heard from.
+  Time last_heard() const { return last_heard_; }
+  Duration peer_timeout() const { return config_.peer_timeout; }
   const ConnectionStats& stats() const { return stats_; }
   const std::optional<NegotiatedSession>& negotiated() const { return negotiated_; }
   // The current session, or after it ended the most recent one (for stats).

@@ -39,7 +39,7 @@ arq::LossTrackerConfig TrackerConfig(const ReceiverConfig& config) {
 }
 
 // Gaps longer than this get one deadline estimate per chunk instead of per
-// sequence (EstimatedReleaseTime scans to the gap's neighbours).
+// sequence.
 constexpr int64_t kDeadlineChunk = 16;
 
 }  // namespace
@@ -199,14 +199,12 @@ void ReceiverSession::OnRecovered(const FecSource& packet) {
 }
 
 void ReceiverSession::SetGapDeadlines(int64_t first, int64_t count) {
-  for (int64_t chunk = first; chunk < first + count; chunk += kDeadlineChunk) {
-    const int64_t n = std::min(kDeadlineChunk, first + count - chunk);
-    // The chunk's first sequence is released first: its deadline is the
-    // conservative one for the chunk.
-    if (const auto deadline = buffer_.EstimatedReleaseTime(chunk)) {
-      tracker_.SetDeadline(chunk, n, *deadline);
-    }
-  }
+  // The chunk's first sequence is released first: its deadline is the
+  // conservative one for the chunk.
+  buffer_.EstimateGapReleaseTimes(first, count, kDeadlineChunk,
+                                  [this](int64_t chunk, int64_t n, Time deadline) {
+                                    tracker_.SetDeadline(chunk, n, deadline);
+                                  });
 }
 
 void ReceiverSession::OnKeepalive(const PacketView& packet, Time now) {

@@ -43,10 +43,12 @@ struct ReceiverConfig {
   Duration report_interval = Duration::Milliseconds(20);
   arq::LossTrackerConfig loss;
   // Jitter buffer slots (1452 bytes each): starts small, doubles on demand
-  // up to the maximum (rate x latency must fit: 2^19 slots = 760 MB holds
-  // 200 Mbit/s for 27 s).
+  // up to the maximum, the memory cap (rate x latency must fit: 2^17 slots =
+  // 190 MB holds 1 s at 1.3 Gbit/s, 10 s at 130 Mbit/s; beyond, packets are
+  // refused and counted buffer_full, and the apps say so), and halves after
+  // 10 s of using under a quarter.
   size_t buffer_capacity = 8192;
-  size_t max_buffer_capacity = size_t{1} << 19;
+  size_t max_buffer_capacity = size_t{1} << 17;
   // Decode FEC_REPAIR packets (negotiated FEC); without it they are dropped.
   bool fec = false;
   // Ask for retransmissions (negotiated ARQ). Without, losses are still
@@ -107,6 +109,7 @@ class ReceiverSession : private jitter::TsbpdSink, private FecDecoderSink {
   const ReceiverStats& stats() const { return stats_; }
   const arq::LossTrackerStats& loss_stats() const { return tracker_.stats(); }
   jitter::TsbpdStats buffer_stats() const { return buffer_.stats(); }
+  size_t max_buffer_slots() const { return buffer_.config().max_capacity; }
   const arq::RttEstimator& rtt() const { return rtt_; }
   const FecDecoder* fec_decoder() const { return fec_.get(); }
   const path::ReceiverPaths& paths() const { return paths_; }

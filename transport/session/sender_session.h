@@ -130,6 +130,9 @@ class SenderSession : private FecRepairSink {
   const path::SendBudget* budget() const { return budget_ ? &*budget_ : nullptr; }
   // Media rate (DATA bytes/s over the retransmit buffer's window).
   double media_rate(Time now) const { return buffer_.StreamRateBytesPerSecond(now); }
+  const arq::RetransmitBufferStats& buffer_stats() const { return buffer_.stats(); }
+  size_t buffer_slots() const { return buffer_.capacity(); }
+  size_t max_buffer_slots() const { return config_.max_buffer_capacity; }
   // Room for FEC (bytes/s) under the budget; nullopt: no budget yet.
   std::optional<double> fec_room() const { return fec_room_; }
 

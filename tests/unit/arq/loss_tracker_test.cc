@@ -488,3 +488,43 @@ TEST(LossTrackerTest, AGapLongerThanFecCanRebuildIsNotHeldForFec) {
 
 }  // namespace
 }  // namespace hitless::arq
+
+namespace hitless::arq {
+namespace {
+
+// Many deadline changes on many missing seqs: the timer heap fills with stale
+// entries and is rebuilt from the live ones; what is due, and when, is the
+// same as if every timer had been moved in place.
+TEST(LossTrackerHeapTest, StaleTimersAreSkippedAndRebuiltWithoutChangingWhatIsDue) {
+  LossTracker t({.max_missing = 1000});
+  t.SetRtt(Duration::Milliseconds(40));
+  t.OnPacket(0, Time::Zero(), ArrivalOrigin::kOriginal);
+  t.OnPacket(1001, Time::Zero(), ArrivalOrigin::kOriginal);  // 1..1000 missing
+  // 20 rounds of new deadlines for every seq: 20,000 timer pushes through a
+  // heap reserved for ~2,000.
+  for (int round = 0; round < 20; ++round) {
+    for (int64_t s = 1; s <= 1000; s += 10) {
+      t.SetDeadline(s, 10, Time::Zero() + Duration::Milliseconds(1000 + 10 * round + s % 7));
+    }
+  }
+  EXPECT_EQ(t.missing_count(), 1000u);
+  // The first NACK is due at the reorder tolerance; all 1000 go in ranges.
+  const std::optional<Time> first = t.NextWakeup();
+  ASSERT_TRUE(first.has_value());
+  std::vector<NackRange> out;
+  t.CollectNacks(*first, Duration::Milliseconds(40), out, 100);
+  int64_t nacked = 0;
+  for (const NackRange& r : out) nacked += r.count;
+  EXPECT_EQ(nacked, 1000);
+  EXPECT_EQ(t.stats().nack_repeats, 0u);  // each seq once, none twice
+  // Recover half: the rest expire at their last deadline (1190..1196 ms).
+  for (int64_t s = 1; s <= 1000; s += 2) t.OnPacket(s, *first, ArrivalOrigin::kRetransmission);
+  EXPECT_EQ(t.missing_count(), 500u);
+  EXPECT_EQ(t.AbandonExpired(Time::Zero() + Duration::Milliseconds(1189)), 0u);
+  EXPECT_EQ(t.AbandonExpired(Time::Zero() + Duration::Milliseconds(1197)), 500u);
+  EXPECT_EQ(t.missing_count(), 0u);
+  EXPECT_FALSE(t.NextWakeup().has_value());
+}
+
+}  // namespace
+}  // namespace hitless::arq

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
+#include <tuple>
 #include <vector>
 
 #include "tests/unit/jitter/sim_stream.h"
@@ -162,6 +164,79 @@ TEST_F(TsbpdBufferTest, EstimatedReleaseTimeOfMissingSeqs) {
   EXPECT_FALSE(buffer_.EstimatedReleaseTime(11));  // abandoned
   Pop(Due(19));
   EXPECT_EQ(*buffer_.EstimatedReleaseTime(21), Due(21));  // nothing held
+}
+
+TEST_F(TsbpdBufferTest, GapEstimatesMatchOneEstimatePerChunk) {
+  // 0..9 and 300..309 held, 10..299 missing (and 150 held inside the gap).
+  for (int64_t seq = 0; seq < 310; ++seq) {
+    if (seq < 10 || seq >= 300) Insert(seq);
+  }
+  std::vector<std::tuple<int64_t, int64_t, Time>> chunks;
+  buffer_.EstimateGapReleaseTimes(10, 290, 16, [&](int64_t first, int64_t n, Time release) {
+    chunks.emplace_back(first, n, release);
+  });
+  ASSERT_EQ(chunks.size(), 19u);  // ceil(290 / 16)
+  int64_t covered = 0;
+  for (const auto& [first, n, release] : chunks) {
+    EXPECT_EQ(first, 10 + covered);
+    EXPECT_EQ(release, *buffer_.EstimatedReleaseTime(first)) << first;
+    EXPECT_EQ(release, Due(first));
+    covered += n;
+  }
+  EXPECT_EQ(covered, 290);
+  // Below the next seq to release: gone, no estimate.
+  Pop(Due(12));
+  chunks.clear();
+  buffer_.EstimateGapReleaseTimes(10, 20, 4, [&](int64_t first, int64_t n, Time release) {
+    chunks.emplace_back(first, n, release);
+  });
+  ASSERT_FALSE(chunks.empty());
+  EXPECT_GE(std::get<0>(chunks.front()), *buffer_.next_seq());
+}
+
+TEST(TsbpdBufferShrinkTest, HalvesAfterTenQuietSecondsAndKeepsHeldPackets) {
+  TsbpdConfig config;
+  config.latency = Duration::Milliseconds(100);
+  config.capacity = 16;
+  config.max_capacity = 256;
+  config.max_payload = 8;
+  TsbpdBuffer buffer(config);
+  struct Sink final : TsbpdSink {
+    void OnRelease(const ReleasedPacket& p) override {
+      ++released;
+      ok = ok && p.seq == next && p.payload.size() == 1 && p.payload[0] == (p.seq & 0xFF);
+      next = p.seq + 1;
+    }
+    void OnSkip(int64_t, int64_t count) override { skipped += count; }
+    int64_t released = 0, skipped = 0, next = 0;
+    bool ok = true;
+  } sink;
+  const Time t0 = Time::FromNanoseconds(1'000'000'000);
+  int64_t seq = 0;
+  // One second at 10 packets per ms (the window needs ~1000 slots: grows to
+  // the 256 cap and refuses the rest), then 30 s at one per 10 ms.
+  auto send = [&](Duration at) {
+    const uint8_t byte = static_cast<uint8_t>(seq & 0xFF);
+    const Time now = t0 + at;
+    buffer.PopReady(now, sink);
+    const InsertResult r = buffer.Insert(seq, at.ToMicroseconds(), std::span(&byte, 1), now);
+    if (r == InsertResult::kAccepted) ++seq;
+    return r;
+  };
+  for (int64_t us = 0; us < 20'000; us += 100) send(Duration::Microseconds(us));
+  EXPECT_EQ(buffer.stats().capacity, 256u);
+  for (int64_t ms = 20; ms < 31'000; ms += 10) {
+    ASSERT_EQ(send(Duration::Milliseconds(ms)), InsertResult::kAccepted);
+  }
+  // ~10 packets in flight from then on. Epochs of 10 s from the first
+  // PopReady: the first saw the burst (no change), the next two used under a
+  // quarter of the ring: 256 -> 128 -> 64.
+  EXPECT_EQ(buffer.stats().shrunk, 2u);
+  EXPECT_EQ(buffer.stats().capacity, 64u);
+  buffer.PopReady(t0 + Duration::Seconds(40), sink);
+  EXPECT_TRUE(sink.ok);
+  EXPECT_EQ(sink.released, seq);
+  EXPECT_EQ(sink.skipped, 0);
 }
 
 class SmallTsbpdBufferTest : public TsbpdBufferTest {
