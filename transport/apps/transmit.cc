@@ -631,6 +631,19 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   std::fprintf(stderr, "%s: %s %s, media %s\n", Name(side),
                hitless->mode == endpoints::HitlessMode::kCaller ? "calling" : "listening on",
                where.c_str(), (input ? input->Describe() : output->Describe()).c_str());
+  {
+    // The buffers' memory cap in stream terms: a long latency holds only so
+    // much rate. Said at start when it is below what contribution feeds run.
+    const double slots = static_cast<double>(session::SenderConfig{}.max_buffer_capacity);
+    const double held_mbit = slots * 1316 * 8 / 1e6 / (*options).connection.latency.ToSecondsF();
+    if (held_mbit < 100) {
+      std::fprintf(stderr,
+                   "%s: warning: at latency %.0f ms the buffers (%.0f slots, ~190 MB) hold a "
+                   "stream of at most %.0f Mbit/s (1316-byte packets); beyond it packets are "
+                   "refused and counted\n",
+                   Name(side), (*options).connection.latency.ToMillisecondsF(), slots, held_mbit);
+    }
+  }
   if (hitless->mode == endpoints::HitlessMode::kListener) {
     // Machine-readable, for scripts and tests that listen on port 0.
     std::printf("listening %s\n", io::FormatEndpoint((*driver)->local_endpoint()).c_str());

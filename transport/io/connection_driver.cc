@@ -212,9 +212,14 @@ void ConnectionDriver::SendDatagram(std::span<const uint8_t> datagram, uint8_t p
 void ConnectionDriver::SendTo(size_t socket, std::span<const uint8_t> datagram,
                               const UdpEndpoint& to) {
   PathSocket& s = *sockets_[socket];
+  if (datagram.size() > kMaxDatagramSize) {
+    // The sessions never build one; a truncated datagram would be corrupt.
+    ++stats_.oversized_out;
+    return;
+  }
   if (s.send.full()) s.send.Flush(s.gate->fd(), stats_.send_errors);
   const size_t slot = s.send.size();
-  const size_t size = std::min(datagram.size(), s.buffers[slot].size());
+  const size_t size = datagram.size();
   std::memcpy(s.buffers[slot].data(), datagram.data(), size);
   s.destinations[slot] = to;
   s.send.Add(std::span<const uint8_t>(s.buffers[slot].data(), size), &s.destinations[slot]);

@@ -40,6 +40,7 @@
 #include "transport/io/endpoint.h"
 #include "transport/io/read_gate.h"
 #include "transport/session/connection.h"
+#include "transport/wire/header.h"
 
 namespace hitless::io {
 
@@ -75,6 +76,7 @@ struct DriverStats {
   uint64_t receive_errors = 0;
   uint64_t receive_refused = 0;  // of which ECONNREFUSED: the peer's port is closed
   uint64_t no_peer = 0;          // session traffic before a peer was known: dropped
+  uint64_t oversized_out = 0;    // longer than kMaxDatagramSize: dropped, never cut short
   SendErrorCounters send_errors;
   std::array<PathIoStats, kMaxPaths> paths;  // by path id (caller: by socket)
 };
@@ -124,7 +126,7 @@ class ConnectionDriver final : public session::DatagramSink {
     std::unique_ptr<ReadGate> gate;       // then the socket's descriptor
     std::optional<Time> read_at;          // held: read again then (no readiness wait)
     SendBatch send;
-    std::vector<std::array<uint8_t, 1500>> buffers;
+    std::vector<std::array<uint8_t, kMaxDatagramSize>> buffers;
     std::vector<UdpEndpoint> destinations;
   };
 
