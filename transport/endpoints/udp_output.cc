@@ -67,6 +67,7 @@ absl::Status UdpOutput::Start(asio::io_context& io, EndHandler /*on_failure: UDP
   }
   socket_->connect(to, ec);
   if (ec) return fail("cannot connect", ec);
+  batch_.EnableGso(socket_->native_handle());  // where the kernel has UDP_SEGMENT
   return absl::OkStatus();
 }
 

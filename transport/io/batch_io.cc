@@ -2,6 +2,7 @@
 #include "transport/io/batch_io.h"
 
 #include <errno.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -141,10 +142,41 @@ UdpEndpoint RecvBatch::source(size_t i) const {
   return endpoint;
 }
 
+namespace {
+
+constexpr size_t kGsoControlSize = CMSG_SPACE(sizeof(uint16_t));
+constexpr size_t kGsoMaxSegments = 64;      // the kernel's UDP_MAX_SEGMENTS
+constexpr size_t kGsoMaxBytes = 65507;      // largest UDP payload over IPv4
+
+bool GsoRefusal(int error) { return error == EIO || error == EINVAL || error == EOPNOTSUPP; }
+
+}  // namespace
+
 SendBatch::SendBatch(size_t capacity)
-    : capacity_(capacity), headers_(capacity), iovecs_(capacity) {}
+    : capacity_(capacity),
+      headers_(capacity),
+      iovecs_(capacity),
+      messages_(capacity),
+      counts_(capacity),
+      ones_(capacity, 1),
+      firsts_(capacity),
+      control_(capacity * kGsoControlSize) {}
 
 SendBatch::~SendBatch() = default;
+
+bool SendBatch::EnableGso(int fd) {
+  int size = 0;
+  socklen_t len = sizeof(size);
+  gso_ = ::getsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, &len) == 0;
+  return gso_;
+}
+
+bool SendBatch::SameDestination(size_t a, size_t b) const {
+  const ::msghdr& x = headers_[a].msg_hdr;
+  const ::msghdr& y = headers_[b].msg_hdr;
+  if (x.msg_namelen != y.msg_namelen) return false;
+  return x.msg_name == y.msg_name || std::memcmp(x.msg_name, y.msg_name, x.msg_namelen) == 0;
+}
 
 bool SendBatch::Add(std::span<const uint8_t> data, const UdpEndpoint* destination) {
   if (full()) return false;
@@ -162,27 +194,92 @@ bool SendBatch::Add(std::span<const uint8_t> data, const UdpEndpoint* destinatio
   return true;
 }
 
-SendBatch::Sent SendBatch::Flush(int fd, SendErrorCounters& errors) {
+size_t SendBatch::SendMessages(int fd, ::mmsghdr* headers, const uint16_t* counts, size_t n,
+                               SendErrorCounters& errors, Sent& sent, bool gso) {
   size_t next = 0;
-  Sent sent;
-  while (next < size_) {
-    const int n = ::sendmmsg(fd, headers_.data() + next, static_cast<unsigned>(size_ - next),
+  const auto bytes_of = [&](size_t m) {
+    size_t b = 0;
+    for (size_t k = 0; k < headers[m].msg_hdr.msg_iovlen; ++k) b += headers[m].msg_hdr.msg_iov[k].iov_len;
+    return b;
+  };
+  while (next < n) {
+    const int r = ::sendmmsg(fd, headers + next, static_cast<unsigned>(n - next),
                              MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      for (int i = 0; i < n; ++i) sent.bytes += iovecs_[next + static_cast<size_t>(i)].iov_len;
-      next += static_cast<size_t>(n);
-      sent.datagrams += static_cast<size_t>(n);
+    if (r > 0) {
+      for (int i = 0; i < r; ++i) {
+        const size_t m = next + static_cast<size_t>(i);
+        sent.bytes += bytes_of(m);
+        sent.datagrams += counts[m];
+        if (counts[m] > 1) {
+          ++gso_stats_.messages;
+          gso_stats_.segments += counts[m];
+        }
+      }
+      next += static_cast<size_t>(r);
       continue;
     }
-    const int error = n == 0 ? EAGAIN : errno;
+    const int error = r == 0 ? EAGAIN : errno;
     if (error == EINTR) continue;
+    if (gso && counts[next] > 1 && GsoRefusal(error)) return next;  // resend without GSO
     if (error == EAGAIN || error == EWOULDBLOCK) {
-      for (; next < size_; ++next) errors.Count(error);
+      for (; next < n; ++next) {
+        for (uint16_t k = 0; k < counts[next]; ++k) errors.Count(error);
+      }
       break;
     }
-    errors.Count(error);  // this datagram failed; try the rest
+    for (uint16_t k = 0; k < counts[next]; ++k) errors.Count(error);  // failed; try the rest
     ++next;
   }
+  return n;
+}
+
+SendBatch::Sent SendBatch::Flush(int fd, SendErrorCounters& errors) {
+  Sent sent;
+  size_t from = 0;  // first datagram still to send
+  if (gso_ && size_ > 1) {
+    // Runs of one destination and one size (the last may be shorter).
+    size_t n = 0;
+    for (size_t i = 0; i < size_;) {
+      const size_t segment = iovecs_[i].iov_len;
+      size_t j = i + 1;
+      size_t total = segment;
+      while (j < size_ && j - i < kGsoMaxSegments && iovecs_[j].iov_len <= segment &&
+             iovecs_[j].iov_len > 0 && total + iovecs_[j].iov_len <= kGsoMaxBytes &&
+             SameDestination(i, j)) {
+        total += iovecs_[j].iov_len;
+        ++j;
+        if (iovecs_[j - 1].iov_len < segment) break;  // a short one ends the run
+      }
+      ::msghdr& h = messages_[n].msg_hdr;
+      h = headers_[i].msg_hdr;
+      h.msg_iovlen = j - i;  // the iovecs are consecutive
+      if (j - i > 1) {
+        uint8_t* control = control_.data() + n * kGsoControlSize;
+        std::memset(control, 0, kGsoControlSize);
+        h.msg_control = control;
+        h.msg_controllen = kGsoControlSize;
+        ::cmsghdr* c = CMSG_FIRSTHDR(&h);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        const auto size16 = static_cast<uint16_t>(segment);
+        std::memcpy(CMSG_DATA(c), &size16, sizeof(size16));
+      }
+      counts_[n] = static_cast<uint16_t>(j - i);
+      firsts_[n] = i;
+      ++n;
+      i = j;
+    }
+    const size_t stopped = SendMessages(fd, messages_.data(), counts_.data(), n, errors, sent, true);
+    if (stopped == n) {
+      size_ = 0;
+      return sent;
+    }
+    gso_ = false;  // the kernel or the device refuses GSO: datagram by datagram from here
+    ++gso_stats_.fallbacks;
+    from = firsts_[stopped];
+  }
+  SendMessages(fd, headers_.data() + from, ones_.data(), size_ - from, errors, sent, false);
   size_ = 0;
   return sent;
 }

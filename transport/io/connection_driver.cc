@@ -62,6 +62,7 @@ absl::Status ConnectionDriver::OpenSocket(PathSocket& s, const UdpEndpoint& loca
   auto gate = ReadGate::Take(io_, s.socket);
   if (!gate.ok()) return gate.status();
   s.gate = *std::move(gate);
+  s.send.EnableGso(s.gate->fd());  // where the kernel has UDP_SEGMENT
   return absl::OkStatus();
 }
 

@@ -107,6 +107,16 @@ class ConnectionDriver final : public session::DatagramSink {
 
   const session::Connection& connection() const { return *connection_; }
   const DriverStats& stats() const { return stats_; }
+  // UDP GSO on the session's sockets (SendBatch::EnableGso), summed.
+  SendBatch::GsoStats gso_stats() const {
+    SendBatch::GsoStats g;
+    for (const auto& s : sockets_) {
+      g.messages += s->send.gso_stats().messages;
+      g.segments += s->send.gso_stats().segments;
+      g.fallbacks += s->send.gso_stats().fallbacks;
+    }
+    return g;
+  }
   // Path 0's socket.
   UdpEndpoint local_endpoint() const;
   // Path 0's peer.
