@@ -268,11 +268,13 @@ std::string StatsJson(const StatsContext& c) {
       " \"socket\": {\"datagrams_in\": %d, \"bytes_in\": %d, \"datagrams_out\": %d, "
       "\"bytes_out\": %d, \"truncated_in\": %d, \"receive_errors\": %d, "
       "\"connection_refused\": %d, \"no_peer\": %d, \"oversized_out\": %d, \"send_errors\": %d, "
-      "\"gso_messages\": %d, \"gso_datagrams\": %d, \"gso_fallbacks\": %d},\n",
+      "\"gso_messages\": %d, \"gso_datagrams\": %d, \"gso_fallbacks\": %d, "
+      "\"gro_messages\": %d, \"gro_datagrams\": %d},\n",
       ds.datagrams_in, ds.bytes_in, ds.datagrams_out, ds.bytes_out, ds.truncated_in,
       ds.receive_errors, ds.receive_refused + ds.send_errors.Get(io::SendErrorClass::kRefused),
       ds.no_peer, ds.oversized_out, ds.send_errors.Total(), c.driver->gso_stats().messages,
-      c.driver->gso_stats().segments, c.driver->gso_stats().fallbacks);
+      c.driver->gso_stats().segments, c.driver->gso_stats().fallbacks, c.driver->gro_messages(),
+      c.driver->gro_datagrams());
   if (const auto* s = conn.sender()) {
     const auto& st = s->stats();
     const auto& p = s->policy_stats();

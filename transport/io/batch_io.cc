@@ -66,14 +66,26 @@ RecvBatch::RecvBatch(size_t capacity, size_t buffer_size)
 
 RecvBatch::~RecvBatch() = default;
 
-namespace {
-constexpr size_t kControlSize = CMSG_SPACE(sizeof(::timespec));
-}  // namespace
+void RecvBatch::SetControl(bool timestamps, bool gro) {
+  timestamps_ = timestamps;
+  gro_ = gro;
+  control_size_ = (timestamps ? CMSG_SPACE(sizeof(::timespec)) : 0) + (gro ? CMSG_SPACE(sizeof(int)) : 0);
+  control_.assign(capacity_ * control_size_, 0);
+}
 
 bool RecvBatch::EnableArrivalTimes(int fd) {
   const int on = 1;
   if (::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) != 0) return false;
-  control_.assign(capacity_ * kControlSize, 0);
+  SetControl(true, gro_);
+  return true;
+}
+
+bool RecvBatch::EnableGro(int fd) {
+  if (buffer_size_ < 65535) return false;
+  const int on = 1;
+  if (::setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) != 0) return false;
+  views_.reserve(capacity_ * 64);  // the kernel coalesces at most 64 datagrams
+  SetControl(timestamps_, true);
   return true;
 }
 
@@ -84,8 +96,8 @@ RecvBatch::Clocks RecvBatch::ReadClocks(Time steady_now) {
 }
 
 Time RecvBatch::arrival(size_t i, const Clocks& clocks) const {
-  if (control_.empty()) return clocks.now;
-  const ::msghdr& h = headers_[i].msg_hdr;
+  if (!timestamps_) return clocks.now;
+  const ::msghdr& h = headers_[Message(i)].msg_hdr;
   for (const ::cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr;
        c = CMSG_NXTHDR(const_cast<::msghdr*>(&h), const_cast<::cmsghdr*>(c))) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
@@ -109,8 +121,8 @@ int RecvBatch::Receive(int fd) {
     h.msg_iov = &iovecs_[i];
     h.msg_iovlen = 1;
     if (!control_.empty()) {
-      h.msg_control = control_.data() + i * kControlSize;
-      h.msg_controllen = kControlSize;
+      h.msg_control = control_.data() + i * control_size_;
+      h.msg_controllen = control_size_;
     }
     headers_[i].msg_len = 0;
   }
@@ -118,26 +130,60 @@ int RecvBatch::Receive(int fd) {
   do {
     n = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(capacity_), MSG_DONTWAIT, nullptr);
   } while (n < 0 && errno == EINTR);
-  if (n >= 0) return n;
-  if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-  return -errno;
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    return -errno;
+  }
+  if (!gro_) return n;
+  // Cut coalesced messages back into their datagrams (UDP_GRO: the segment
+  // size; every datagram but the last of a message has exactly that size).
+  views_.clear();
+  for (int m = 0; m < n; ++m) {
+    const ::msghdr& h = headers_[static_cast<size_t>(m)].msg_hdr;
+    const size_t len = std::min<size_t>(headers_[static_cast<size_t>(m)].msg_len, buffer_size_);
+    size_t segment = 0;
+    for (const ::cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr;
+         c = CMSG_NXTHDR(const_cast<::msghdr*>(&h), const_cast<::cmsghdr*>(c))) {
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+        int size = 0;
+        std::memcpy(&size, CMSG_DATA(c), sizeof(size));
+        segment = size > 0 ? static_cast<size_t>(size) : 0;
+      }
+    }
+    if (segment == 0 || len <= segment || (h.msg_flags & MSG_TRUNC) != 0) {
+      views_.push_back({static_cast<uint32_t>(m), 0, static_cast<uint32_t>(len)});
+      continue;
+    }
+    ++gro_messages_;
+    for (size_t offset = 0; offset < len; offset += segment) {
+      views_.push_back({static_cast<uint32_t>(m), static_cast<uint32_t>(offset),
+                        static_cast<uint32_t>(std::min(segment, len - offset))});
+      ++gro_datagrams_;
+    }
+  }
+  return static_cast<int>(views_.size());
 }
 
 std::span<const uint8_t> RecvBatch::data(size_t i) const {
+  if (gro_) {
+    const View& v = views_[i];
+    return {buffers_.data() + v.message * buffer_size_ + v.offset, v.size};
+  }
   size_t len = headers_[i].msg_len;
   if (len > buffer_size_) len = buffer_size_;
   return {buffers_.data() + i * buffer_size_, len};
 }
 
 bool RecvBatch::truncated(size_t i) const {
-  return (headers_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+  return (headers_[Message(i)].msg_hdr.msg_flags & MSG_TRUNC) != 0;
 }
 
 UdpEndpoint RecvBatch::source(size_t i) const {
   UdpEndpoint endpoint;
-  const size_t len = headers_[i].msg_hdr.msg_namelen;
+  const size_t m = Message(i);
+  const size_t len = headers_[m].msg_hdr.msg_namelen;
   if (len == 0 || len > endpoint.capacity()) return endpoint;
-  std::memcpy(endpoint.data(), &addresses_[i], len);
+  std::memcpy(endpoint.data(), &addresses_[m], len);
   endpoint.resize(len);
   return endpoint;
 }

@@ -51,11 +51,23 @@ class RecvBatch {
   RecvBatch(const RecvBatch&) = delete;
   RecvBatch& operator=(const RecvBatch&) = delete;
 
-  // Receives up to capacity() datagrams from the non-blocking socket `fd`
-  // without waiting. Returns the number received (>= 0, 0 = nothing pending:
-  // EAGAIN) or -errno on another error (e.g. -ECONNREFUSED after an ICMP
-  // error on a connected socket). Results stay valid until the next call.
+  // Receives up to capacity() messages from the non-blocking socket `fd`
+  // without waiting. Returns the number of datagrams received (>= 0, 0 =
+  // nothing pending: EAGAIN) or -errno on another error (e.g. -ECONNREFUSED
+  // after an ICMP error on a connected socket). Results stay valid until the
+  // next call. With GRO a message may hold several datagrams: the count is
+  // of datagrams, and may exceed capacity().
   int Receive(int fd);
+  // UDP generic receive offload (UDP_GRO, Linux >= 5.0): the kernel may hand
+  // over several datagrams of one sender as one message (what a GSO sender
+  // sent as one, over loopback; what the NIC coalesced); Receive cuts them
+  // back into the datagrams, each with the message's source and arrival
+  // time. Needs buffers of 65,535 bytes (else false, nothing changed); false
+  // (errno kept) if the kernel refuses.
+  bool EnableGro(int fd);
+  // Messages that held more than one datagram, and the datagrams they held.
+  uint64_t gro_messages() const { return gro_messages_; }
+  uint64_t gro_datagrams() const { return gro_datagrams_; }
 
   size_t capacity() const { return capacity_; }
   // Asks the kernel for each datagram's arrival time (SO_TIMESTAMPNS on
@@ -74,6 +86,7 @@ class RecvBatch {
   static Clocks ReadClocks(Time steady_now);
   Time arrival(size_t i, const Clocks& clocks) const;
   // Payload of datagram `i` (< last Receive result), at most buffer_size bytes.
+  // (With GRO, `i` counts datagrams; the accessors below map it to its message.)
   std::span<const uint8_t> data(size_t i) const;
   // True when datagram `i` was larger than buffer_size (MSG_TRUNC): its
   // payload is incomplete and the caller should drop it.
@@ -88,7 +101,21 @@ class RecvBatch {
   std::vector<::mmsghdr> headers_;
   std::vector<::iovec> iovecs_;
   std::vector<::sockaddr_storage> addresses_;
-  std::vector<uint8_t> control_;  // per datagram: kControlSize (arrival times on)
+  std::vector<uint8_t> control_;  // per message: control_size_ (arrival times / GRO on)
+  size_t control_size_ = 0;
+  bool gro_ = false;
+  // GRO on: datagram i is views_[i] (a slice of message `message`).
+  struct View {
+    uint32_t message;
+    uint32_t offset;
+    uint32_t size;
+  };
+  std::vector<View> views_;
+  uint64_t gro_messages_ = 0;
+  uint64_t gro_datagrams_ = 0;
+  size_t Message(size_t i) const { return gro_ ? views_[i].message : i; }
+  void SetControl(bool timestamps, bool gro);
+  bool timestamps_ = false;
 };
 
 class SendBatch {

@@ -63,6 +63,7 @@ absl::Status ConnectionDriver::OpenSocket(PathSocket& s, const UdpEndpoint& loca
   if (!gate.ok()) return gate.status();
   s.gate = *std::move(gate);
   s.send.EnableGso(s.gate->fd());  // where the kernel has UDP_SEGMENT
+  recv_.EnableGro(s.gate->fd());   // and UDP_GRO
   return absl::OkStatus();
 }
 
@@ -117,7 +118,8 @@ ConnectionDriver::ConnectionDriver(boost::asio::io_context& io, ConnectionDriver
     : io_(io),
       options_(std::move(options)),
       timer_(io),
-      recv_(kBatch, 2048),
+      // 64 KB buffers: with UDP GRO a message holds up to 64 datagrams.
+      recv_(kBatch, 65536),
       reply_(kMaxDatagramSize) {}
 
 ConnectionDriver::~ConnectionDriver() = default;

@@ -108,6 +108,8 @@ class ConnectionDriver final : public session::DatagramSink {
   const session::Connection& connection() const { return *connection_; }
   const DriverStats& stats() const { return stats_; }
   // UDP GSO on the session's sockets (SendBatch::EnableGso), summed.
+  uint64_t gro_messages() const { return recv_.gro_messages(); }
+  uint64_t gro_datagrams() const { return recv_.gro_datagrams(); }
   SendBatch::GsoStats gso_stats() const {
     SendBatch::GsoStats g;
     for (const auto& s : sockets_) {

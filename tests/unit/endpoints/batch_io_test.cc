@@ -101,5 +101,41 @@ TEST_P(SendBatchGsoTest, EveryDatagramArrivesAsSentWhateverTheRuns) {
 
 INSTANTIATE_TEST_SUITE_P(WithAndWithoutGso, SendBatchGsoTest, ::testing::Bool());
 
+// A GSO message to a GRO socket over loopback arrives as one message, and
+// Receive cuts it back into the datagrams, each with the sender's address.
+TEST(RecvBatchGroTest, CoalescedMessageIsCutBackIntoItsDatagrams) {
+  asio::io_context io;
+  auto receiver = Bound(io);
+  auto sender = Bound(io);
+  const UdpEndpoint to = receiver.local_endpoint();
+  SendBatch out(16);
+  if (!out.EnableGso(sender.native_handle())) GTEST_SKIP() << "no UDP_SEGMENT here";
+  RecvBatch small(8, 2048);
+  EXPECT_FALSE(small.EnableGro(receiver.native_handle()));  // buffers too small
+  RecvBatch in(8, 65536);
+  if (!in.EnableGro(receiver.native_handle())) GTEST_SKIP() << "no UDP_GRO here";
+  ASSERT_TRUE(in.EnableArrivalTimes(receiver.native_handle()));
+  std::vector<std::vector<uint8_t>> datagrams;
+  for (int i = 0; i < 10; ++i) datagrams.push_back(Datagram(1316, static_cast<uint8_t>(i * 7)));
+  datagrams.push_back(Datagram(500, 99));
+  for (const auto& d : datagrams) ASSERT_TRUE(out.Add(d, &to));
+  SendErrorCounters errors;
+  EXPECT_EQ(out.Flush(sender.native_handle(), errors).datagrams, 11u);
+  EXPECT_EQ(out.gso_stats().messages, 1u);
+  const int n = in.Receive(receiver.native_handle());
+  ASSERT_EQ(n, 11);
+  EXPECT_EQ(in.gro_messages(), 1u);
+  EXPECT_EQ(in.gro_datagrams(), 11u);
+  const RecvBatch::Clocks clocks = RecvBatch::ReadClocks(Time::Zero() + Duration::Seconds(10));
+  for (size_t i = 0; i < 11; ++i) {
+    const auto d = in.data(i);
+    EXPECT_EQ(std::vector<uint8_t>(d.begin(), d.end()), datagrams[i]) << i;
+    EXPECT_FALSE(in.truncated(i));
+    EXPECT_EQ(in.source(i), sender.local_endpoint());
+    EXPECT_EQ(in.arrival(i, clocks), in.arrival(0, clocks));  // the message's time
+  }
+  EXPECT_EQ(in.Receive(receiver.native_handle()), 0);
+}
+
 }  // namespace
 }  // namespace hitless::io
