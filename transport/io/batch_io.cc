@@ -62,7 +62,8 @@ RecvBatch::RecvBatch(size_t capacity, size_t buffer_size)
       buffers_(capacity * buffer_size),
       headers_(capacity),
       iovecs_(capacity),
-      addresses_(capacity) {}
+      addresses_(capacity),
+      dirty_(capacity) {}
 
 RecvBatch::~RecvBatch() = default;
 
@@ -71,6 +72,7 @@ void RecvBatch::SetControl(bool timestamps, bool gro) {
   gro_ = gro;
   control_size_ = (timestamps ? CMSG_SPACE(sizeof(::timespec)) : 0) + (gro ? CMSG_SPACE(sizeof(int)) : 0);
   control_.assign(capacity_ * control_size_, 0);
+  dirty_ = capacity_;  // every header points at the new control buffers
 }
 
 bool RecvBatch::EnableArrivalTimes(int fd) {
@@ -110,8 +112,8 @@ Time RecvBatch::arrival(size_t i, const Clocks& clocks) const {
   return clocks.now;
 }
 
-int RecvBatch::Receive(int fd) {
-  for (size_t i = 0; i < capacity_; ++i) {
+void RecvBatch::InitHeaders(size_t count) {
+  for (size_t i = 0; i < count; ++i) {
     iovecs_[i].iov_base = buffers_.data() + i * buffer_size_;
     iovecs_[i].iov_len = buffer_size_;
     ::msghdr& h = headers_[i].msg_hdr;
@@ -126,10 +128,16 @@ int RecvBatch::Receive(int fd) {
     }
     headers_[i].msg_len = 0;
   }
+}
+
+int RecvBatch::Receive(int fd) {
+  // Only the headers the last call filled were changed by the kernel.
+  InitHeaders(dirty_);
   int n;
   do {
     n = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(capacity_), MSG_DONTWAIT, nullptr);
   } while (n < 0 && errno == EINTR);
+  dirty_ = n > 0 ? static_cast<size_t>(n) : 1;
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
     return -errno;

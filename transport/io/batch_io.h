@@ -115,6 +115,9 @@ class RecvBatch {
   uint64_t gro_datagrams_ = 0;
   size_t Message(size_t i) const { return gro_ ? views_[i].message : i; }
   void SetControl(bool timestamps, bool gro);
+  // (Re)initializes headers [0, count) for recvmmsg.
+  void InitHeaders(size_t count);
+  size_t dirty_;  // headers that need InitHeaders before the next call
   bool timestamps_ = false;
 };
 
