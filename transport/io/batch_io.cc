@@ -131,13 +131,22 @@ void RecvBatch::InitHeaders(size_t count) {
 }
 
 int RecvBatch::Receive(int fd) {
-  // Only the headers the last call filled were changed by the kernel.
+  // The kernel writes back only a header's name and control lengths, flags
+  // and msg_len (and may do so on the header after the last it filled):
+  // reset those on every header, the rest only after a change of layout.
   InitHeaders(dirty_);
+  dirty_ = 0;
+  for (size_t i = 0; i < capacity_; ++i) {
+    ::msghdr& h = headers_[i].msg_hdr;
+    h.msg_namelen = sizeof(::sockaddr_storage);
+    h.msg_controllen = control_.empty() ? 0 : control_size_;
+    h.msg_flags = 0;
+    headers_[i].msg_len = 0;
+  }
   int n;
   do {
     n = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(capacity_), MSG_DONTWAIT, nullptr);
   } while (n < 0 && errno == EINTR);
-  dirty_ = n > 0 ? static_cast<size_t>(n) : 1;
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
     return -errno;

@@ -117,7 +117,7 @@ class RecvBatch {
   void SetControl(bool timestamps, bool gro);
   // (Re)initializes headers [0, count) for recvmmsg.
   void InitHeaders(size_t count);
-  size_t dirty_;  // headers that need InitHeaders before the next call
+  size_t dirty_;  // headers [0, dirty_) need InitHeaders (a layout change)
   bool timestamps_ = false;
 };
 
