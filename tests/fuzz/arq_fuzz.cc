@@ -6,6 +6,7 @@
 // sender's RetransmitPolicy, which also gets raw fuzzed ranges, while the
 // RetransmitBuffer stores packets with fuzzed gaps and sizes. Invariants
 // violated -> __builtin_trap().
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -116,7 +117,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         payload.assign(1 + in.Take<uint16_t>() % 1500, static_cast<uint8_t>(tx_seq));
         buffer.Expire(now);
         Check(buffer.Store(tx_seq, now, payload));
-        Check(buffer.Find(tx_seq) != nullptr && buffer.Find(tx_seq)->bytes == payload);
+        Check(buffer.Find(tx_seq) != nullptr &&
+              std::equal(buffer.Find(tx_seq)->bytes.begin(), buffer.Find(tx_seq)->bytes.end(),
+                         payload.begin(), payload.end()));
         break;
       }
       case 6: {  // raw fuzzed NACK ranges
