@@ -221,8 +221,7 @@ void TsbpdBuffer::Store(int64_t seq, int64_t ts_us, std::span<const uint8_t> pay
     ++stats_.discarded;
   }
   if (!payload.empty()) {
-    std::memcpy(payloads_.get() + Index(seq) * config_.max_payload, payload.data(),
-                payload.size());
+    std::memcpy(payloads_.get() + Index(seq) * config_.max_payload, payload.data(), payload.size());
   }
   s.seq = seq;
   s.ts_us = ts_us;

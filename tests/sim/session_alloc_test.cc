@@ -42,15 +42,15 @@ TEST_P(SessionAllocTest, NoAllocationPerPacketInSteadyState) {
   EXPECT_GT(pair.media().delivered - delivered_before, sent * 99 / 100);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Streams, SessionAllocTest,
-    ::testing::Values(std::tuple{10, 0, 0}, std::tuple{100, 0, 0}, std::tuple{10, 20, 0},
-                      std::tuple{100, 20, 0}, std::tuple{100, 50, 1}, std::tuple{100, 50, 2}),
-    [](const auto& info) {
-      return "Mbps" + std::to_string(std::get<0>(info.param)) + "_LossPermille" +
-             std::to_string(std::get<1>(info.param)) + "_Fec" +
-             std::to_string(std::get<2>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(Streams, SessionAllocTest,
+                         ::testing::Values(std::tuple{10, 0, 0}, std::tuple{100, 0, 0},
+                                           std::tuple{10, 20, 0}, std::tuple{100, 20, 0},
+                                           std::tuple{100, 50, 1}, std::tuple{100, 50, 2}),
+                         [](const auto& info) {
+                           return "Mbps" + std::to_string(std::get<0>(info.param)) +
+                                  "_LossPermille" + std::to_string(std::get<1>(info.param)) +
+                                  "_Fec" + std::to_string(std::get<2>(info.param));
+                         });
 
 }  // namespace
 }  // namespace hitless::session

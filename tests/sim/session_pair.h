@@ -29,8 +29,10 @@ constexpr size_t kPayload = 1316;
 class DelayLine final : public DatagramSink {
  public:
   DelayLine(Duration delay, double loss, uint64_t seed)
-      : delay_(delay), loss_threshold_(static_cast<uint64_t>(loss * 18446744073709551615.0)),
-        rng_(seed | 1), slots_(kSlots) {}
+      : delay_(delay),
+        loss_threshold_(static_cast<uint64_t>(loss * 18446744073709551615.0)),
+        rng_(seed | 1),
+        slots_(kSlots) {}
 
   void SendDatagram(std::span<const uint8_t> d, uint8_t) override {
     if (Next() < loss_threshold_) return;

@@ -93,9 +93,10 @@ std::vector<std::string> Notices::Poll(const StatsContext& c, Time now) {
     const bool refusing = refused > refused_.seen && !c.remote.empty();
     if (refusing || quiet > Duration::Seconds(1)) {
       const std::string what =
-          refusing ? absl::StrFormat("the peer at %s refuses our packets (connection refused: it "
-                                     "has stopped)",
-                                     c.remote)
+          refusing ? absl::StrFormat(
+                         "the peer at %s refuses our packets (connection refused: it "
+                         "has stopped)",
+                         c.remote)
                    : absl::StrFormat("nothing heard from the peer for %.1f s", Ms(quiet) / 1000);
       out.push_back(absl::StrFormat("%s; the session ends after %.0f s of silence%s", what,
                                     Ms(conn.peer_timeout()) / 1000,

@@ -300,9 +300,9 @@ std::string StatsJson(const StatsContext& c) {
         s->fec_policy() ? s->fec_policy()->burst_estimate() : 0.0, Ms(s->rtt().srtt()),
         Ms(s->rtt().rttvar()), Ms(s->rtt().min_rtt()), s->loss_rate(), p.nack_seqs, p.retransmitted,
         p.copies, p.last_chance, p.suppressed, p.too_late, p.too_late_in_queue, p.capped,
-        p.unknown_seq, s->buffer_slots(), s->max_buffer_slots(), s->buffer_stats().stored -
-        s->buffer_stats().expired - s->buffer_stats().evicted, s->buffer_stats().grown,
-        s->buffer_stats().evicted_unexpired, Drops(st.drops));
+        p.unknown_seq, s->buffer_slots(), s->max_buffer_slots(),
+        s->buffer_stats().stored - s->buffer_stats().expired - s->buffer_stats().evicted,
+        s->buffer_stats().grown, s->buffer_stats().evicted_unexpired, Drops(st.drops));
     if (const path::SendBudget* b = s->budget()) {
       const auto bps = [](std::optional<double> v) {
         return v ? absl::StrFormat("%.0f", *v * 8) : std::string("null");
@@ -364,8 +364,8 @@ std::string StatsJson(const StatsContext& c) {
         loss.no_time_to_repair, Ms(r->reorder_tolerance(c.now)),
         Ms(loss.margin.count ? loss.margin.min : Duration::Zero()), Ms(loss.margin.mean()),
         buffer.delivered, buffer.too_late, buffer.duplicates, buffer.buffer_full, buffer.grown,
-        buffer.shrunk, buffer.capacity, r->max_buffer_slots(), buffer.skipped, buffer.level_packets, Ms(buffer.level_span), buffer.relocks,
-        Drops(st.drops));
+        buffer.shrunk, buffer.capacity, r->max_buffer_slots(), buffer.skipped, buffer.level_packets,
+        Ms(buffer.level_span), buffer.relocks, Drops(st.drops));
     if (r->paths().multipath()) j += ReceiverPathsJson(c, r->paths());
   }
   if (c.input) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -530,7 +531,11 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   std::unique_ptr<endpoints::MediaInput> input;
   std::unique_ptr<endpoints::MediaOutput> output;
   if (side == Side::kSend) {
-    auto made = endpoints::MakeInput(media_spec);
+    // A slow input is read in batches of several datagrams: held up to
+    // latency / 40 (at most 5 ms, at least the 2 ms every input gets).
+    const Duration max_hold = std::clamp((*options).connection.latency / int64_t{40},
+                                         Duration::Milliseconds(2), Duration::Milliseconds(5));
+    auto made = endpoints::MakeInput(media_spec, {.max_hold = max_hold});
     if (!made.ok()) return UsageError(side, made.status());
     input = *std::move(made);
   } else {

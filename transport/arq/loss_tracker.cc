@@ -248,7 +248,7 @@ size_t LossTracker::CollectNacks(Time now, Duration rtt, std::vector<NackRange>&
                                  size_t max_ranges) {
   out.clear();
   SetRtt(rtt);
-  PopDue(now);  // abandons the expired; due_ = the NACK-due seqs, ascending
+  PopDue(now);      // abandons the expired; due_ = the NACK-due seqs, ascending
   size_t used = 0;  // sequences of due_ placed in ranges
   for (; used < due_.size(); ++used) {
     const int64_t s = due_[used];

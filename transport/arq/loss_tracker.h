@@ -241,9 +241,7 @@ class LossTracker {
     int64_t seq;
     // The heap's order: std::push_heap keeps the greatest first, so "greater"
     // means "due later".
-    bool operator<(const Timer& o) const {
-      return wake != o.wake ? wake > o.wake : seq > o.seq;
-    }
+    bool operator<(const Timer& o) const { return wake != o.wake ? wake > o.wake : seq > o.seq; }
   };
 
   ArrivalResult OnNewHighest(int64_t seq, Time now);
@@ -258,7 +256,7 @@ class LossTracker {
   bool Current(const Timer& t) const;
   void PushTimer(Time wake, int64_t seq);
   Timer PopTimer();
-  void PruneTimers();    // drops stale timers from the top
+  void PruneTimers();  // drops stale timers from the top
   // Pops every timer due at `now`: abandons the expired entries (counted,
   // returned) and leaves the NACK-due seqs in due_, ascending, unique; their
   // timers are gone, so the caller pushes them again.

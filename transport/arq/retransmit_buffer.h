@@ -64,8 +64,8 @@ struct StoredPacket {
 struct RetransmitBufferStats {
   uint64_t stored = 0;
   uint64_t stored_bytes = 0;
-  uint64_t expired = 0;   // reached send time + retention
-  uint64_t evicted = 0;   // overwritten before expiring (capacity too small)
+  uint64_t expired = 0;            // reached send time + retention
+  uint64_t evicted = 0;            // overwritten before expiring (capacity too small)
   uint64_t evicted_unexpired = 0;  // of which within their retention (at the cap)
   uint64_t grown = 0;              // ring doublings
   uint64_t rejected = 0;           // seq not increasing, out of range, empty or oversized
@@ -126,9 +126,9 @@ class RetransmitBuffer {
 
   RetransmitBufferConfig config_;
   std::vector<StoredPacket> slots_;
-  std::vector<uint8_t> arena_;  // slots_.size() x slot_bytes
+  std::vector<uint8_t> arena_;       // slots_.size() x slot_bytes
   std::optional<int64_t> room_for_;  // NextSlot made room for this seq
-  std::optional<int64_t> lowest_;  // every live seq is in [lowest_, highest_]
+  std::optional<int64_t> lowest_;    // every live seq is in [lowest_, highest_]
   std::optional<int64_t> highest_;
   std::optional<Time> first_store_;
   size_t live_count_ = 0;

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "transport/endpoints/file_input.h"
 #include "transport/endpoints/file_output.h"
@@ -28,7 +30,8 @@ absl::Status NotHere(const EndpointSpec& spec, const char* why) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<MediaInput>> MakeInput(const EndpointSpec& spec) {
+absl::StatusOr<std::unique_ptr<MediaInput>> MakeInput(const EndpointSpec& spec,
+                                                      const InputTuning& tuning) {
   if (spec.role != Role::kInput) {
     return absl::FailedPreconditionError(
         absl::StrCat("endpoint URL \"", QuoteForMessage(spec.url), "\" was parsed as an output"));
@@ -36,6 +39,7 @@ absl::StatusOr<std::unique_ptr<MediaInput>> MakeInput(const EndpointSpec& spec) 
   if (const auto* udp = spec.As<UdpSpec>()) {
     auto options = UdpInput::OptionsFromSpec(*udp);
     if (!options.ok()) return InUrl(spec, options.status());
+    options->max_hold = std::max(tuning.max_hold, options->hold);
     return std::unique_ptr<MediaInput>(std::make_unique<UdpInput>(*std::move(options)));
   }
   if (const auto* file = spec.As<FileSpec>()) {

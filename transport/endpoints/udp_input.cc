@@ -1,6 +1,7 @@
 // Implements udp_input.h.
 #include "transport/endpoints/udp_input.h"
 
+#include <algorithm>
 #include <boost/asio/ip/multicast.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -109,13 +110,22 @@ void UdpInput::Arm() {
 void UdpInput::OnReadable() {
   const size_t delivered = Drain();
   if (stopped_) return;
+  const Time now = clock_.Now();
   if (delivered == 0 || options_.hold <= Duration::Zero()) {
+    last_read_.reset();
     Arm();
     return;
   }
-  // Datagrams are flowing: read again after `hold` rather than on the next
-  // one's readiness (one wake-up per hold instead of one per datagram).
-  hold_timer_->expires_after(std::chrono::nanoseconds(options_.hold.ToNanoseconds()));
+  // Datagrams are flowing: read again after the hold rather than on the next
+  // one's readiness (one wake-up per hold instead of one per datagram). A
+  // slow stream's hold stretches to find about kHoldBatch datagrams.
+  current_hold_ = options_.hold;
+  if (last_read_ && options_.max_hold > options_.hold) {
+    const Duration per_datagram = (now - *last_read_) / static_cast<int64_t>(delivered);
+    current_hold_ = std::clamp(per_datagram * kHoldBatch, options_.hold, options_.max_hold);
+  }
+  last_read_ = now;
+  hold_timer_->expires_after(std::chrono::nanoseconds(current_hold_.ToNanoseconds()));
   hold_timer_->async_wait([this, alive = lifetime_.Weak()](const boost::system::error_code& ec) {
     if (ec || alive.expired() || stopped_) return;
     OnReadable();

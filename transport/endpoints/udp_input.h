@@ -28,6 +28,7 @@ class UdpInput final : public MediaInput {
   static constexpr size_t kDefaultRcvbuf = 8 << 20;
   static constexpr size_t kDefaultMaxDatagram = 2048;
   static constexpr int kMaxBatchesPerWake = 16;
+  static constexpr int kHoldBatch = 8;  // datagrams a stretched hold aims to find
 
   struct Options {
     io::UdpEndpoint local;  // bind here; a multicast group address = join it
@@ -43,6 +44,12 @@ class UdpInput final : public MediaInput {
     // so holding adds no jitter to the output: it spends up to `hold` of the
     // latency budget. Zero: read on readiness only.
     Duration hold = Duration::Milliseconds(2);
+    // A slow stream is held longer, up to this: the hold stretches so that a
+    // read finds about kHoldBatch datagrams (a 10 Mbit/s stream of 1316-byte
+    // datagrams: 8 ms, so max_hold decides), which is a wake-up per several
+    // datagrams instead of one per two. The owner bounds it by the latency
+    // (it is spent from the budget). At most `hold` below it: no stretching.
+    Duration max_hold = Duration::Milliseconds(2);
   };
 
   // Resolves the spec's host (blocking; startup only). Errors: unresolvable
@@ -74,6 +81,8 @@ class UdpInput final : public MediaInput {
   std::optional<boost::asio::ip::udp::socket> socket_;
   std::unique_ptr<io::ReadGate> gate_;  // the socket, once started
   std::optional<boost::asio::steady_timer> hold_timer_;
+  Duration current_hold_;          // this hold (hold .. max_hold)
+  std::optional<Time> last_read_;  // when the previous held read ran
   io::RecvBatch batch_;
   DatagramHandler on_datagram_;
   size_t effective_rcvbuf_ = 0;

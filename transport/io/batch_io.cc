@@ -70,7 +70,8 @@ RecvBatch::~RecvBatch() = default;
 void RecvBatch::SetControl(bool timestamps, bool gro) {
   timestamps_ = timestamps;
   gro_ = gro;
-  control_size_ = (timestamps ? CMSG_SPACE(sizeof(::timespec)) : 0) + (gro ? CMSG_SPACE(sizeof(int)) : 0);
+  control_size_ =
+      (timestamps ? CMSG_SPACE(sizeof(::timespec)) : 0) + (gro ? CMSG_SPACE(sizeof(int)) : 0);
   control_.assign(capacity_ * control_size_, 0);
   dirty_ = capacity_;  // every header points at the new control buffers
 }
@@ -208,8 +209,8 @@ UdpEndpoint RecvBatch::source(size_t i) const {
 namespace {
 
 constexpr size_t kGsoControlSize = CMSG_SPACE(sizeof(uint16_t));
-constexpr size_t kGsoMaxSegments = 64;      // the kernel's UDP_MAX_SEGMENTS
-constexpr size_t kGsoMaxBytes = 65507;      // largest UDP payload over IPv4
+constexpr size_t kGsoMaxSegments = 64;  // the kernel's UDP_MAX_SEGMENTS
+constexpr size_t kGsoMaxBytes = 65507;  // largest UDP payload over IPv4
 
 bool GsoRefusal(int error) { return error == EIO || error == EINVAL || error == EOPNOTSUPP; }
 
@@ -262,7 +263,8 @@ size_t SendBatch::SendMessages(int fd, ::mmsghdr* headers, const uint16_t* count
   size_t next = 0;
   const auto bytes_of = [&](size_t m) {
     size_t b = 0;
-    for (size_t k = 0; k < headers[m].msg_hdr.msg_iovlen; ++k) b += headers[m].msg_hdr.msg_iov[k].iov_len;
+    for (size_t k = 0; k < headers[m].msg_hdr.msg_iovlen; ++k)
+      b += headers[m].msg_hdr.msg_iov[k].iov_len;
     return b;
   };
   while (next < n) {
@@ -333,7 +335,8 @@ SendBatch::Sent SendBatch::Flush(int fd, SendErrorCounters& errors) {
       ++n;
       i = j;
     }
-    const size_t stopped = SendMessages(fd, messages_.data(), counts_.data(), n, errors, sent, true);
+    const size_t stopped =
+        SendMessages(fd, messages_.data(), counts_.data(), n, errors, sent, true);
     if (stopped == n) {
       size_ = 0;
       return sent;

@@ -146,8 +146,8 @@ class SendBatch {
   bool EnableGso(int fd);
   bool gso() const { return gso_; }
   struct GsoStats {
-    uint64_t messages = 0;  // GSO messages sent (2 or more datagrams each)
-    uint64_t segments = 0;  // datagrams they carried
+    uint64_t messages = 0;   // GSO messages sent (2 or more datagrams each)
+    uint64_t segments = 0;   // datagrams they carried
     uint64_t fallbacks = 0;  // GSO turned off by a refusal
   };
   const GsoStats& gso_stats() const { return gso_stats_; }

@@ -295,7 +295,8 @@ void ReceiverSession::SendNacks(Time now) {
     for (const arq::NackRange& r : nacks_) {
       wire_nacks_.push_back({static_cast<uint32_t>(r.first), static_cast<uint16_t>(r.count)});
     }
-    if (const size_t size = SerializeNack(MakeHeader(PacketType::kNack, now), wire_nacks_, scratch_)) {
+    if (const size_t size =
+            SerializeNack(MakeHeader(PacketType::kNack, now), wire_nacks_, scratch_)) {
       ++stats_.nacks_sent;
       SendControl(std::span<const uint8_t>(scratch_).first(size), now);
     }

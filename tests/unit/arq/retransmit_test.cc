@@ -57,7 +57,7 @@ TEST(RetransmitBufferTest, EvictsWhenTheRingLapsAtItsCapAndReusesMemory) {
   EXPECT_EQ(buf.Find(8)->bytes.data(), slot0);  // same allocation
   EXPECT_EQ(buf.stats().evicted, 1u);
   EXPECT_EQ(buf.stats().evicted_unexpired, 1u);  // the cap is too small for 10 s
-  buf.Store(12, At(9), Payload(12));  // skips 9..11: evicts 1..4
+  buf.Store(12, At(9), Payload(12));             // skips 9..11: evicts 1..4
   EXPECT_EQ(buf.stats().evicted, 5u);
   EXPECT_EQ(buf.lowest_seq(), 5);
   EXPECT_EQ(buf.size(), 5u);                 // 5, 6, 7, 8, 12
@@ -107,7 +107,7 @@ TEST(RetransmitBufferTest, SerializesInPlaceAndRefusesWhatDoesNotFit) {
   ASSERT_NE(buf.Find(5), nullptr);
   EXPECT_EQ(buf.Find(5)->bytes.size(), 10u);
   EXPECT_EQ(buf.Find(5)->bytes[0], 0xab);
-  EXPECT_FALSE(buf.Commit(6, At(1), 10));  // no NextSlot for it
+  EXPECT_FALSE(buf.Commit(6, At(1), 10));              // no NextSlot for it
   EXPECT_FALSE(buf.Store(6, At(1), Payload(6, 201)));  // over slot_bytes
   EXPECT_FALSE(buf.NextSlot(5, At(1)).size() > 0);     // not increasing
   EXPECT_EQ(buf.stats().rejected, 3u);

@@ -138,5 +138,56 @@ TEST(UdpInputHoldTest, HeldDatagramsKeepTheirArrivalTimes) {
   input.Stop();
 }
 
+// A slow stream's hold stretches (up to max_hold) so that a read finds
+// several datagrams: one every 2 ms with a 2 ms hold would be read one or
+// two at a time; with max_hold 40 ms the reads find about kHoldBatch.
+TEST(UdpInputHoldTest, ASlowStreamIsHeldLongerToBatchItsReads) {
+  asio::io_context io;
+  endpoints::UdpInput::Options options;
+  options.local = UdpEndpoint(asio::ip::make_address("127.0.0.1"), 0);
+  options.hold = Duration::Milliseconds(2);
+  options.max_hold = Duration::Milliseconds(40);
+  endpoints::UdpInput input(options);
+  std::vector<Time> read_at;  // the clock when each datagram was handed over
+  std::vector<Time> arrived;
+  SteadyClock clock;
+  ASSERT_TRUE(input
+                  .Start(
+                      io,
+                      [&](std::span<const uint8_t>, Time t) {
+                        read_at.push_back(clock.Now());
+                        arrived.push_back(t);
+                      },
+                      nullptr)
+                  .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // see the test above
+  const auto to = *input.local_endpoint();
+  std::thread sender_thread([to] {
+    asio::io_context sender_io;
+    asio::ip::udp::socket sender(sender_io);
+    sender.open(asio::ip::udp::v4());
+    const uint8_t data[4] = {1, 2, 3, 4};
+    for (int i = 0; i < 200; ++i) {
+      sender.send_to(asio::buffer(data), to);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  const bool all = RunUntil(
+      io, [&] { return read_at.size() == 200; }, std::chrono::seconds(10));
+  sender_thread.join();
+  ASSERT_TRUE(all) << read_at.size();
+  // Reads: groups handed over at one instant (within 0.5 ms).
+  int reads = 1;
+  for (size_t i = 1; i < read_at.size(); ++i) {
+    if (read_at[i] - read_at[i - 1] > Duration::Microseconds(500)) ++reads;
+  }
+  // Unstretched: ~100-200 reads. Stretched: ~200 / kHoldBatch; a loaded
+  // machine only makes the batches larger.
+  EXPECT_LT(reads, 70) << "reads " << reads;
+  // Each datagram still carries its own arrival time: spread, not batched.
+  EXPECT_GT(arrived.back() - arrived.front(), Duration::Milliseconds(300));
+  input.Stop();
+}
+
 }  // namespace
 }  // namespace hitless::io
