@@ -20,46 +20,9 @@
 
 #include "fec/decoder.h"
 #include "fec/fec.h"
-
-// Every heap allocation of the process, counted by the replacement operator
-// new below. Only a counter: the allocation itself is plain malloc, so the
-// other benchmarks in this binary are unaffected.
-namespace {
-
-std::atomic<uint64_t> g_allocations{0};
-
-void* CountedAlloc(std::size_t size, std::size_t alignment) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  void* p = nullptr;
-  if (alignment <= alignof(std::max_align_t)) {
-    p = std::malloc(size);
-  } else {
-    // aligned_alloc wants a size that is a multiple of the alignment.
-    p = std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
-  }
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return CountedAlloc(size, 0); }
-void* operator new[](std::size_t size) { return CountedAlloc(size, 0); }
-void* operator new(std::size_t size, std::align_val_t a) {
-  return CountedAlloc(size, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t size, std::align_val_t a) {
-  return CountedAlloc(size, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+// Every heap allocation of the process is counted (replacement operator
+// new, then plain malloc), so the other benchmarks here are unaffected.
+#include "tests/sim/alloc_counter.h"
 
 namespace hitless {
 namespace {
