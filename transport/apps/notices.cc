@@ -106,6 +106,31 @@ std::vector<std::string> Notices::Poll(const StatsContext& c, Time now) {
   }
   refused_.seen = refused;
 
+  // Residual loss: packets given up at their deadline.
+  uint64_t lost = 0;
+  bool no_time = false;
+  if (const auto* r = conn.receiver()) {
+    lost = r->stats().lost;
+    no_time = r->loss_stats().no_time_to_repair > 0;
+  } else if (const auto* s = conn.sender()) {
+    lost = s->stats().last_report ? s->stats().last_report->abandoned : 0;
+  }
+  if (lost < lost_.seen) lost_.seen = 0;  // a new session
+  if (lost > lost_.seen && lost_.Due(now, repeat_) && negotiated) {
+    std::string why;
+    if (rtt && (no_time || negotiated->latency < LatencyFloorFor(*rtt).repair)) {
+      why = absl::StrFormat(
+          ": the budget of %.0f ms leaves no time to repair a loss over this path (round trip "
+          "%.0f ms); %.0f ms would let retransmission repair it, or add fec=",
+          Ms(negotiated->latency), Ms(*rtt), Ms(LatencyFloorFor(*rtt).repair));
+    }
+    out.push_back(
+        absl::StrFormat("%llu packets lost for good (not repaired by their release time)%s",
+                        static_cast<unsigned long long>(lost - lost_.seen), why));
+    lost_.said = now;
+    lost_.seen = lost;
+  }
+
   // A buffer's memory cap is smaller than rate x latency.
   uint64_t over = 0;
   std::string what;

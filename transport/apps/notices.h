@@ -11,6 +11,9 @@
 //   - silent: the session's peer has not been heard for over a second, or
 //     its host refuses our packets (it stopped): said before the session
 //     times out, while the figures would otherwise just freeze;
+//   - lost: packets given up at their deadline (residual loss), with why
+//     when the budget left no time to repair them (deadline nearer than a
+//     round trip) and the budget that would;
 //   - buffer: rate x latency outgrew a buffer's memory cap (receiver:
 //     packets refused, buffer_full; sender: packets evicted before their
 //     deadline, which can then not be repaired).
@@ -42,7 +45,7 @@ class Notices {
   };
   Duration repeat_;
   uint32_t session_id_ = 0;  // the session the latency notice was given for
-  Kind late_, capacity_, refused_, silent_, buffer_;
+  Kind late_, capacity_, refused_, silent_, buffer_, lost_;
 };
 
 }  // namespace hitless::apps
