@@ -42,9 +42,19 @@ bool RetransmitBuffer::Grow() {
 }
 
 bool RetransmitBuffer::MakeRoom(int64_t seq, Time send_time) {
-  if (!SeqInRange(seq) || (highest_ && seq <= *highest_)) {
+  if (!SeqInRange(seq)) {
     ++stats_.rejected;
     return false;
+  }
+  if (highest_ && seq <= *highest_) {
+    // A late fill (a relay forwarding a packet its upstream repaired): only
+    // into a free slot of the ring's current span, which holds nothing else.
+    const StoredPacket& p = Slot(seq);
+    if (seq <= *highest_ - static_cast<int64_t>(slots_.size()) || (p.live && p.seq == seq)) {
+      ++stats_.rejected;
+      return false;
+    }
+    return true;
   }
   if (!highest_ || live_count_ == 0) {
     lowest_ = seq;
@@ -95,9 +105,9 @@ bool RetransmitBuffer::Commit(int64_t seq, Time send_time, size_t size) {
   live_bytes_ += size;
   ++stats_.stored;
   stats_.stored_bytes += size;
-  highest_ = seq;
+  if (!highest_ || seq > *highest_) highest_ = seq;
   if (!first_store_) first_store_ = send_time;
-  if (!lowest_) lowest_ = seq;
+  if (!lowest_ || live_count_ == 1 || seq < *lowest_) lowest_ = seq;
   // Keep lowest_ on a live packet; stops at seq at the latest.
   while (!(Slot(*lowest_).live && Slot(*lowest_).seq == *lowest_)) ++*lowest_;
   return true;

@@ -75,9 +75,12 @@ class RetransmitBuffer {
  public:
   explicit RetransmitBuffer(RetransmitBufferConfig config = {});
 
-  // Stores a copy of original packet `seq` sent at `send_time`. `seq` must be
-  // above every seq stored before (gaps are fine) and `bytes` non-empty and
-  // at most slot_bytes; otherwise returns false and counts it rejected.
+  // Stores a copy of original packet `seq` sent at `send_time`. `seq` is
+  // normally above every seq stored before (gaps are fine); one below the
+  // highest (a late fill of a gap) is taken only into a free slot within the
+  // ring's current span (highest - capacity, highest]. `bytes` must be
+  // non-empty and at most slot_bytes. Otherwise returns false and counts it
+  // rejected.
   // Invalidates pointers and spans previously obtained from this buffer.
   bool Store(int64_t seq, Time send_time, std::span<const uint8_t> bytes);
   // Where packet `seq`'s bytes go (slot_bytes long; empty if seq cannot be

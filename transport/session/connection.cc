@@ -118,7 +118,15 @@ void Connection::StartSession(const NegotiatedSession& session, Time now) {
     SenderConfig sender = config_.sender;
     sender.session_id = session.session_id;
     sender.latency = session.latency;
-    sender.initial_sequence = static_cast<uint32_t>(rng_.NextU64());
+    // One stream through restarts: the next session follows on in sequence
+    // and clock, so a relay forwarding it (and whoever merges its copies)
+    // sees no jump; the first starts at random.
+    if (stream_continuity_) {
+      sender.initial_sequence = static_cast<uint32_t>(stream_continuity_->next_seq);
+      sender.epoch = stream_continuity_->epoch;
+    } else {
+      sender.initial_sequence = static_cast<uint32_t>(rng_.NextU64());
+    }
     sender.fec = EncoderConfigFor(session.fec);
     if (sender.fec) sender.fec->max_block_delay = FecBlockDelayFor(session.latency);
     sender.fec_adaptive = AdaptiveConfigFor(session.fec, arq, session.latency);
@@ -147,6 +155,7 @@ void Connection::StartSession(const NegotiatedSession& session, Time now) {
 void Connection::EndSession() {
   negotiated_.reset();
   drain_until_.reset();
+  if (sender_) stream_continuity_ = StreamContinuity{sender_->next_sequence(), sender_->epoch()};
   if (sender_) last_sender_ = std::move(sender_);
   if (receiver_) last_receiver_ = std::move(receiver_);
 }

@@ -165,6 +165,12 @@ class Connection : private HandshakeSessionLookup {
   std::optional<Time> drain_until_;
   Time last_heard_;
   std::optional<Time> retry_at_;  // caller: re-handshake after a refusal
+  // Publisher: where the ended session left the stream (the next follows on).
+  struct StreamContinuity {
+    int64_t next_seq;
+    Time epoch;
+  };
+  std::optional<StreamContinuity> stream_continuity_;
   std::vector<uint8_t> scratch_;
   ConnectionStats stats_;
 };

@@ -112,10 +112,13 @@ void ReceiverSession::OnData(const PacketView& packet, Time now) {
          PathExcess(packet.header.path_id));
 
   if (!retransmission && !paths_.multipath()) {
-    // Echo candidate for the sender's RTT, and RFC 3550 interarrival jitter
-    // (per path in ReceiverPaths when there are several).
-    echo_timestamp_ = packet.header.timestamp_us;
-    echo_received_ = now;
+    // Echo candidate for the sender's RTT (a relay hop's DATA carries the
+    // origin's clock: its KEEPALIVEs are echoed instead), and RFC 3550
+    // interarrival jitter (per path in ReceiverPaths when there are several).
+    if (!relayed_) {
+      echo_timestamp_ = packet.header.timestamp_us;
+      echo_received_ = now;
+    }
     const int64_t transit = now.ToNanoseconds() - ts_us * 1000;
     if (last_transit_ && seq > last_transit_->second) {
       const double d =
@@ -165,8 +168,16 @@ void ReceiverSession::Accept(int64_t seq, int64_t ts_us, std::span<const uint8_t
   if (const auto drop = jitter::ToDropReason(inserted)) {
     stats_.drops.Count(*drop);
     if (*drop == DropReason::kTooLate) ++stats_.late;
-  } else if (origin == arq::ArrivalOrigin::kFec) {
-    ++stats_.fec_recovered;
+  } else {
+    if (origin == arq::ArrivalOrigin::kFec) ++stats_.fec_recovered;
+    if (tap_) {
+      tap_->OnStreamPacket(StreamPacket{.seq = seq,
+                                        .ts_us = ts_us,
+                                        .timestamp_us = static_cast<uint32_t>(ts_us),
+                                        .payload = payload,
+                                        .late = origin != arq::ArrivalOrigin::kOriginal},
+                           now);
+    }
   }
   if (arrival.kind == arq::ArrivalKind::kNew && arrival.gap_count > 0) {
     SetGapDeadlines(arrival.gap_first, arrival.gap_count);
@@ -215,6 +226,19 @@ void ReceiverSession::OnKeepalive(const PacketView& packet, Time now) {
   }
   ++stats_.keepalives_received;
   const uint8_t path = packet.header.path_id;
+  if (keepalive->relayed) {
+    // A relay hop: its DATA timestamps are the origin's, so its own clock
+    // comes from KEEPALIVEs (our REPORTs echo them for its RTT), and the
+    // hops before it add to the transit our release times allow for.
+    const Duration upstream = Duration::Microseconds(keepalive->upstream_transit_us);
+    if (!relayed_ || upstream != upstream_transit_) {
+      relayed_ = true;
+      upstream_transit_ = upstream;
+      buffer_.SetTransitEstimate(origin_transit());
+    }
+    echo_timestamp_ = packet.header.timestamp_us;
+    echo_received_ = now;
+  }
   if (keepalive->probe_id != 0) paths_.OnProbe(path, keepalive->probe_id, now);
   if (keepalive->echo_timestamp_us == 0) return;
   const uint32_t now_us = WireTimestamp(now, epoch_);
@@ -247,7 +271,11 @@ void ReceiverSession::SetRttSample(Duration rtt, Time now) {
   rtt_.OnSample(rtt, now);
   tracker_.SetRtt(rtt_.srtt());
   tracker_.SetMinRtt(rtt_.min_rtt());
-  buffer_.SetTransitEstimate(rtt_.min_rtt() / 2);
+  buffer_.SetTransitEstimate(origin_transit());
+}
+
+Duration ReceiverSession::origin_transit() const {
+  return (rtt_.has_sample() ? rtt_.min_rtt() / 2 : Duration::Zero()) + upstream_transit_;
 }
 
 void ReceiverSession::OnTimer(Time now) {

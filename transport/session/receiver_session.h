@@ -105,6 +105,17 @@ class ReceiverSession : private jitter::TsbpdSink, private FecDecoderSink {
   // Supplies an RTT measured elsewhere (e.g. by the handshake).
   void SetRttSample(Duration rtt, Time now);
   void SendShutdown(uint8_t reason, Time now);
+  // Every DATA the session accepts also goes to `tap` the moment it does
+  // (cut-through; nullptr: none). Must outlive the session.
+  void SetTap(StreamTap* tap) { tap_ = tap; }
+  // When the stream's packet stamped `ts_us` (widened) entered at the
+  // origin, on our clock; nullopt before the first packet.
+  std::optional<Time> OriginTime(int64_t ts_us) const { return buffer_.drift().LocalTime(ts_us); }
+  // The origin's input to our arrival, one way: what our hop and the hops
+  // before it take (min RTT / 2 plus the relayed upstream transit).
+  Duration origin_transit() const;
+  // The sender is a relay hop (it said so in a relayed KEEPALIVE).
+  bool relayed() const { return relayed_; }
 
   const ReceiverStats& stats() const { return stats_; }
   const arq::LossTrackerStats& loss_stats() const { return tracker_.stats(); }
@@ -163,6 +174,9 @@ class ReceiverSession : private jitter::TsbpdSink, private FecDecoderSink {
   path::ReceiverPaths paths_;
   std::vector<uint8_t> live_paths_;
   Time next_report_;
+  StreamTap* tap_ = nullptr;
+  bool relayed_ = false;
+  Duration upstream_transit_;  // relayed: the hops before the sender
   // Latest original DATA, echoed in reports for the sender's RTT.
   std::optional<uint32_t> echo_timestamp_;
   Time echo_received_;

@@ -47,7 +47,8 @@ arq::RetransmitBufferConfig BufferConfig(const SenderConfig& config) {
 SenderSession::SenderSession(const SenderConfig& config, Time now, DatagramSink* out)
     : config_(config),
       out_(out),
-      epoch_(now - Duration::Milliseconds(1)),  // timestamp 0 means "no echo"
+      // Timestamp 0 means "no echo": the clock starts 1 ms in.
+      epoch_(config.epoch.value_or(now - Duration::Milliseconds(1))),
       next_seq_(config.initial_sequence),
       buffer_(BufferConfig(config)),
       policy_(PolicyConfig(config), &buffer_),
@@ -165,9 +166,9 @@ void SenderSession::SendRepair(std::span<uint8_t> datagram, Time now) {
 void SenderSession::SendProbes(Time now) {
   paths_->CollectProbes(now, probes_);
   for (const auto& [path, probe_id] : probes_) {
-    const KeepaliveBody probe{probe_id, 0, 0};
     Header header = MakeHeader(PacketType::kKeepalive, now);
     header.path_id = path;
+    const KeepaliveBody probe = Keepalive(header, probe_id, 0);
     if (const size_t size = Serialize(header, probe, scratch_)) {
       ++stats_.keepalives_sent;
       out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), path);
@@ -179,12 +180,27 @@ void SenderSession::OnMedia(std::span<const uint8_t> payload, Time now,
                             std::optional<Time> arrived) {
   const Time stamp = arrived ? std::clamp(*arrived, std::min(last_media_stamp_, now), now) : now;
   last_media_stamp_ = stamp;
-  const Header header = MakeHeader(PacketType::kData, stamp);
+  SendData(MakeHeader(PacketType::kData, stamp), next_seq_, payload, now, now, true);
+}
+
+void SenderSession::OnForward(const ForwardedPacket& packet, Time now) {
+  Header header = SessionHeader(PacketType::kData, config_.session_id, config_.path_id,
+                                static_cast<uint32_t>(packet.seq), now, epoch_);
+  header.timestamp_us = packet.timestamp_us;
+  header.retransmission = packet.late;
+  const bool in_order = packet.seq >= next_seq_;
+  // Kept until the origin's time + latency, the receiver's deadline.
+  SendData(header, packet.seq, packet.payload, std::min(packet.origin_time, now), now,
+           in_order && !packet.late);
+}
+
+void SenderSession::SendData(const Header& header, int64_t seq, std::span<const uint8_t> payload,
+                             Time send_time, Time now, bool fec) {
   // Serialized straight into the retransmit buffer's slot, and sent from
   // there: the payload's one copy in user space. (Into scratch_ only if the
   // buffer cannot keep it: then it goes out but cannot be repaired.)
   buffer_.Expire(now);
-  const std::span<uint8_t> slot = buffer_.NextSlot(next_seq_, now);
+  const std::span<uint8_t> slot = buffer_.NextSlot(seq, send_time);
   const std::span<uint8_t> out = slot.empty() ? std::span<uint8_t>(scratch_) : slot;
   const size_t size = Serialize(header, DataBody{payload}, out);
   if (size == 0) {
@@ -192,9 +208,9 @@ void SenderSession::OnMedia(std::span<const uint8_t> payload, Time now,
     return;
   }
   ++stats_.media_in;
-  if (!slot.empty()) buffer_.Commit(next_seq_, now, size);
+  if (!slot.empty()) buffer_.Commit(seq, send_time, size);
   const std::span<uint8_t> datagram = out.first(size);
-  ++next_seq_;
+  next_seq_ = std::max(next_seq_, seq + 1);
   ++stats_.data_sent;
   stats_.data_bytes += size;
   if (paths_) {
@@ -203,11 +219,28 @@ void SenderSession::OnMedia(std::span<const uint8_t> payload, Time now,
   } else {
     Send(datagram, now);
   }
-  if (fec_) {
+  if (fec_ && fec) {
     fec_now_ = now;
-    fec_->OnSource(FecSource{next_seq_ - 1, header.timestamp_us, payload}, now, *this);
+    fec_->OnSource(FecSource{seq, header.timestamp_us, payload}, now, *this);
   }
   if (fec_decision_pending_) MaybeApplyFecDecision();
+}
+
+KeepaliveBody SenderSession::Keepalive(const Header& header, uint32_t probe_id, uint32_t echo_ts) {
+  KeepaliveBody k{probe_id, echo_ts, 0};
+  if (config_.relayed) {
+    keepalive_stamps_[keepalive_stamp_next_++ % keepalive_stamps_.size()] = header.timestamp_us;
+    k.relayed = true;
+    k.upstream_transit_us = static_cast<uint32_t>(
+        std::clamp<int64_t>(upstream_transit_.ToMicroseconds(), 0, 60'000'000));
+  }
+  return k;
+}
+
+bool SenderSession::RttEchoIsOurs(uint32_t echo_ts) const {
+  if (!config_.relayed) return true;
+  return echo_ts != 0 && std::find(keepalive_stamps_.begin(), keepalive_stamps_.end(), echo_ts) !=
+                             keepalive_stamps_.end();
 }
 
 void SenderSession::OnRepair(const FecRepair& repair) {
@@ -254,7 +287,8 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
   // RTT: the report echoes one of our DATA timestamps and how long the
   // receiver held it. 32-bit wrap-around arithmetic on our own clock.
   std::optional<Duration> rtt_sample;
-  if (report->echo_timestamp_us != 0 || report->echo_delay_us != 0) {
+  if ((report->echo_timestamp_us != 0 || report->echo_delay_us != 0) &&
+      RttEchoIsOurs(report->echo_timestamp_us)) {
     const uint32_t now_us = WireTimestamp(now, epoch_);
     const int64_t rtt_us =
         static_cast<int64_t>(static_cast<uint32_t>(now_us - report->echo_timestamp_us)) -
@@ -324,9 +358,9 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
 
   // Echo the report's timestamp back so the receiver measures the RTT too
   // (on the path the report came on: per-path RTT).
-  const KeepaliveBody echo{0, packet.header.timestamp_us, 0};
   Header header = MakeHeader(PacketType::kKeepalive, now);
   if (paths_) header.path_id = packet.header.path_id;
+  const KeepaliveBody echo = Keepalive(header, 0, packet.header.timestamp_us);
   if (const size_t size = Serialize(header, echo, scratch_)) {
     ++stats_.keepalives_sent;
     out_->SendDatagram(std::span<const uint8_t>(scratch_).first(size), header.path_id);
@@ -452,9 +486,9 @@ void SenderSession::OnTimer(Time now) {
     SendProbes(now);
   }
   if (now - last_sent_ >= config_.keepalive_interval) {
-    const KeepaliveBody keepalive{};
-    if (const size_t size =
-            Serialize(MakeHeader(PacketType::kKeepalive, now), keepalive, scratch_)) {
+    const Header header = MakeHeader(PacketType::kKeepalive, now);
+    const KeepaliveBody keepalive = Keepalive(header, 0, 0);
+    if (const size_t size = Serialize(header, keepalive, scratch_)) {
       ++stats_.keepalives_sent;
       Send(std::span<const uint8_t>(scratch_).first(size), now);
     }

@@ -13,6 +13,7 @@
 // buffer expiry, and a keepalive after `keepalive_interval` of silence.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -69,6 +70,26 @@ struct SenderConfig {
   path::SendBudgetConfig budget;
   // An RTT measured before the session (the handshake's), if any.
   std::optional<Duration> initial_rtt;
+  // Zero of the wire clock; nullopt: the session's start. A caller keeps
+  // one per stream across session restarts (with initial_sequence following
+  // on), so a relay sees one continuous stream through them.
+  std::optional<Time> epoch;
+  // A relay hop: DATA comes from OnForward with the origin's sequence
+  // numbers and timestamps; KEEPALIVEs are the relayed form (the upstream
+  // transit, docs/wire-format.md "Relayed streams") and the receiver echoes
+  // them in its REPORTs, which gives this hop's RTT.
+  bool relayed = false;
+};
+
+// One packet of a relayed stream, as a relay hop sends it on.
+struct ForwardedPacket {
+  int64_t seq = 0;            // the stream's sequence (64-bit)
+  uint32_t timestamp_us = 0;  // the origin's timestamp, as on the wire
+  std::span<const uint8_t> payload;
+  Time origin_time;  // the origin's input time on our clock (ARQ deadlines)
+  // Filled late (upstream FEC or retransmission): sent flagged as a
+  // retransmission, and not FEC-coded on this hop.
+  bool late = false;
 };
 
 struct SenderStats {
@@ -110,6 +131,18 @@ class SenderSession : private FecRepairSink {
   // packet is stamped with it, so the receiver plays it at arrival +
   // latency. Stamps never go backwards (clamped to the previous one).
   void OnMedia(std::span<const uint8_t> payload, Time now, std::optional<Time> arrived = {});
+  // Relay hop (config.relayed): sends one packet of the relayed stream now,
+  // keeping its sequence and timestamp. Sequences may skip (what the relay
+  // never got) and a late one may fill a gap below the highest sent; one
+  // already sent, or too far below to be kept, goes out but cannot be
+  // repaired (counted rejected by the retransmit buffer).
+  void OnForward(const ForwardedPacket& packet, Time now);
+  // Relay hop: the origin-to-relay transit announced in KEEPALIVEs.
+  void SetUpstreamTransit(Duration transit) { upstream_transit_ = transit; }
+  // The DATA sequence the next OnMedia takes (a restarted session of the same
+  // stream follows on from it).
+  int64_t next_sequence() const { return next_seq_; }
+  Time epoch() const { return epoch_; }
   // A datagram of this session from the receiver, header already parsed and
   // its session id checked. Handles NACK, REPORT, KEEPALIVE and SHUTDOWN;
   // anything else is counted as a drop.
@@ -158,6 +191,17 @@ class SenderSession : private FecRepairSink {
   // Retransmission rounds before the deadline for the FEC policy; -1: no ARQ.
   int ArqRounds() const;
   int64_t UnwrapOwn(uint32_t seq) const;
+  // Stores and sends a DATA datagram for `seq` (payload under `header`),
+  // then codes it for FEC when `fec`.
+  void SendData(const Header& header, int64_t seq, std::span<const uint8_t> payload, Time send_time,
+                Time now, bool fec);
+  // The body of a KEEPALIVE sent under `header` (relayed form on a relay
+  // hop, whose timestamp is then remembered for RttEchoIsOurs).
+  KeepaliveBody Keepalive(const Header& header, uint32_t probe_id, uint32_t echo_ts);
+  // Relay hop: a REPORT's echo counts only if it is one of our recent
+  // KEEPALIVE timestamps (until the receiver has seen one it echoes DATA
+  // timestamps, which are the origin's clock, not ours).
+  bool RttEchoIsOurs(uint32_t echo_ts) const;
   // FecRepairSink: a repair from the encoder goes out as FEC_REPAIR.
   void OnRepair(const FecRepair& repair) override;
 
@@ -166,6 +210,9 @@ class SenderSession : private FecRepairSink {
   Time epoch_;
   int64_t next_seq_;
   Time last_media_stamp_;  // the newest DATA stamp (OnMedia's `arrived` never goes below it)
+  Duration upstream_transit_;
+  std::array<uint32_t, 16> keepalive_stamps_{};  // relay hop: recent KEEPALIVE timestamps
+  size_t keepalive_stamp_next_ = 0;
   uint32_t control_seq_ = 0;
   uint32_t repair_seq_ = 0;
   std::unique_ptr<FecEncoder> fec_;

@@ -28,6 +28,24 @@ class MediaSink {
   virtual void DeliverMedia(std::span<const uint8_t> payload, Time now) = 0;
 };
 
+// One DATA packet of a stream as a receiving session first accepts it
+// (original, retransmission or FEC rebuild), in arrival order: what a relay
+// forwards cut-through. The payload is valid only during the call.
+struct StreamPacket {
+  int64_t seq = 0;            // the stream's sequence, widened
+  int64_t ts_us = 0;          // the sender's timestamp, widened
+  uint32_t timestamp_us = 0;  // the same, as on the wire
+  std::span<const uint8_t> payload;
+  bool late = false;  // repaired (ARQ or FEC), not an original
+};
+
+// Where a receiving session taps its accepted DATA (a relay's fan-out).
+class StreamTap {
+ public:
+  virtual ~StreamTap() = default;
+  virtual void OnStreamPacket(const StreamPacket& packet, Time now) = 0;
+};
+
 // The sender clock on the wire: microseconds since the session's epoch,
 // modulo 2^32 (docs/wire-format.md, "timestamp").
 inline uint32_t WireTimestamp(Time now, Time epoch) {

@@ -7,12 +7,18 @@ namespace hitless {
 
 absl::StatusOr<KeepaliveBody> ParseKeepalive(std::span<const uint8_t> body) {
   if (body.size() < kKeepaliveSize) return WireError(DropReason::kTruncated);
-  if (body.size() > kKeepaliveSize) return WireError(DropReason::kTrailingBytes);
+  if (body.size() != kKeepaliveSize && body.size() != kRelayedKeepaliveSize) {
+    return WireError(DropReason::kTrailingBytes);
+  }
   ByteReader reader(body);
   KeepaliveBody k;
   // Cannot fail: the size was checked above.
   (void)(reader.ReadU32(k.probe_id) && reader.ReadU32(k.echo_timestamp_us) &&
          reader.ReadU32(k.echo_delay_us));
+  if (body.size() == kRelayedKeepaliveSize) {
+    k.relayed = true;
+    (void)reader.ReadU32(k.upstream_transit_us);
+  }
   return k;
 }
 
@@ -28,6 +34,7 @@ size_t Serialize(const Header& header, const KeepaliveBody& body, std::span<uint
   writer.WriteU32(body.probe_id);
   writer.WriteU32(body.echo_timestamp_us);
   writer.WriteU32(body.echo_delay_us);
+  if (body.relayed) writer.WriteU32(body.upstream_transit_us);
   return FinishPacket(writer, header);
 }
 

@@ -48,6 +48,34 @@ TEST(RetransmitBufferTest, StoresFindsAndExpires) {
   EXPECT_EQ(buf.stats().expired, 5u);
 }
 
+TEST(RetransmitBufferTest, LateFillsTakeFreeSlotsWithinTheRingOnly) {
+  // A relay forwards packets its upstream repaired after later ones.
+  RetransmitBuffer buf({.capacity = 8, .max_capacity = 8, .retention = Ms(1000)});
+  EXPECT_TRUE(buf.Store(10, At(0), Payload(10)));
+  EXPECT_TRUE(buf.Store(13, At(3), Payload(13)));
+  EXPECT_TRUE(buf.Store(12, At(2), Payload(12)));   // a gap filled late
+  EXPECT_TRUE(buf.Store(9, At(1), Payload(9)));     // below the lowest, within the ring
+  EXPECT_FALSE(buf.Store(12, At(2), Payload(12)));  // already held
+  EXPECT_FALSE(buf.Store(5, At(2), Payload(5)));    // 13 - 8: would share 13's slot
+  EXPECT_EQ(buf.stats().rejected, 2u);
+  EXPECT_EQ(buf.size(), 4u);
+  EXPECT_EQ(buf.lowest_seq(), 9);
+  EXPECT_EQ(buf.highest_seq(), 13);
+  ASSERT_NE(buf.Find(12), nullptr);
+  EXPECT_EQ(std::vector<uint8_t>(buf.Find(12)->bytes.begin(), buf.Find(12)->bytes.end()),
+            Payload(12));
+  EXPECT_EQ(buf.Find(11), nullptr);
+  // Expiry goes in sequence order: 9 (sent at 1 ms) and 10 leave first.
+  EXPECT_EQ(buf.Expire(At(1001)), 2u);
+  EXPECT_EQ(buf.lowest_seq(), 12);
+  EXPECT_TRUE(buf.Store(14, At(4), Payload(14)));
+  EXPECT_EQ(buf.Expire(At(2000)), 3u);
+  EXPECT_FALSE(buf.lowest_seq().has_value());
+  // Once empty, a fill below the highest still lands (live range restarts).
+  EXPECT_TRUE(buf.Store(11, At(2000), Payload(11)));
+  EXPECT_EQ(buf.lowest_seq(), 11);
+}
+
 TEST(RetransmitBufferTest, EvictsWhenTheRingLapsAtItsCapAndReusesMemory) {
   RetransmitBuffer buf({.capacity = 8, .max_capacity = 8, .retention = Duration::Seconds(10)});
   for (int64_t s = 0; s < 8; ++s) buf.Store(s, At(s), Payload(s));

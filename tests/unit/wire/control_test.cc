@@ -31,6 +31,29 @@ TEST(KeepaliveTest, RoundTripAndExactSize) {
   EXPECT_TRUE(Drops(ParseKeepalive(std::span(want).first(11)), DropReason::kTruncated));
 }
 
+TEST(KeepaliveTest, RelayedFormCarriesTheUpstreamTransit) {
+  KeepaliveBody k{7, 8, 9};
+  k.relayed = true;
+  k.upstream_transit_us = 0x11223344;
+  const auto bytes = ToBytes(MakeHeader(PacketType::kKeepalive), k);
+  ASSERT_EQ(bytes.size(), kHeaderSize + kRelayedKeepaliveSize);
+  const std::vector<uint8_t> body(bytes.begin() + kHeaderSize, bytes.end());
+  EXPECT_EQ(std::vector<uint8_t>(body.end() - 4, body.end()),
+            (std::vector<uint8_t>{0x11, 0x22, 0x33, 0x44}));
+  auto parsed = ParseKeepalive(body);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(*parsed, k);
+  // The plain form is not relayed; sizes between the two forms, or beyond,
+  // are refused.
+  EXPECT_FALSE(ParseKeepalive(std::span(body).first(kKeepaliveSize))->relayed);
+  for (size_t n : {size_t{13}, size_t{14}, size_t{15}}) {
+    EXPECT_TRUE(Drops(ParseKeepalive(std::span(body).first(n)), DropReason::kTrailingBytes)) << n;
+  }
+  std::vector<uint8_t> longer = body;
+  longer.push_back(0);
+  EXPECT_TRUE(Drops(ParseKeepalive(longer), DropReason::kTrailingBytes));
+}
+
 TEST(ShutdownTest, RoundTripAnyReasonAndExactSize) {
   for (int reason = 0; reason < 256; ++reason) {
     const ShutdownBody s{static_cast<uint8_t>(reason)};
