@@ -67,7 +67,8 @@ std::string Epilogue() {
          "                    the larger of both sides' wins.\n"
          "                    Set it to at least 3-4 x the round-trip time for ARQ to repair\n"
          "                    heavy loss.\n"
-         "  stream=NAME       stream id; a listener with a stream id accepts only that one\n"
+         "  stream=NAME       stream id (streamid= also accepted); a listener with a stream\n"
+         "                    id accepts only that one\n"
          "  fec=rs,k=20,m=4[,i=2] | fec=adaptive[,k=20][,m=10][,i=8]\n"
          "      | fec=xor,l=10,d=10[,mode=row|column|2d] | fec=none\n"
          "                    forward error correction on top of ARQ. The caller's offer\n"
@@ -78,6 +79,11 @@ std::string Epilogue() {
          "                    burst reports. Blocks close after 20 ms so FEC adds at most that.\n"
          "  arq=on|off        retransmission (default on; used when both sides have it on).\n"
          "                    off: FEC alone, for latencies below about 2 x the round trip\n"
+         "  secret=SECRET     (caller to hitless-relay) the stream's publish or subscribe\n"
+         "                    secret; only an HMAC proof of it, bound to the relay's cookie,\n"
+         "                    is sent. A relay that refuses (unknown stream, wrong or\n"
+         "                    missing secret, stream busy) makes the program say why\n"
+         "                    and exit 4\n"
          "  latency_strict=on (caller) refuse to start (exit 3) when the measured path\n"
          "                    cannot carry latency=; by default the caller raises the\n"
          "                    session's latency to the smallest budget that plays\n"
@@ -107,7 +113,7 @@ std::string Epilogue() {
          "                    every other option comes from the first URL.\n"
          "Exit codes: 0 ok; 1 runtime failure (bind, name resolution, a file that cannot be\n"
          "  written); 2 bad flags or URLs; 3 latency_strict=on and the path cannot carry\n"
-         "  the latency.\n"
+         "  the latency; 4 the listener (a relay) refused the stream for good.\n"
          "Examples:\n"
          "  hitless-recv 'hitless://:9000?latency=300ms' udp://127.0.0.1:5000\n"
          "  hitless-send udp://@239.1.1.1:5000 'hitless://relay.example:9000?latency=300ms'\n"
@@ -120,10 +126,25 @@ std::string Epilogue() {
 
 // Exit codes (the README's table): 2 for bad usage (InvalidArgument), 1 for
 // a runtime failure (a name that does not resolve, a socket, a file), 3 for a
-// latency the path cannot carry with latency_strict=on.
+// latency the path cannot carry with latency_strict=on, 4 for a listener
+// (relay) that refused the stream for good.
 constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitLatencyRefused = 3;
+constexpr int kExitRefused = 4;
+
+const char* FinalRejectText(uint8_t reason) {
+  switch (reason) {
+    case kRejectUnknownStream:
+      return "unknown stream (the relay serves no stream of that name; check stream=)";
+    case kRejectUnauthorized:
+      return "unauthorized (missing or wrong secret= for this stream and direction)";
+    case kRejectBusy:
+      return "busy (the stream already has its publisher, or a limit of the relay is reached)";
+    default:
+      return "refused";
+  }
+}
 
 int UsageError(Side side, const absl::Status& status) {
   std::fprintf(stderr, "%s: %s\n", Name(side), std::string(status.message()).c_str());
@@ -305,6 +326,13 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(
       c.strict_latency = value == "on";
       continue;
     }
+    if (key == "secret") {
+      if (value.empty()) {
+        return absl::InvalidArgumentError("secret=: expected the stream's secret, not empty");
+      }
+      c.secret = value;
+      continue;
+    }
     if (key == "paths") {
       paths_option = value;
       continue;
@@ -321,7 +349,7 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(
     }
     return absl::InvalidArgumentError(absl::StrFormat(
         "hitless:// option \"%s\" is not supported by this version (supported: latency, "
-        "stream, mode, fec, arq, latency_strict, paths, bind, multipath)",
+        "stream, mode, fec, arq, latency_strict, secret, paths, bind, multipath)",
         key));
   }
   c.direction =
@@ -698,6 +726,13 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
             (*options).connection.latency.ToMillisecondsF(),
             rtt.value_or(Duration::Zero()).ToMillisecondsF(), floor.play.ToMillisecondsF(),
             floor.repair.ToMillisecondsF())));
+        return;
+      }
+      if (const uint8_t reason = (*driver)->connection().final_reject(); reason != 0) {
+        exit_code = kExitRefused;
+        stop(absl::PermissionDeniedError(
+            absl::StrFormat("the listener refused stream \"%s\": %s (reject reason %d)",
+                            (*options).connection.stream_id, FinalRejectText(reason), reason)));
         return;
       }
       arm_notices();

@@ -240,7 +240,7 @@ absl::StatusOr<HitlessSpec> ParseHitless(std::string_view authority, const Query
         return ctx.Error("latency=", Av(value), " is outside 20ms..60s");
       }
       spec.latency = *latency;
-    } else if (key == "stream") {
+    } else if (key == "stream" || key == "streamid") {  // streamid: as SRT users type it
       if (value.size() > kMaxStreamLength) return ctx.Error("stream= is longer than 512 bytes");
       spec.stream = value;
     } else {

@@ -31,6 +31,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(const ConnectionC
     hs.strict_latency = config.strict_latency;
     hs.publish = config.direction == MediaDirection::kSend;
     hs.fec = config.fec;
+    hs.secret = config.secret;
     hs.capabilities = config.arq ? kCapArq | kCapFec : kCapFec;
     if (config.paths) {
       if (!path::ValidSenderPathsConfig(*config.paths)) {
@@ -73,6 +74,14 @@ uint32_t Connection::NewSessionId() {
   return id;
 }
 
+uint8_t Connection::final_reject() const {
+  if (!initiator_ || initiator_->state() != HandshakeState::kRejected) return 0;
+  const uint8_t reason = initiator_->reject_reason();
+  return reason == kRejectUnknownStream || reason == kRejectUnauthorized || reason == kRejectBusy
+             ? reason
+             : 0;
+}
+
 ConnectionState Connection::state() const {
   if (negotiated_) return ConnectionState::kEstablished;
   return config_.role == Role::kCaller ? ConnectionState::kHandshaking
@@ -97,7 +106,9 @@ void Connection::SendInitiatorResult(const HandshakeInitiatorResult& result, Tim
       EndSession();
       // A strict latency refusal is final: the path will not get shorter by
       // asking again every second (the owner reports it and stops).
-      if (!initiator_->latency_refused()) retry_at_ = now + kRejectHoldOff;
+      if (!initiator_->latency_refused() && final_reject() == 0) {
+        retry_at_ = now + kRejectHoldOff;
+      }
       break;
     case HandshakeEvent::kNone:
       break;
@@ -149,6 +160,7 @@ void Connection::StartSession(const NegotiatedSession& session, Time now) {
     receiver.arq = arq;
     receiver.initial_rtt = session.handshake_rtt;
     receiver_ = std::make_unique<ReceiverSession>(receiver, now, out_, media_);
+    receiver_->SetTap(config_.tap);
   }
 }
 

@@ -62,6 +62,12 @@ struct ConnectionConfig {
   // The handshake itself rotates over the paths until one answers. A
   // listener accepts every path of its session whatever this says.
   std::optional<path::SenderPathsConfig> paths;
+  // Caller to a relay: the stream's publish or subscribe secret (only a
+  // proof of it is sent; empty: none).
+  std::string secret;
+  // Every ReceiverSession this connection creates taps its accepted DATA
+  // here (a relay's upstream pull); nullptr: none. Must outlive it.
+  StreamTap* tap = nullptr;
   // No packet from the peer for this long: the session is lost.
   Duration peer_timeout = Duration::Seconds(5);
   SenderConfig sender;           // session_id / latency / initial_sequence are set per session
@@ -129,6 +135,9 @@ class Connection : private HandshakeSessionLookup {
     return receiver_ ? receiver_.get() : last_receiver_.get();
   }
   const HandshakeInitiator* initiator() const { return initiator_.get(); }
+  // Caller: the listener refused us for good (unknown stream, wrong secret,
+  // stream busy: asking again gets the same answer); the reason, else 0.
+  uint8_t final_reject() const;
   const HandshakeResponder* responder() const { return responder_.get(); }
 
  private:

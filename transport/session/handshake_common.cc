@@ -30,7 +30,8 @@ std::optional<Duration> HandshakeEchoRtt(const HandshakeBody& body, Time now) {
 }
 
 size_t HandshakeDatagramSize(const Header& header, const HandshakeBody& body) {
-  return kHeaderSize + kHandshakeFixedSize + body.stream_id.size() + body.padding +
+  return kHeaderSize + kHandshakeFixedSize + body.stream_id.size() +
+         (body.stream_proof ? kStreamProofExtensionSize : 0) + body.padding +
          (header.encrypted ? kAeadTagSize : 0);
 }
 

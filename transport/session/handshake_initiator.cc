@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "transport/base/bug.h"
+#include "transport/crypto/stream_proof.h"
 #include "transport/session/latency_floor.h"
 
 namespace hitless {
@@ -86,6 +87,11 @@ HandshakeBody HandshakeInitiator::RequestBody(HandshakePhase phase, Time now) co
                                          (config_.publish ? kCapPublish : 0));
   if (phase == HandshakePhase::kConclusionRequest) {
     b.cookie = cookie_;
+    if (!config_.secret.empty()) {
+      b.stream_proof = MakeStreamProof(
+          config_.secret, cookie_, session_id_,
+          config_.publish ? StreamRole::kPublish : StreamRole::kSubscribe, config_.stream_id);
+    }
     b.echo_timestamp_us = induction_echo_timestamp_;
     b.echo_delay_us = static_cast<uint32_t>(
         std::clamp<int64_t>((now - induction_received_).ToMicroseconds(), 0, 60'000'000));

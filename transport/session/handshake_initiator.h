@@ -55,6 +55,9 @@ struct HandshakeInitiatorConfig {
   uint8_t min_version = kWireVersion;
   uint8_t max_version = kWireVersion;
   uint8_t path_id = 0;  // header path id of handshake packets
+  // The stream's publish (or subscribe) secret at a relay; empty: none. Only
+  // a proof derived from it and the responder's cookie is sent.
+  std::string secret;
   Duration initial_retry = Duration::Milliseconds(100);
   Duration max_retry = Duration::Seconds(1);
   // Give up (kTimedOut) this long after Start/Restart. Infinite (the default,

@@ -199,6 +199,19 @@ HandshakeResponderOutcome HandshakeResponder::OnConclusion(std::span<const uint8
     }
   }
 
+  NegotiatedSession session = Negotiate(body, version);
+  // The CONCLUSION request echoes our INDUCTION response: our RTT.
+  session.handshake_rtt = HandshakeEchoRtt(body, now);
+  if (lookup_ != nullptr) {
+    if (const uint8_t reason = lookup_->Admit(peer, body, session); reason != 0) {
+      if (reason == HandshakeSessionLookup::kAdmitHold) {
+        ++stats_.held_by_owner;
+        return HandshakeResponderOutcome{};
+      }
+      ++stats_.refused_by_owner;
+      return Reject(reason, std::nullopt, header, body, now, out);
+    }
+  }
   HandshakeResponderOutcome outcome;
   if (lookup_ != nullptr) {
     const NegotiatedSession* previous = lookup_->FindByPeerAndStream(peer, body.stream_id);
@@ -208,9 +221,6 @@ HandshakeResponderOutcome HandshakeResponder::OnConclusion(std::span<const uint8
       ++stats_.peer_restarts;
     }
   }
-  NegotiatedSession session = Negotiate(body, version);
-  // The CONCLUSION request echoes our INDUCTION response: our RTT.
-  session.handshake_rtt = HandshakeEchoRtt(body, now);
   outcome.reply_size = SendBounded(header, body, id, ConclusionResponse(session, header), now, out);
   outcome.accepted = std::move(session);
   ++stats_.accepted;

@@ -77,6 +77,18 @@ class HandshakeSessionLookup {
   // The session (any id) set up from `peer` for `stream_id`, if any.
   virtual const NegotiatedSession* FindByPeerAndStream(std::span<const uint8_t> peer,
                                                        std::string_view stream_id) const = 0;
+  // Admit's answer for "not now, and no answer": the request is dropped
+  // unanswered (the caller retries), e.g. while a stream's live publisher
+  // may be the one restarting.
+  static constexpr uint8_t kAdmitHold = 0xFF;
+  // Access and limits for a new session (not a repeat), after negotiation:
+  // 0 admits it (the owner may adjust `session`, e.g. its stream's latency);
+  // any other value is the kReject* reason it is refused with. `request`
+  // carries the stream proof and the cookie it is bound to.
+  virtual uint8_t Admit(std::span<const uint8_t> /*peer*/, const HandshakeBody& /*request*/,
+                        NegotiatedSession& /*session*/) const {
+    return 0;
+  }
 };
 
 struct HandshakeResponderOutcome {
@@ -98,6 +110,8 @@ struct HandshakeResponderStats {
   uint64_t repeated = 0;
   uint64_t peer_restarts = 0;
   uint64_t rejects_sent = 0;
+  uint64_t refused_by_owner = 0;  // REJECTs chosen by HandshakeSessionLookup::Admit
+  uint64_t held_by_owner = 0;     // CONCLUSIONs Admit held unanswered (kAdmitHold)
   DropCounters drops;
 };
 

@@ -113,6 +113,21 @@ absl::StatusOr<HandshakeBody> ParseHandshake(const Header& header, std::span<con
   b.phase = static_cast<HandshakePhase>(phase);
   b.fec.mode = static_cast<FecMode>(fec_mode);
   b.stream_id.assign(stream_id.begin(), stream_id.end());
+  // Extensions live where version-1 padding was: a receiver that knows none
+  // sees padding. An unknown first byte ends the extensions (the rest is
+  // padding); zero padding is never mistaken for one.
+  if (reader.remaining() >= kStreamProofExtensionSize &&
+      body[body.size() - reader.remaining()] == kExtensionStreamProof) {
+    uint8_t type = 0;
+    uint8_t length = 0;
+    std::span<const uint8_t> proof;
+    (void)(reader.ReadU8(type) && reader.ReadU8(length));
+    if (length != kStreamProofSize || !reader.ReadBytes(kStreamProofSize, proof)) {
+      return WireError(DropReason::kBadField);
+    }
+    b.stream_proof.emplace();
+    std::ranges::copy(proof, b.stream_proof->begin());
+  }
   b.padding = static_cast<uint16_t>(reader.remaining());
   if (!ValidFields(header, b)) return WireError(DropReason::kBadField);
   if (b.phase == HandshakePhase::kInductionRequest && body.size() < kMinInductionBodySize) {
@@ -124,7 +139,8 @@ absl::StatusOr<HandshakeBody> ParseHandshake(const Header& header, std::span<con
 size_t Serialize(const Header& header, const HandshakeBody& body, std::span<uint8_t> out) {
   if (!ValidFields(header, body)) return 0;
   size_t padding = body.padding;
-  const size_t unpadded = kHandshakeFixedSize + body.stream_id.size();
+  const size_t unpadded = kHandshakeFixedSize + body.stream_id.size() +
+                          (body.stream_proof ? kStreamProofExtensionSize : 0);
   if (body.phase == HandshakePhase::kInductionRequest &&
       unpadded + padding < kMinInductionBodySize) {
     padding = kMinInductionBodySize - unpadded;
@@ -151,6 +167,11 @@ size_t Serialize(const Header& header, const HandshakeBody& body, std::span<uint
   writer.WriteU16(static_cast<uint16_t>(body.stream_id.size()));
   writer.WriteBytes(
       std::span(reinterpret_cast<const uint8_t*>(body.stream_id.data()), body.stream_id.size()));
+  if (body.stream_proof) {
+    writer.WriteU8(kExtensionStreamProof);
+    writer.WriteU8(static_cast<uint8_t>(kStreamProofSize));
+    writer.WriteBytes(*body.stream_proof);
+  }
   writer.WriteZeros(padding);
   return FinishPacket(writer, header);
 }

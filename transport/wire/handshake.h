@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -52,6 +53,11 @@ inline constexpr uint16_t kCapFec = 1u << 1;
 inline constexpr uint16_t kCapMultipath = 1u << 2;
 inline constexpr uint16_t kCapEncryption = 1u << 3;
 inline constexpr uint16_t kCapPublish = 1u << 4;  // initiator sends the media
+
+// The stream-proof extension after the stream id: type, length, proof.
+inline constexpr uint8_t kExtensionStreamProof = 1;
+inline constexpr size_t kStreamProofSize = 16;
+inline constexpr size_t kStreamProofExtensionSize = 2 + kStreamProofSize;
 
 // Reject reasons. Informational: any non-zero value is accepted on receive.
 inline constexpr uint8_t kRejectVersion = 1;
@@ -102,6 +108,11 @@ struct HandshakeBody {
   uint32_t echo_timestamp_us = 0;
   uint32_t echo_delay_us = 0;
   std::string stream_id;  // UTF-8, <= kMaxStreamIdSize bytes
+  // CONCLUSION request to a relay stream with a secret: HMAC proof that the
+  // initiator holds the stream's publish or subscribe secret (the secret
+  // itself never crosses the wire; docs/wire-format.md "Stream access").
+  // Carried as an extension after the stream id.
+  std::optional<std::array<uint8_t, kStreamProofSize>> stream_proof;
   // Zero bytes after the stream id. Parsed: how many bytes followed (their
   // content is ignored). Serialized: at least this many, more if needed to
   // reach kMinInductionBodySize in an INDUCTION request.

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -16,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "transport/crypto/cookie.h"
+#include "transport/crypto/stream_proof.h"
 #include "transport/session/handshake_initiator.h"
 #include "transport/session/handshake_responder.h"
 #include "transport/session/handshake_unknown_session.h"
@@ -86,6 +88,11 @@ class FakeTable : public HandshakeSessionLookup {
     }
     return nullptr;
   }
+  uint8_t Admit(std::span<const uint8_t> peer, const HandshakeBody& request,
+                NegotiatedSession& session) const override {
+    return admit ? admit(peer, request, session) : 0;
+  }
+  std::function<uint8_t(std::span<const uint8_t>, const HandshakeBody&, NegotiatedSession&)> admit;
   void Apply(const HandshakeResponderOutcome& o, const Bytes& peer) {
     if (o.replaces_previous) sessions_.erase(o.replaced_session_id);
     if (o.accepted) sessions_[o.accepted->session_id] = {*o.accepted, peer};
@@ -336,6 +343,70 @@ TEST_F(HandshakeTest, NoReplyToAnUnverifiedPeerIsLargerThanItsRequest) {
     EXPECT_EQ(ToResponder(r, induction).size(), kHeaderSize + kHandshakeFixedSize);
   }
   EXPECT_EQ(table_.size(), 0u);
+}
+
+// A relay's access check: the proof verifies only with the secret the
+// initiator holds, for its role; the secret itself is never on the wire.
+TEST_F(HandshakeTest, OwnerAdmitChecksTheStreamProofAndMayHoldOrReject) {
+  table_.admit = [](std::span<const uint8_t>, const HandshakeBody& request,
+                    NegotiatedSession& session) -> uint8_t {
+    if (!request.stream_proof) return kRejectUnauthorized;
+    const bool ok =
+        VerifyStreamProof("s3cret", request.cookie, request.initiator_session_id,
+                          StreamRole::kPublish, request.stream_id, *request.stream_proof);
+    if (!ok) return kRejectUnauthorized;
+    session.latency = Duration::Milliseconds(900);  // the stream's own budget
+    return 0;
+  };
+  HandshakeResponder r = MakeResponder();
+  {
+    HandshakeInitiator none = MakeInitiator(InitiatorConfig(), 1);
+    const Bytes conclusion = Sent(ToInitiator(none, ToResponder(r, Sent(none.Start(now_, buf_)))));
+    EXPECT_FALSE(Parse(conclusion).body.stream_proof.has_value());
+    EXPECT_EQ(ToInitiator(none, ToResponder(r, conclusion)).event, HandshakeEvent::kRejected);
+    EXPECT_EQ(none.reject_reason(), kRejectUnauthorized);
+  }
+  {
+    HandshakeInitiatorConfig c = InitiatorConfig();
+    c.secret = "wrong";
+    HandshakeInitiator wrong = MakeInitiator(c, 2);
+    const Bytes conclusion =
+        Sent(ToInitiator(wrong, ToResponder(r, Sent(wrong.Start(now_, buf_)))));
+    EXPECT_EQ(ToInitiator(wrong, ToResponder(r, conclusion)).event, HandshakeEvent::kRejected);
+    EXPECT_EQ(wrong.reject_reason(), kRejectUnauthorized);
+  }
+  EXPECT_EQ(table_.size(), 0u);
+  EXPECT_EQ(r.stats().refused_by_owner, 2u);
+  HandshakeInitiatorConfig c = InitiatorConfig();
+  c.secret = "s3cret";
+  HandshakeInitiator good = MakeInitiator(c, 3);
+  const Bytes conclusion = Sent(ToInitiator(good, ToResponder(r, Sent(good.Start(now_, buf_)))));
+  const Parsed p = Parse(conclusion);
+  ASSERT_TRUE(p.body.stream_proof.has_value());
+  const std::string wire(conclusion.begin(), conclusion.end());
+  EXPECT_EQ(wire.find("s3cret"), std::string::npos);
+  EXPECT_EQ(ToInitiator(good, ToResponder(r, conclusion)).event, HandshakeEvent::kEstablished);
+  EXPECT_EQ(good.negotiated()->latency, Duration::Milliseconds(900));
+  // The same proof does not open the subscribe side, another stream or
+  // another session.
+  EXPECT_FALSE(VerifyStreamProof("s3cret", p.body.cookie, 3, StreamRole::kSubscribe,
+                                 p.body.stream_id, *p.body.stream_proof));
+  EXPECT_FALSE(VerifyStreamProof("s3cret", p.body.cookie, 3, StreamRole::kPublish, "other",
+                                 *p.body.stream_proof));
+  EXPECT_FALSE(VerifyStreamProof("s3cret", p.body.cookie, 4, StreamRole::kPublish, p.body.stream_id,
+                                 *p.body.stream_proof));
+
+  // Hold: no answer at all, nothing counted as refused; the caller retries.
+  table_.admit = [](std::span<const uint8_t>, const HandshakeBody&, NegotiatedSession&) {
+    return HandshakeSessionLookup::kAdmitHold;
+  };
+  HandshakeInitiator held = MakeInitiator(InitiatorConfig(), 5);
+  const Bytes held_conclusion =
+      Sent(ToInitiator(held, ToResponder(r, Sent(held.Start(now_, buf_)))));
+  EXPECT_TRUE(ToResponder(r, held_conclusion).empty());
+  EXPECT_EQ(r.stats().held_by_owner, 1u);
+  EXPECT_EQ(r.stats().refused_by_owner, 2u);
+  EXPECT_EQ(held.state(), HandshakeState::kConcluding);
 }
 
 TEST_F(HandshakeTest, UnknownStreamAndVersionMismatchAreRejected) {

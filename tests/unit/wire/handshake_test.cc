@@ -40,6 +40,33 @@ TEST(HandshakeTest, RoundTripsEveryPhase) {
   }
 }
 
+TEST(HandshakeTest, StreamProofExtensionRoundTripsAndIsChecked) {
+  HandshakeBody body = SampleHandshake(HandshakePhase::kConclusionRequest);
+  body.stream_proof.emplace();
+  for (size_t i = 0; i < kStreamProofSize; ++i)
+    (*body.stream_proof)[i] = static_cast<uint8_t>(i + 1);
+  const Header header = MakeHeader(PacketType::kHandshake, 0x01020304);
+  auto bytes = ToBytes(header, body);
+  auto parsed = Reparse(bytes);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, body);
+  body.stream_proof.reset();
+  EXPECT_EQ(bytes.size(), ToBytes(header, body).size() + kStreamProofExtensionSize);
+
+  // The extension sits right after the stream id: find its type byte.
+  const size_t at = bytes.size() - body.padding - kStreamProofExtensionSize;
+  ASSERT_EQ(bytes[at], kExtensionStreamProof);
+  auto bad_length = bytes;
+  bad_length[at + 1] = 15;
+  EXPECT_TRUE(Drops(Reparse(bad_length), DropReason::kBadField));
+  // Cut inside the proof: too short to be the extension, so it is padding
+  // and the request carries no proof (a relay then refuses it unauthorized).
+  std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(at + 2 + 8));
+  auto cut_parsed = Reparse(cut);
+  ASSERT_TRUE(cut_parsed.ok());
+  EXPECT_FALSE(cut_parsed->stream_proof.has_value());
+}
+
 TEST(HandshakeTest, FixedFieldOffsets) {
   HandshakeBody b = SampleHandshake(HandshakePhase::kConclusionRequest);
   b.capabilities = 0x1234;
