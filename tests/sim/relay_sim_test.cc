@@ -257,7 +257,8 @@ TEST(RelaySimTest, SecretsAndUnknownStreamsAreRefusedWithAReason) {
   Simulator sim(4);
   RelayConfig rc = OpenRelay(Duration::Milliseconds(200));
   rc.open = false;
-  rc.streams = {StreamConfig{.id = "match1", .publish_secret = "pub", .subscribe_secret = "sub", .latency = {}}};
+  rc.streams = {StreamConfig{
+      .id = "match1", .publish_secret = "pub", .subscribe_secret = "sub", .latency = {}}};
   RelayNode relay(sim, rc);
   ConnectionConfig wrong = Caller(MediaDirection::kReceive, Duration::Milliseconds(200));
   wrong.secret = "nope";
@@ -303,7 +304,8 @@ TEST(RelaySimTest, AChainRecoversHopByHopWhereEndToEndArqCannot) {
     End receiver(sim, Caller(MediaDirection::kReceive, latency));
     Link(sim, sender, a, hop);
     b.upstream_ports.push_back(sim.Connect(b.id(), a.id(), Spec(hop), Spec(hop)).first);
-    b.upstreams.push_back(UpstreamConfig{.name = "a", .stream_id = "match1", .secret = "", .latency = latency});
+    b.upstreams.push_back(
+        UpstreamConfig{.name = "a", .stream_id = "match1", .secret = "", .latency = latency});
     Link(sim, receiver, b, hop);
     a.Open();
     b.Open();
@@ -378,6 +380,62 @@ TEST(RelaySimTest, PublisherRestartKeepsSubscribersAndLosesOnlyTheOutage) {
     EXPECT_LE(missing, 3u);
     EXPECT_GT(r->checker.highest().value_or(0), before + 900);
   }
+}
+
+}  // namespace
+}  // namespace hitless::relay
+
+namespace hitless::relay {
+namespace {
+
+// SIGHUP: a stream that stays keeps its sessions untouched; a removed one's
+// sessions are told SHUTDOWN and evicted; a new secret binds new handshakes
+// only. Shutdown empties the relay.
+TEST(RelaySimTest, ReloadKeepsUnchangedStreamsAndEvictsRemovedOnes) {
+  Simulator sim(6);
+  RelayConfig rc = OpenRelay(Duration::Milliseconds(200));
+  rc.open = false;
+  rc.streams = {
+      StreamConfig{.id = "match1", .publish_secret = "", .subscribe_secret = "", .latency = {}},
+      StreamConfig{.id = "match2", .publish_secret = "", .subscribe_secret = "", .latency = {}}};
+  RelayNode relay(sim, rc);
+  End keep(sim, Caller(MediaDirection::kReceive, Duration::Milliseconds(200), "match1"));
+  End gone(sim, Caller(MediaDirection::kReceive, Duration::Milliseconds(200), "match2"));
+  for (End* e : {&keep, &gone}) Link(sim, *e, relay, "delay 5ms");
+  relay.Open();
+  keep.Open(1);
+  gone.Open(2);
+  sim.RunFor(Duration::Seconds(1));
+  ASSERT_EQ(relay.relay->session_count(), 2u);
+  const uint32_t kept_id = keep.connection->negotiated()->session_id;
+
+  RelayConfig next = rc;
+  next.streams = {
+      StreamConfig{.id = "match1", .publish_secret = "", .subscribe_secret = "new", .latency = {}}};
+  ASSERT_TRUE(relay.relay->Reload(next, sim.now()).ok());
+  sim.RunFor(Duration::Milliseconds(200));
+  EXPECT_EQ(relay.relay->stats().evicted[static_cast<size_t>(EvictReason::kReload)], 1u);
+  EXPECT_EQ(relay.relay->session_count(), 1u);
+  EXPECT_EQ(keep.connection->negotiated()->session_id, kept_id);  // untouched
+  EXPECT_EQ(relay.relay->stream_count(), 1u);
+
+  // A new subscriber without the new secret is refused.
+  End late(sim, Caller(MediaDirection::kReceive, Duration::Milliseconds(200), "match1"));
+  Link(sim, late, relay, "delay 5ms");
+  late.Open(3);
+  sim.RunFor(Duration::Seconds(1));
+  EXPECT_EQ(late.connection->final_reject(), kRejectUnauthorized);
+
+  RelayConfig bad = next;
+  bad.streams.push_back(bad.streams[0]);  // listed twice
+  EXPECT_FALSE(relay.relay->Reload(bad, sim.now()).ok());
+  EXPECT_EQ(relay.relay->session_count(), 1u);
+
+  relay.relay->Shutdown(sim.now());
+  EXPECT_EQ(relay.relay->session_count(), 0u);
+  EXPECT_EQ(relay.relay->stats().evicted[static_cast<size_t>(EvictReason::kRelayStop)], 1u);
+  sim.RunFor(Duration::Milliseconds(100));
+  EXPECT_GE(keep.connection->stats().shutdowns_received, 1u);
 }
 
 }  // namespace
