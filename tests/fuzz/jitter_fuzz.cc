@@ -144,7 +144,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
     }
     const hitless::jitter::TsbpdStats s = buffer.stats();
-    Check(s.level_packets <= config.capacity);
+    // The ring is `capacity` rounded up to a power of two (no growth here:
+    // max_capacity is 0); the level stays within the ring.
+    Check(s.capacity >= config.capacity && s.capacity < 2 * config.capacity);
+    Check(s.level_packets <= s.capacity);
     Check(s.level_packets == sink.first_byte.size());
     Check(s.inserted == s.delivered + s.level_packets + s.discarded);
     Check(s.level_span >= Duration::Zero());

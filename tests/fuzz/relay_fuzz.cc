@@ -47,6 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   relay::RelayConfig rc;
   rc.latency = Duration::Milliseconds(100);
   rc.cookie_secret.fill(2);
+  // Small rings: an input allocates the sessions afresh.
+  rc.receiver.buffer_capacity = 64;
+  rc.sender.buffer_capacity = 64;
   Wires wires;
   auto created = relay::Relay::Create(rc, now, &wires);
   if (!created.ok()) __builtin_trap();
@@ -57,6 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     c.direction = i == 0 ? session::MediaDirection::kSend : session::MediaDirection::kReceive;
     c.stream_id = "s";
     c.seed = 5 + static_cast<uint64_t>(i);
+    c.receiver.buffer_capacity = 64;
+    c.sender.buffer_capacity = 64;
     callers[i].connection = *session::Connection::Create(c, now, &callers[i], &callers[i]);
   }
   std::vector<uint8_t> reply(kMaxDatagramSize);
