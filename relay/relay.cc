@@ -348,8 +348,10 @@ uint8_t Relay::Admit(std::span<const uint8_t> peer, const HandshakeBody& request
     if (stream->subscribers.size() >= config_.limits.max_subscribers) {
       return refuse(RefuseReason::kSubscriberFull, kRejectBusy);
     }
-    const size_t one = config_.sender.max_buffer_capacity * kMaxDatagramSize;
-    if (StreamMemory(*stream) + one > config_.limits.max_stream_memory_bytes) {
+    // A newcomer's ring grows to what the stream's other subscribers hold.
+    size_t slots = config_.sender.buffer_capacity;
+    for (const Peer* p : stream->subscribers) slots = std::max(slots, p->sender->buffer_slots());
+    if (StreamMemory(*stream) + slots * kMaxDatagramSize > config_.limits.max_stream_memory_bytes) {
       return refuse(RefuseReason::kMemory, kRejectBusy);
     }
   }
@@ -361,11 +363,14 @@ uint8_t Relay::Admit(std::span<const uint8_t> peer, const HandshakeBody& request
 }
 
 size_t Relay::StreamMemory(const Stream& stream) const {
-  // Worst case: every session at its buffer cap.
-  size_t bytes =
-      stream.publisher != 0 ? config_.receiver.max_buffer_capacity * kMaxDatagramSize : 0;
-  bytes += stream.subscribers.size() * config_.sender.max_buffer_capacity * kMaxDatagramSize;
-  return bytes;
+  // What the stream's sessions hold now: their rings grow with rate x
+  // latency (up to their caps), so this follows the stream, not the caps.
+  size_t slots = 0;
+  if (stream.publisher != 0) {
+    slots += peers_.at(stream.publisher)->receiver->buffer_stats().capacity;
+  }
+  for (const Peer* p : stream.subscribers) slots += p->sender->buffer_slots();
+  return slots * kMaxDatagramSize;
 }
 
 void Relay::Accept(NegotiatedSession session, std::span<const uint8_t> source, Time now) {

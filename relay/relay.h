@@ -84,8 +84,9 @@ struct RelayLimits {
   // New handshakes (INDUCTION and CONCLUSION of unknown sessions) per
   // second, with a burst of as many; beyond, they are dropped unanswered.
   double handshakes_per_second = 200;
-  // Retransmit and jitter memory of one stream's sessions (worst case, at
-  // their buffers' caps); a subscriber that would exceed it is refused busy.
+  // Retransmit and jitter memory one stream's sessions hold now (their
+  // rings grow with rate x latency); a subscriber whose ring would take it
+  // beyond is refused busy.
   size_t max_stream_memory_bytes = size_t{1} << 30;
   friend bool operator==(const RelayLimits&, const RelayLimits&) = default;
 };

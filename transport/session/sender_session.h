@@ -156,6 +156,8 @@ class SenderSession : private FecRepairSink {
   const SenderStats& stats() const { return stats_; }
   const arq::RttEstimator& rtt() const { return rtt_; }
   const arq::RetransmitPolicyStats& policy_stats() const { return policy_.stats(); }
+  // Retransmission requests waiting to be sent (the hop's repair queue).
+  size_t retransmit_pending() const { return policy_.pending(); }
   double loss_rate() const { return loss_rate_; }
   const FecEncoder* fec_encoder() const { return fec_.get(); }
   const AdaptiveFecPolicy* fec_policy() const { return fec_policy_ ? &*fec_policy_ : nullptr; }

@@ -1,0 +1,245 @@
+// RelayDriver: the relay core on UDP sockets (see relay_driver.h).
+#include "relay/relay_driver.h"
+
+#include <algorithm>
+#include <boost/asio/ip/udp.hpp>
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "transport/base/bug.h"
+#include "transport/base/status_macros.h"
+#include "transport/io/socket_options.h"
+
+namespace hitless::relay {
+namespace {
+
+std::chrono::steady_clock::time_point ToSteady(Time t) {
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(t.ToNanoseconds()));
+}
+
+// Timer wake-ups at most this often (see ConnectionDriver::ArmTimer).
+constexpr Duration kTimerSlack = Duration::Microseconds(250);
+
+std::span<const uint8_t> AddressBytes(const io::UdpEndpoint& e) {
+  return {reinterpret_cast<const uint8_t*>(e.data()), e.size()};
+}
+
+}  // namespace
+
+RelayDriver::Socket::Socket(boost::asio::io_context&, size_t batch)
+    : send(batch), buffers(batch), destinations(batch) {}
+
+RelayDriver::RelayDriver(boost::asio::io_context& io, RelayDriverOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      listen_(io, kBatch),
+      timer_(io),
+      recv_(64, kMaxDatagramSize + 1) {}
+
+RelayDriver::~RelayDriver() = default;
+
+absl::Status RelayDriver::Open(Socket& s, const io::UdpEndpoint& local) {
+  boost::asio::ip::udp::socket socket(io_);
+  boost::system::error_code ec;
+  socket.open(local.protocol(), ec);
+  if (!ec) socket.non_blocking(true, ec);
+  if (!ec) socket.bind(local, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrFormat("cannot bind UDP %s: %s", io::FormatEndpoint(local), ec.message()));
+  }
+  io::SetSocketBuffers(socket.native_handle(), options_.socket_buffer_bytes,
+                       options_.socket_buffer_bytes);
+  ASSIGN_OR_RETURN(s.gate, io::ReadGate::Take(io_, socket));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RelayDriver>> RelayDriver::Create(boost::asio::io_context& io,
+                                                                 RelayDriverOptions options) {
+  std::unique_ptr<RelayDriver> d(new RelayDriver(io, std::move(options)));
+  RETURN_IF_ERROR(d->Open(d->listen_, d->options_.listen));
+  ASSIGN_OR_RETURN(d->relay_, Relay::Create(d->options_.config, d->clock_.Now(), d.get()));
+  for (const UpstreamEntry& e : d->options_.upstreams) RETURN_IF_ERROR(d->StartUpstream(e));
+  d->WaitReadable(d->listen_, std::nullopt);
+  d->AfterHandler();
+  return d;
+}
+
+absl::Status RelayDriver::StartUpstream(const UpstreamEntry& entry) {
+  auto up = std::make_unique<UpstreamSocket>(io_, 64);
+  up->entry = entry;
+  const io::UdpEndpoint any = entry.address.address().is_v4()
+                                  ? io::UdpEndpoint(boost::asio::ip::address_v4::any(), 0)
+                                  : io::UdpEndpoint(boost::asio::ip::address_v6::any(), 0);
+  RETURN_IF_ERROR(Open(up->socket, any));
+  // The socket must exist before the core's first SendUpstream.
+  const size_t expected = relay_->upstream_count();
+  if (upstreams_.size() < expected + 1) upstreams_.resize(expected + 1);
+  upstreams_[expected] = std::move(up);
+  auto index = relay_->AddUpstream(entry.upstream, clock_.Now());
+  if (!index.ok()) {
+    upstreams_[expected]->socket.gate->Close();
+    upstreams_[expected].reset();
+    return index.status();
+  }
+  if (*index != expected) HITLESS_BUG("upstream index mismatch");
+  WaitReadable(upstreams_[*index]->socket, *index);
+  return absl::OkStatus();
+}
+
+const UpstreamEntry* RelayDriver::upstream_entry(size_t index) const {
+  return index < upstreams_.size() && upstreams_[index] ? &upstreams_[index]->entry : nullptr;
+}
+
+const SocketStats* RelayDriver::upstream_stats(size_t index) const {
+  return index < upstreams_.size() && upstreams_[index] ? &upstreams_[index]->socket.stats
+                                                        : nullptr;
+}
+
+void RelayDriver::WaitReadable(Socket& s, std::optional<size_t> upstream) {
+  Socket* socket = &s;
+  s.gate->Wait([this, socket, upstream] { OnReadable(*socket, upstream); });
+}
+
+void RelayDriver::OnReadable(Socket& s, std::optional<size_t> upstream) {
+  // (The handler that called this is replaced by WaitReadable: use no
+  // capture after it.)
+  if (closed_) return;
+  Drain(s, upstream);
+  WaitReadable(s, upstream);
+  AfterHandler();
+}
+
+void RelayDriver::Drain(Socket& s, std::optional<size_t> upstream) {
+  const int fd = s.gate->fd();
+  for (int round = 0; round < 16; ++round) {  // bounded: let timers run too
+    const int n = recv_.Receive(fd);
+    if (n < 0) {
+      ++s.stats.receive_errors;
+      continue;
+    }
+    if (n == 0) break;
+    const Time now = clock_.Now();
+    for (int i = 0; i < n; ++i) {
+      if (recv_.truncated(i) || recv_.data(i).size() > kMaxDatagramSize) {
+        ++s.stats.truncated_in;
+        continue;
+      }
+      const auto data = recv_.data(i);
+      ++s.stats.datagrams_in;
+      s.stats.bytes_in += data.size();
+      const io::UdpEndpoint source = recv_.source(i);
+      if (upstream) {
+        relay_->OnUpstreamDatagram(*upstream, data, AddressBytes(source), now);
+      } else {
+        relay_->OnDatagram(data, AddressBytes(source), now);
+      }
+    }
+    if (static_cast<size_t>(n) < recv_.capacity()) break;
+  }
+}
+
+void RelayDriver::SendTo(std::span<const uint8_t> datagram, std::span<const uint8_t> peer) {
+  io::UdpEndpoint to;
+  if (peer.size() > to.capacity()) return;  // never: we gave the core these bytes
+  std::memcpy(to.data(), peer.data(), peer.size());
+  to.resize(peer.size());
+  Queue(listen_, datagram, to);
+}
+
+void RelayDriver::SendUpstream(size_t index, std::span<const uint8_t> datagram) {
+  if (index >= upstreams_.size() || !upstreams_[index]) return;
+  UpstreamSocket& up = *upstreams_[index];
+  Queue(up.socket, datagram, up.entry.address);
+}
+
+void RelayDriver::Queue(Socket& s, std::span<const uint8_t> datagram, const io::UdpEndpoint& to) {
+  if (closed_ || !s.gate) return;
+  if (datagram.size() > kMaxDatagramSize) {
+    ++s.stats.oversized_out;
+    return;
+  }
+  if (s.send.full()) s.send.Flush(s.gate->fd(), s.stats.send_errors);
+  const size_t slot = s.send.size();
+  std::memcpy(s.buffers[slot].data(), datagram.data(), datagram.size());
+  s.destinations[slot] = to;
+  s.send.Add(std::span<const uint8_t>(s.buffers[slot].data(), datagram.size()),
+             &s.destinations[slot]);
+  ++s.stats.datagrams_out;
+  s.stats.bytes_out += datagram.size();
+}
+
+void RelayDriver::Flush() {
+  if (listen_.gate && listen_.send.size() > 0) {
+    listen_.send.Flush(listen_.gate->fd(), listen_.stats.send_errors);
+  }
+  for (const auto& up : upstreams_) {
+    if (up && up->socket.send.size() > 0) {
+      up->socket.send.Flush(up->socket.gate->fd(), up->socket.stats.send_errors);
+    }
+  }
+}
+
+void RelayDriver::AfterHandler() {
+  Flush();
+  ArmTimer();
+}
+
+void RelayDriver::ArmTimer() {
+  if (closed_) return;
+  std::optional<Time> next = relay_->NextWakeup();
+  if (!next) return;
+  if (last_fire_) next = std::max(*next, *last_fire_ + kTimerSlack);
+  if (timer_at_ && *timer_at_ <= *next + kTimerSlack) return;
+  timer_at_ = next;
+  timer_.expires_at(ToSteady(*next));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || closed_) return;
+    timer_at_.reset();
+    const Time now = clock_.Now();
+    last_fire_ = now;
+    relay_->OnTimer(now);
+    AfterHandler();
+  });
+}
+
+absl::Status RelayDriver::Reload(const DaemonConfig& config) {
+  const Time now = clock_.Now();
+  RETURN_IF_ERROR(relay_->Reload(config.relay, now));
+  // Upstreams: keep the unchanged, stop the removed, start the new.
+  for (size_t i = 0; i < upstreams_.size(); ++i) {
+    if (!upstreams_[i]) continue;
+    const bool kept = std::find(config.upstreams.begin(), config.upstreams.end(),
+                                upstreams_[i]->entry) != config.upstreams.end();
+    if (kept) continue;
+    relay_->RemoveUpstream(i, now);
+    Flush();  // its SHUTDOWN leaves before the socket closes
+    upstreams_[i]->socket.gate->Close();
+    // The gate's pending wait is cancelled; the socket object may go.
+    upstreams_[i].reset();
+  }
+  absl::Status result;
+  for (const UpstreamEntry& e : config.upstreams) {
+    bool running = false;
+    for (const auto& up : upstreams_) running = running || (up && up->entry == e);
+    if (running) continue;
+    if (auto started = StartUpstream(e); !started.ok() && result.ok()) result = started;
+  }
+  AfterHandler();
+  return result;
+}
+
+void RelayDriver::Shutdown() {
+  if (closed_) return;
+  relay_->Shutdown(clock_.Now());
+  Flush();
+  closed_ = true;
+  timer_.cancel();
+  listen_.gate->Close();
+  for (const auto& up : upstreams_) {
+    if (up) up->socket.gate->Close();
+  }
+}
+
+}  // namespace hitless::relay
