@@ -151,7 +151,12 @@ int Run(int argc, const char* const* argv) {
     return driver.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitRuntime;
   }
   const Time start = (*driver)->now();
-  const auto snapshot = [&] { return SnapshotOf(**driver, (*driver)->now() - start); };
+  const std::string listen_address = io::FormatEndpoint((*driver)->local_endpoint());
+  const auto snapshot = [&] {
+    RelaySnapshot s = SnapshotOf(**driver, (*driver)->now() - start);
+    s.listen_address = listen_address;
+    return s;
+  };
 
   std::unique_ptr<MetricsServer> metrics;
   if (metrics_at) {
@@ -191,12 +196,14 @@ int Run(int argc, const char* const* argv) {
   std::fflush(stdout);
 
   bool stopping = false;
+  std::string final_stats;  // taken before Shutdown empties the relay
   boost::asio::steady_timer status_timer(io), duration_timer(io);
   boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   boost::asio::signal_set hup(io, SIGHUP);
   const auto stop = [&] {
     if (stopping) return;
     stopping = true;
+    if (stats_path) final_stats = RelayStatsJson(snapshot());
     (*driver)->Shutdown();
     if (metrics) metrics->Close();
     stop_signals.cancel();
@@ -267,7 +274,7 @@ int Run(int argc, const char* const* argv) {
   if (stats_path) {
     const std::string tmp = *stats_path + ".tmp";
     std::ofstream file(tmp, std::ios::trunc);
-    file << RelayStatsJson(snapshot());
+    file << (final_stats.empty() ? RelayStatsJson(snapshot()) : final_stats);
     file.close();
     if (!file || std::rename(tmp.c_str(), stats_path->c_str()) != 0) {
       std::fprintf(stderr, "hitless-relay: cannot write %s\n", stats_path->c_str());

@@ -15,6 +15,8 @@ packages=(
   iproute2                            # network-namespace tests
   # side-by-side benchmarks (tests/bench/compare_srt.sh)
   srt-tools jq
+  # relay metrics check (promtool) and fetch
+  prometheus curl
 )
 
 missing=()
