@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The main job, on built-in defaults: a generated 20 Mbit/s test stream
-# carried by Hitless across an impaired network, on this machine:
+# carried by Hitless across impaired links and a relay, on this machine:
 #
-#   gen:// -> hitless-send -> hitless-netem (scenario) -> hitless-recv -> verify
+#   gen:// -> hitless-send -> hitless-netem -> hitless-relay
+#          -> 2 x (hitless-netem -> hitless-recv -> verify)
 #
 #   scripts/demo.sh [--scenario FILE.toml] [--bitrate 20M] [--duration 10s] [--latency 300ms]
 #
 # Installs missing Debian packages, builds the release preset, runs the chain
 # on loopback and prints what the verifying receiver saw (loss, duplicates,
 # end-to-end latency percentiles) beside what the emulator did to the packets.
-# The relay daemon joins the chain when it exists.
+# Every hop is impaired by the same scenario.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +32,7 @@ done
 
 bash scripts/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target hitless-netem hitless-send hitless-recv
+cmake --build --preset release -j "$(nproc)" --target hitless-netem hitless-send hitless-recv hitless-relay
 bin=build/release
 work=$(mktemp -d)
 pids=()
@@ -56,34 +57,60 @@ port_of() {
   return 1
 }
 
-"$bin/transport/apps/hitless-recv" "hitless://127.0.0.1:0?mode=listener&latency=$latency" \
-  "verify://?report=$work/verify.json" --stats-json "$work/recv.json" \
-  >"$work/recv.out" 2>"$work/recv.err" &
-recv_pid=$!
-pids+=("$recv_pid")
-recv_port=$(port_of "$work/recv.out")
+"$bin/relay/hitless-relay" --listen 127.0.0.1:0 --metrics 127.0.0.1:0 \
+  --stats-json "$work/relay.json" >"$work/relay.out" 2>"$work/relay.err" &
+relay_pid=$!
+pids+=("$relay_pid")
+relay_port=$(port_of "$work/relay.out")
+metrics=$(sed -n 's/^metrics //p' "$work/relay.out" | head -n1)
 
-"$bin/netem-scenarios/emulator/hitless-netem" --listen 127.0.0.1:0 \
-  --forward "127.0.0.1:$recv_port" --scenario "$scenario" --quiet \
-  --stats-json "$work/netem.json" >"$work/netem.out" 2>&1 &
-netem_pid=$!
-pids+=("$netem_pid")
-netem_port=$(port_of "$work/netem.out")
+# One impaired link per hop: a hitless-netem in front of the relay for each
+# caller (it impairs both directions).
+netem_pids=()
+start_netem() {  # NAME; sets netem_port
+  "$bin/netem-scenarios/emulator/hitless-netem" --listen 127.0.0.1:0 \
+    --forward "127.0.0.1:$relay_port" --scenario "$scenario" --quiet \
+    --stats-json "$work/netem-$1.json" >"$work/netem-$1.out" 2>&1 &
+  pids+=("$!")
+  netem_pids+=("$!")
+  netem_port=$(port_of "$work/netem-$1.out")
+}
+start_netem up
+up_port=$netem_port
+recv_pids=()
+for r in 1 2; do
+  start_netem "down$r"
+  down_port=$netem_port
+  "$bin/transport/apps/hitless-recv" "hitless://127.0.0.1:$down_port?stream=demo&latency=$latency" \
+    "verify://?report=$work/verify$r.json" --stats-json "$work/recv$r.json" \
+    >"$work/recv$r.out" 2>"$work/recv$r.err" &
+  recv_pids+=("$!")
+  pids+=("$!")
+done
 
 echo
-echo "demo: gen:// $bitrate for $duration -> hitless-send -> hitless-netem 127.0.0.1:$netem_port"
-echo "      ($scenario) -> hitless-recv 127.0.0.1:$recv_port (latency $latency) -> verify"
+echo "demo: gen:// $bitrate for $duration -> hitless-send -> hitless-netem ($scenario)"
+echo "      -> hitless-relay 127.0.0.1:$relay_port (metrics http://$metrics/metrics)"
+echo "      -> 2 x (hitless-netem -> hitless-recv, latency $latency -> verify)"
 "$bin/transport/apps/hitless-send" "gen://?bitrate=$bitrate&duration=$duration" \
-  "hitless://127.0.0.1:$netem_port?latency=$latency" --status-interval 1s \
+  "hitless://127.0.0.1:$up_port?stream=demo&latency=$latency" --status-interval 1s \
   --stats-json "$work/send.json"
-kill -TERM "$recv_pid"
-wait "$recv_pid" || true
-kill -TERM "$netem_pid"
-wait "$netem_pid" || true
+sleep 1  # the receivers play out the last latency window
+for pid in "${recv_pids[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done
+kill -TERM "$relay_pid"
+wait "$relay_pid" || true
+for pid in "${netem_pids[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done
 echo
-echo "receiver (verify: what came out of hitless-recv):"
-sed 's/^/  /' "$work/verify.json"
-echo "sender's retransmissions:"
+for r in 1 2; do
+  echo "receiver $r (verify: what came out of hitless-recv):"
+  sed 's/^/  /' "$work/verify$r.json"
+done
+echo "sender's retransmissions (first hop):"
 grep -o '"retransmit_policy": {[^}]*}' "$work/send.json" | sed 's/^/  /'
-echo "emulator (what the network did):"
-grep -E '"(forward|reverse)"' "$work/netem.json" | sed 's/"send_errors.*//; s/^/  /'
+echo "relay (per subscriber hop: forwarded, retransmitted, residual loss reported):"
+grep -o '"subscribers":\[.*\]' "$work/relay.json" | grep -o '{"session[^}]*}' |
+  sed 's/"fec_repairs_sent.*"reported_lost"/"reported_lost"/; s/,"buffer_level_ms.*//; s/^/  /'
+echo "emulators (what the network did, per hop):"
+for hop in up down1 down2; do
+  grep -E '"(forward|reverse)"' "$work/netem-$hop.json" | sed "s/\"send_errors.*//; s/^/  $hop /"
+done
