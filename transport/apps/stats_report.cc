@@ -388,4 +388,67 @@ std::string StatsJson(const StatsContext& c) {
   return j;
 }
 
+std::string RouteMergeStatus(const session::RouteMerge& merge) {
+  const session::RouteMergeStats& m = merge.stats();
+  std::string line = absl::StrFormat(
+      "merged: delivered %llu | lost %llu | late %llu | dup %llu |",
+      static_cast<unsigned long long>(m.delivered), static_cast<unsigned long long>(m.lost),
+      static_cast<unsigned long long>(m.late), static_cast<unsigned long long>(m.duplicates));
+  for (size_t i = 0; i < m.routes.size(); ++i) {
+    absl::StrAppend(&line, " r", i, " first ", Compact(m.routes[i].first));
+  }
+  return line;
+}
+
+std::string RoutesJson(const StatsContext& c, const std::vector<std::string>& routes,
+                       const session::RouteMerge* merge) {
+  std::string j = absl::StrFormat("{\"program\": \"%s\", \"elapsed_s\": %.3f, \"routes\": [\n",
+                                  c.program, c.elapsed.ToSecondsF());
+  for (size_t i = 0; i < routes.size(); ++i) {
+    std::string r = routes[i];
+    while (!r.empty() && r.back() == '\n') r.pop_back();
+    j += r;
+    j += i + 1 < routes.size() ? ",\n" : "\n";
+  }
+  j += "],\n";
+  if (merge != nullptr) {
+    const session::RouteMergeStats& m = merge->stats();
+    const jitter::TsbpdStats b = merge->buffer_stats();
+    absl::StrAppendFormat(
+        &j,
+        " \"merge\": {\"latency_ms\": %.3f, \"delivered\": %d, \"delivered_bytes\": %d, "
+        "\"lost_at_deadline\": %d, \"late\": %d, \"duplicates\": %d, \"buffer_full\": %d, "
+        "\"oversized\": %d, \"level_packets\": %d, \"level_ms\": %.3f, \"drift_relocks\": %d, "
+        "\"routes\": [",
+        Ms(merge->latency()), m.delivered, m.delivered_bytes, m.lost, m.late, m.duplicates,
+        m.buffer_full, m.oversized, b.level_packets, Ms(b.level_span), b.relocks);
+    for (size_t i = 0; i < m.routes.size(); ++i) {
+      const session::RouteStats& r = m.routes[i];
+      absl::StrAppendFormat(&j,
+                            "%s{\"packets\": %d, \"first\": %d, \"duplicates\": %d, "
+                            "\"late\": %d, \"repaired\": %d, \"repaired_first\": %d}",
+                            i == 0 ? "" : ", ", r.packets, r.first, r.duplicates, r.late,
+                            r.repaired, r.repaired_first);
+    }
+    j += "]},\n";
+  }
+  if (c.input) {
+    absl::StrAppendFormat(&j,
+                          " \"input\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
+                          "\"drops\": %s},\n",
+                          c.input->datagrams, c.input->bytes, c.input->errors,
+                          Drops(c.input->drops));
+  }
+  if (c.output) {
+    absl::StrAppendFormat(&j,
+                          " \"output\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
+                          "\"drops\": %s},\n",
+                          c.output->datagrams, c.output->bytes, c.output->errors,
+                          Drops(c.output->drops));
+  }
+  j.resize(j.size() - 2);
+  j += "\n}\n";
+  return j;
+}
+
 }  // namespace hitless::apps

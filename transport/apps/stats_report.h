@@ -18,6 +18,7 @@
 #include "transport/base/time.h"
 #include "transport/endpoints/media.h"
 #include "transport/io/connection_driver.h"
+#include "transport/session/route_merge.h"
 
 namespace hitless::apps {
 
@@ -48,5 +49,14 @@ class StatusLine {
 
 // The full counters as one JSON object (newline-terminated).
 std::string StatsJson(const StatsContext& context);
+
+// Several routes (hitless-recv subscribed to several relays, hitless-send
+// publishing to several): the merged figures in one status segment.
+std::string RouteMergeStatus(const session::RouteMerge& merge);
+// One JSON object: {"program", "elapsed_s", "routes": [each route's
+// StatsJson], "merge": {...} (a receiver), "input"/"output"}. `context`
+// gives the program, elapsed time and media endpoint.
+std::string RoutesJson(const StatsContext& context, const std::vector<std::string>& routes,
+                       const session::RouteMerge* merge);
 
 }  // namespace hitless::apps

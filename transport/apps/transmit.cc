@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@
 #include "transport/io/endpoint.h"
 #include "transport/path/sender_paths.h"
 #include "transport/session/latency_floor.h"
+#include "transport/session/route_merge.h"
 
 namespace hitless::apps {
 namespace {
@@ -47,12 +49,14 @@ std::string Summary(Side side) {
     return "hitless-send [flags] INPUT hitless://HOST:PORT[?latency=300ms&stream=NAME]"
            " [hitless://HOST:PORT ...]\n"
            "  Carries a live stream from INPUT to a hitless-recv (or relay) with ARQ repair\n"
-           "  and a fixed end-to-end latency.\n"
+           "  and a fixed end-to-end latency; with multipath=routes, to several relays.\n"
            "  INPUT:  udp://[@]HOST:PORT  (unicast, or multicast join; ?iface=ADDR&rcvbuf=N)\n"
            "          file:///path[?rate=20M]   -  (stdin)   gen://?bitrate=20M&duration=60s";
   }
-  return "hitless-recv [flags] hitless://[HOST]:PORT[?latency=300ms&stream=NAME] OUTPUT\n"
-         "  Receives a Hitless stream and outputs it at the configured end-to-end latency.\n"
+  return "hitless-recv [flags] hitless://[HOST]:PORT[?latency=300ms&stream=NAME]"
+         " [hitless://HOST:PORT ...] OUTPUT\n"
+         "  Receives a Hitless stream and outputs it at the configured end-to-end latency;\n"
+         "  from several relays (routes), merged, when several INPUT URLs are given.\n"
          "  OUTPUT: udp://HOST:PORT  (?ttl=N&iface=ADDR for multicast)   file:///path\n"
          "          -  (stdout)   verify[://?report=FILE.json]  (checks a gen:// stream)";
 }
@@ -111,6 +115,20 @@ std::string Epilogue() {
          "                    hitless://B:PORT[?bind=ADDR] ...  Every further URL adds a\n"
          "                    path (after those of paths=); only HOST:PORT and bind= there,\n"
          "                    every other option comes from the first URL.\n"
+         "Routes (two relays on two routes, SMPTE 2022-7 style across relays):\n"
+         "  hitless-recv 'hitless://RELAY_A:9000?stream=NAME&latency=500ms'\n"
+         "               hitless://RELAY_B:9000 OUTPUT\n"
+         "                    subscribes at every relay named (each route its own session,\n"
+         "                    repairing from its own relay) and merges them: first copy of\n"
+         "                    each packet wins, one output at the latency. A relay that dies\n"
+         "                    costs nothing while another carries the stream; its route\n"
+         "                    reconnects by itself. Up to 8 routes.\n"
+         "  hitless-send INPUT 'hitless://RELAY_A:9000?stream=NAME&multipath=routes'\n"
+         "               hitless://RELAY_B:9000\n"
+         "                    publishes to every relay named, each its own session, every\n"
+         "                    packet numbered once so the copies merge downstream.\n"
+         "  A further route URL takes the first one's stream=, latency= and options\n"
+         "  (secret=, fec=, arq=) unless it names its own; bind= and paths= are its own.\n"
          "Exit codes: 0 ok; 1 runtime failure (bind, name resolution, a file that cannot be\n"
          "  written); 2 bad flags or URLs; 3 latency_strict=on and the path cannot carry\n"
          "  the latency; 4 the listener (a relay) refused the stream for good.\n"
@@ -177,6 +195,26 @@ class OutputSink final : public session::MediaSink {
   endpoints::MediaOutput* output_;
 };
 
+// A route's own releases (several routes): the merge's output is the
+// program's.
+class DiscardSink final : public session::MediaSink {
+ public:
+  void DeliverMedia(std::span<const uint8_t>, Time) override {}
+};
+
+// A route's accepted DATA, to the merge.
+class RouteTap final : public session::StreamTap {
+ public:
+  explicit RouteTap(std::function<void(const session::StreamPacket&, Time)> on_packet)
+      : on_packet_(std::move(on_packet)) {}
+  void OnStreamPacket(const session::StreamPacket& packet, Time now) override {
+    on_packet_(packet, now);
+  }
+
+ private:
+  std::function<void(const session::StreamPacket&, Time)> on_packet_;
+};
+
 // "HOST:PORT" for io::ParseEndpoint from a URL's host (IPv6 kept without
 // brackets by the URL parser).
 std::string HostPort(const std::string& host, uint16_t port) {
@@ -240,7 +278,8 @@ absl::StatusOr<path::MultipathMode> ParseMultipathMode(std::string_view value) {
     if (value == path::MultipathModeName(mode)) return mode;
   }
   return absl::InvalidArgumentError(absl::StrFormat(
-      "multipath=%s: expected multipath=duplicate, multipath=backup or multipath=bond",
+      "multipath=%s: expected multipath=duplicate, multipath=backup, multipath=bond or "
+      "multipath=routes (hitless-send: every URL its own session, e.g. to two relays)",
       std::string(value)));
 }
 
@@ -455,6 +494,67 @@ absl::StatusOr<io::ConnectionDriverOptions> DriverOptions(
   return options;
 }
 
+// Several routes (hitless-recv with several INPUTs, hitless-send with
+// multipath=routes): each URL is a session of its own, to its own relay. A
+// further URL takes the first URL's stream, latency and options unless it
+// names its own; bind=, paths= and multipath= are each route's own.
+absl::StatusOr<std::vector<io::ConnectionDriverOptions>> RouteOptions(
+    Side side, const std::vector<endpoints::EndpointSpec>& specs, Duration latency_flag,
+    bool latency_flag_set) {
+  if (specs.size() > kMaxPaths) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("at most %d routes, got %d", kMaxPaths, specs.size()));
+  }
+  const auto* first = specs.front().As<endpoints::HitlessSpec>();
+  std::vector<io::ConnectionDriverOptions> routes;
+  for (const endpoints::EndpointSpec& spec : specs) {
+    const auto* own = spec.As<endpoints::HitlessSpec>();
+    if (own == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("\"%s\": every %s of several routes must be a hitless:// URL", spec.url,
+                          side == Side::kSend ? "OUTPUT" : "INPUT"));
+    }
+    if (own->mode != endpoints::HitlessMode::kCaller) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "\"%s\": a route calls its relay (or receiver): it needs a HOST and a port, not "
+          "mode=listener",
+          spec.url));
+    }
+    endpoints::HitlessSpec route = *own;
+    if (route.stream.empty()) route.stream = first->stream;
+    if (!route.latency) route.latency = first->latency;
+    for (const auto& [key, value] : first->options) {
+      if (key == "bind" || key == "paths" || key == "multipath") continue;
+      route.options.emplace(key, value);  // keeps the route's own value
+    }
+    if (auto it = route.options.find("multipath"); it != route.options.end()) {
+      if (it->second != "routes") {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "\"%s\": multipath=%s: a route is one session to one relay; multipath=routes "
+            "(on the first URL) makes every URL a route",
+            spec.url, it->second));
+      }
+      route.options.erase(it);
+    }
+    auto options = DriverOptions(route, side, latency_flag, latency_flag_set, {});
+    if (!options.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("\"%s\": %s", spec.url, options.status().message()));
+    }
+    routes.push_back(*std::move(options));
+  }
+  // Every route must carry the same stream for the copies to merge.
+  for (const auto& r : routes) {
+    if (r.connection.stream_id != routes.front().connection.stream_id) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "routes name different streams (\"%s\" and \"%s\"): every route carries the same "
+          "stream",
+          routes.front().connection.stream_id, r.connection.stream_id));
+    }
+  }
+  return routes;
+}
+
 }  // namespace
 
 int RunTransmit(Side side, int argc, const char* const* argv) {
@@ -496,8 +596,9 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     return 0;
   }
   // hitless-send may name several destinations: each further OUTPUT is one
-  // more path of the same session.
-  if (positional.size() < 2 || (side == Side::kRecv && positional.size() != 2)) {
+  // more path of the same session, or with multipath=routes a session of its
+  // own. hitless-recv may name several INPUTs: routes, merged.
+  if (positional.size() < 2) {
     return UsageError(
         side, absl::InvalidArgumentError(absl::StrFormat(
                   "expected INPUT and OUTPUT, got %d argument(s); see --help", positional.size())));
@@ -513,12 +614,23 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   auto run_duration = flags.GetDuration("duration");
   if (!run_duration.ok()) return UsageError(side, run_duration.status());
 
-  auto input_spec = endpoints::ParseEndpointUrl(positional[0], endpoints::Role::kInput);
-  if (!input_spec.ok()) return UsageError(side, input_spec.status());
-  auto output_spec = endpoints::ParseEndpointUrl(positional[1], endpoints::Role::kOutput);
-  if (!output_spec.ok()) return UsageError(side, output_spec.status());
-  const endpoints::EndpointSpec& net_spec = side == Side::kSend ? *output_spec : *input_spec;
-  const endpoints::EndpointSpec& media_spec = side == Side::kSend ? *input_spec : *output_spec;
+  // The network URLs: hitless-send's OUTPUTs (positional 1..), hitless-recv's
+  // INPUTs (every positional but the last).
+  const size_t media_index = side == Side::kSend ? 0 : positional.size() - 1;
+  auto media_parsed = endpoints::ParseEndpointUrl(
+      positional[media_index],
+      side == Side::kSend ? endpoints::Role::kInput : endpoints::Role::kOutput);
+  if (!media_parsed.ok()) return UsageError(side, media_parsed.status());
+  const endpoints::EndpointSpec& media_spec = *media_parsed;
+  std::vector<endpoints::EndpointSpec> net_specs;
+  for (size_t i = 0; i < positional.size(); ++i) {
+    if (i == media_index) continue;
+    auto spec = endpoints::ParseEndpointUrl(
+        positional[i], side == Side::kSend ? endpoints::Role::kOutput : endpoints::Role::kInput);
+    if (!spec.ok()) return UsageError(side, spec.status());
+    net_specs.push_back(*std::move(spec));
+  }
+  const endpoints::EndpointSpec& net_spec = net_specs.front();
   const auto* hitless = net_spec.As<endpoints::HitlessSpec>();
   if (!hitless) {
     return UsageError(side, absl::InvalidArgumentError(absl::StrFormat(
@@ -529,17 +641,28 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     return UsageError(side, absl::InvalidArgumentError(
                                 "relaying hitless:// to hitless:// is the relay daemon's job"));
   }
-  std::vector<io::PathEndpoints> more_destinations;
-  for (size_t i = 2; i < positional.size(); ++i) {
-    auto spec = endpoints::ParseEndpointUrl(positional[i], endpoints::Role::kOutput);
-    if (!spec.ok()) return UsageError(side, spec.status());
-    auto destination = ExtraDestination(*spec);
-    if (!destination.ok()) return UsageError(side, destination.status());
-    more_destinations.push_back(*destination);
+  const auto routes_option = hitless->options.find("multipath");
+  const bool routes = side == Side::kRecv ? net_specs.size() > 1
+                                          : routes_option != hitless->options.end() &&
+                                                routes_option->second == "routes";
+  std::vector<io::ConnectionDriverOptions> route_options;
+  if (routes) {
+    auto made = RouteOptions(side, net_specs, latency_flag->value_or(kDefaultLatency),
+                             latency_flag->has_value());
+    if (!made.ok()) return UsageError(side, made.status());
+    route_options = *std::move(made);
+  } else {
+    std::vector<io::PathEndpoints> more_destinations;
+    for (size_t i = 1; i < net_specs.size(); ++i) {
+      auto destination = ExtraDestination(net_specs[i]);
+      if (!destination.ok()) return UsageError(side, destination.status());
+      more_destinations.push_back(*destination);
+    }
+    auto options = DriverOptions(*hitless, side, latency_flag->value_or(kDefaultLatency),
+                                 latency_flag->has_value(), more_destinations);
+    if (!options.ok()) return UsageError(side, options.status());
+    route_options.push_back(*std::move(options));
   }
-  auto options = DriverOptions(*hitless, side, latency_flag->value_or(kDefaultLatency),
-                               latency_flag->has_value(), more_destinations);
-  if (!options.ok()) return UsageError(side, options.status());
   // Files written at exit must be writable now: a run of hours must not end
   // with "cannot write".
   if (const auto path = flags.GetString("stats-json")) {
@@ -556,12 +679,14 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   // One thread runs it and nothing posts from another: no locking in the
   // scheduler or the reactor (a mutex pair per wake-up otherwise).
   boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE);
+  const io::ConnectionDriverOptions& primary = route_options.front();
+  const Duration configured_latency = primary.connection.latency;
   std::unique_ptr<endpoints::MediaInput> input;
   std::unique_ptr<endpoints::MediaOutput> output;
   if (side == Side::kSend) {
     // A slow input is read in batches of several datagrams: held up to
     // latency / 40 (at most 5 ms, at least the 2 ms every input gets).
-    const Duration max_hold = std::clamp((*options).connection.latency / int64_t{40},
+    const Duration max_hold = std::clamp(configured_latency / int64_t{40},
                                          Duration::Milliseconds(2), Duration::Milliseconds(5));
     auto made = endpoints::MakeInput(media_spec, {.max_hold = max_hold});
     if (!made.ok()) return UsageError(side, made.status());
@@ -571,14 +696,72 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     if (!made.ok()) return UsageError(side, made.status());
     output = *std::move(made);
   }
-  OutputSink sink(output.get());
-  auto driver = io::ConnectionDriver::Create(io, *options, output ? &sink : nullptr);
-  if (!driver.ok()) {
-    std::fprintf(stderr, "%s: %s\n", Name(side), std::string(driver.status().message()).c_str());
-    return 1;
-  }
   SteadyClock clock;
   const Time start = clock.Now();
+  OutputSink sink(output.get());
+  // Several routes: each is a Connection of its own. A publisher numbers
+  // its input once for all of them; a receiver's routes tap what they accept
+  // into one merge, whose output is the program's (their own releases go
+  // nowhere).
+  DiscardSink discard;
+  std::optional<session::RouteMerge> merge;
+  boost::asio::steady_timer merge_timer(io);
+  std::optional<Time> merge_timer_at;
+  std::function<void()> arm_merge = [&] {
+    const std::optional<Time> next = merge ? merge->NextWakeup() : std::nullopt;
+    if (!next || (merge_timer_at && *merge_timer_at <= *next)) return;
+    merge_timer_at = *next;
+    merge_timer.expires_at(
+        std::chrono::steady_clock::time_point(std::chrono::nanoseconds(next->ToNanoseconds())));
+    merge_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      merge_timer_at.reset();
+      merge->OnTimer(clock.Now());
+      arm_merge();
+    });
+  };
+  std::vector<std::unique_ptr<io::ConnectionDriver>> drivers;
+  std::vector<std::unique_ptr<RouteTap>> taps;
+  if (routes) {
+    session::ConnectionConfig::StreamOrigin origin;
+    origin.epoch = start;
+    for (size_t i = 0; i < 4; ++i) {
+      origin.initial_sequence = origin.initial_sequence << 8 | CookieMinter::RandomSecret()[i];
+    }
+    for (size_t i = 0; i < route_options.size(); ++i) {
+      if (side == Side::kSend) {
+        route_options[i].connection.origin = origin;
+      } else {
+        taps.push_back(std::make_unique<RouteTap>([&, i](const session::StreamPacket& packet,
+                                                         Time now) {
+          const session::Connection& conn = drivers[i]->connection();
+          if (!merge) {
+            session::RouteMergeConfig config;
+            config.latency = conn.negotiated() ? conn.negotiated()->latency : configured_latency;
+            config.routes = route_options.size();
+            config.release_window = kReleaseWindow;
+            merge.emplace(config, &sink);
+          }
+          const Duration transit =
+              conn.receiver() ? conn.receiver()->origin_transit() : Duration::Zero();
+          merge->OnRoutePacket(i, packet, transit, now);
+          arm_merge();
+        }));
+        route_options[i].connection.tap = taps.back().get();
+      }
+    }
+  }
+  for (const io::ConnectionDriverOptions& options : route_options) {
+    session::MediaSink* media = output ? (routes ? static_cast<session::MediaSink*>(&discard)
+                                                 : static_cast<session::MediaSink*>(&sink))
+                                       : nullptr;
+    auto driver = io::ConnectionDriver::Create(io, options, media);
+    if (!driver.ok()) {
+      std::fprintf(stderr, "%s: %s\n", Name(side), std::string(driver.status().message()).c_str());
+      return 1;
+    }
+    drivers.push_back(*std::move(driver));
+  }
   absl::Status failure;
   bool stopping = false;
   boost::asio::steady_timer drain_timer(io), status_timer(io), duration_timer(io), notice_timer(io);
@@ -589,12 +772,13 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     stopping = true;
     failure = std::move(why);
     if (input) input->Stop();
-    (*driver)->Close();
+    for (auto& d : drivers) d->Close();
     signals.cancel();
     notice_timer.cancel();
     drain_timer.cancel();
     status_timer.cancel();
     duration_timer.cancel();
+    merge_timer.cancel();
   };
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) stop(absl::OkStatus());
@@ -617,17 +801,26 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     if (input_started || stopping) return;
     input_started = true;
     auto started = input->Start(
-        io, [&](std::span<const uint8_t> d, Time arrived) { (*driver)->OnMedia(d, arrived); },
+        io,
+        [&](std::span<const uint8_t> d, Time arrived) {
+          if (drivers.size() == 1) {
+            drivers.front()->OnMedia(d, arrived);
+            return;
+          }
+          // One stamp for every route: their copies must match.
+          for (auto& driver : drivers) driver->OnMedia(d, arrived);
+        },
         [&](absl::Status end) {
           if (!end.ok()) {
             stop(std::move(end));
             return;
           }
           // Input over: keep answering NACKs for one latency window, then stop.
-          const auto& negotiated = (*driver)->connection().negotiated();
-          const Duration drain =
-              (negotiated ? negotiated->latency : (*options).connection.latency) +
-              Duration::Milliseconds(200);
+          Duration drain = configured_latency;
+          for (const auto& d : drivers) {
+            if (const auto& n = d->connection().negotiated()) drain = std::max(drain, n->latency);
+          }
+          drain += Duration::Milliseconds(200);
           drain_timer.expires_after(std::chrono::nanoseconds(drain.ToNanoseconds()));
           drain_timer.async_wait([&](const boost::system::error_code& ec) {
             if (!ec) stop(absl::OkStatus());
@@ -636,9 +829,11 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     if (!started.ok()) stop(started);
   };
   if (input) {
-    (*driver)->SetStateHandler([&](session::ConnectionState state) {
-      if (state == session::ConnectionState::kEstablished) start_input();
-    });
+    for (auto& d : drivers) {
+      d->SetStateHandler([&](session::ConnectionState state) {
+        if (state == session::ConnectionState::kEstablished) start_input();
+      });
+    }
     if (media_spec.As<endpoints::UdpSpec>()) {
       start_input();
       if (stopping) {
@@ -654,32 +849,47 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     }
   }
 
-  std::string where = io::FormatEndpoint((*options).remote.value_or((*driver)->local_endpoint()));
-  for (const io::PathEndpoints& p : (*options).extra_paths) {
-    absl::StrAppend(&where, " + ", io::FormatEndpoint(p.remote));
+  // Each route's remote, for messages ("" for a listener).
+  std::vector<std::string> remotes;
+  for (size_t i = 0; i < drivers.size(); ++i) {
+    const io::ConnectionDriverOptions& o = route_options[i];
+    remotes.push_back(o.remote ? io::FormatEndpoint(*o.remote) : std::string());
+    std::string where = io::FormatEndpoint(o.remote.value_or(drivers[i]->local_endpoint()));
+    for (const io::PathEndpoints& p : o.extra_paths) {
+      absl::StrAppend(&where, " + ", io::FormatEndpoint(p.remote));
+    }
+    if (const auto& paths = o.connection.paths) {
+      absl::StrAppend(&where, " (multipath ", path::MultipathModeName(paths->mode), ")");
+    }
+    std::fprintf(stderr, "%s: %s%s %s, media %s\n", Name(side),
+                 routes ? absl::StrFormat("route %d: ", i).c_str() : "",
+                 hitless->mode == endpoints::HitlessMode::kCaller ? "calling" : "listening on",
+                 where.c_str(), (input ? input->Describe() : output->Describe()).c_str());
   }
-  if (const auto& paths = (*options).connection.paths) {
-    absl::StrAppend(&where, " (multipath ", path::MultipathModeName(paths->mode), ")");
+  if (routes) {
+    std::fprintf(stderr, "%s: %d routes, stream \"%s\": %s\n", Name(side),
+                 static_cast<int>(drivers.size()), primary.connection.stream_id.c_str(),
+                 side == Side::kSend
+                     ? "every packet on every route, numbered once (a receiver subscribed to "
+                       "several relays merges them)"
+                     : "merged first copy wins, one output at the latency");
   }
-  std::fprintf(stderr, "%s: %s %s, media %s\n", Name(side),
-               hitless->mode == endpoints::HitlessMode::kCaller ? "calling" : "listening on",
-               where.c_str(), (input ? input->Describe() : output->Describe()).c_str());
   {
     // The buffers' memory cap in stream terms: a long latency holds only so
     // much rate. Said at start when it is below what contribution feeds run.
     const double slots = static_cast<double>(session::SenderConfig{}.max_buffer_capacity);
-    const double held_mbit = slots * 1316 * 8 / 1e6 / (*options).connection.latency.ToSecondsF();
+    const double held_mbit = slots * 1316 * 8 / 1e6 / configured_latency.ToSecondsF();
     if (held_mbit < 100) {
       std::fprintf(stderr,
                    "%s: warning: at latency %.0f ms the buffers (%.0f slots, ~190 MB) hold a "
                    "stream of at most %.0f Mbit/s (1316-byte packets); beyond it packets are "
                    "refused and counted\n",
-                   Name(side), (*options).connection.latency.ToMillisecondsF(), slots, held_mbit);
+                   Name(side), configured_latency.ToMillisecondsF(), slots, held_mbit);
     }
   }
   if (hitless->mode == endpoints::HitlessMode::kListener) {
     // Machine-readable, for scripts and tests that listen on port 0.
-    std::printf("listening %s\n", io::FormatEndpoint((*driver)->local_endpoint()).c_str());
+    std::printf("listening %s\n", io::FormatEndpoint(drivers.front()->local_endpoint()).c_str());
     std::fflush(stdout);
   }
 
@@ -689,88 +899,113 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
                                                : terminal
                                                    ? std::optional<Duration>(Duration::Seconds(1))
                                                    : std::nullopt;
-  StatusLine status_line;
-  const std::string remote =
-      (*options).remote ? io::FormatEndpoint(*(*options).remote) : std::string();
-  const auto context = [&] {
+  std::vector<StatusLine> status_lines(drivers.size());
+  const auto context = [&](size_t route) {
     StatsContext c;
     c.program = Name(side);
-    c.driver = driver->get();
+    c.driver = drivers[route].get();
     c.now = clock.Now();
     c.elapsed = c.now - start;
-    c.configured_latency = (*options).connection.latency;
-    c.remote = remote;
+    c.configured_latency = configured_latency;
+    c.remote = remotes[route];
     return c;
+  };
+  // Prefix of a route's messages when there are several.
+  const auto route_label = [&](size_t route) {
+    return routes ? absl::StrFormat("route %d (%s): ", route, remotes[route]) : std::string();
   };
   // Notices (notices.h) every 250 ms: a setting or a fault that cannot work
   // is said within a second, whatever the status interval.
-  Notices notices;
+  std::vector<Notices> notices(drivers.size());
   std::function<void()> arm_notices = [&] {
     notice_timer.expires_after(std::chrono::milliseconds(250));
     notice_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec || stopping) return;
-      const StatsContext c = context();
-      for (const std::string& line : notices.Poll(c, clock.Now())) {
-        std::fprintf(stderr, "%s%s: warning: %s\n", status_every && terminal ? "\n" : "",
-                     Name(side), line.c_str());
-      }
-      if (const auto* initiator = (*driver)->connection().initiator();
-          initiator && initiator->latency_refused()) {
-        const auto rtt = initiator->handshake_rtt();
-        const LatencyFloor floor = LatencyFloorFor(rtt.value_or(Duration::Zero()));
-        exit_code = kExitLatencyRefused;
-        stop(absl::FailedPreconditionError(absl::StrFormat(
-            "latency_strict=on: latency %.0f ms cannot carry this path (round trip %.0f ms); the "
-            "smallest budget that plays is %.0f ms (%.0f ms lets retransmission repair); not "
-            "starting",
-            (*options).connection.latency.ToMillisecondsF(),
-            rtt.value_or(Duration::Zero()).ToMillisecondsF(), floor.play.ToMillisecondsF(),
-            floor.repair.ToMillisecondsF())));
-        return;
-      }
-      if (const uint8_t reason = (*driver)->connection().final_reject(); reason != 0) {
-        exit_code = kExitRefused;
-        stop(absl::PermissionDeniedError(
-            absl::StrFormat("the listener refused stream \"%s\": %s (reject reason %d)",
-                            (*options).connection.stream_id, FinalRejectText(reason), reason)));
-        return;
+      for (size_t i = 0; i < drivers.size(); ++i) {
+        const StatsContext c = context(i);
+        for (const std::string& line : notices[i].Poll(c, clock.Now())) {
+          std::fprintf(stderr, "%s%s: warning: %s%s\n", status_every && terminal ? "\n" : "",
+                       Name(side), route_label(i).c_str(), line.c_str());
+        }
+        const session::Connection& conn = drivers[i]->connection();
+        if (const auto* initiator = conn.initiator(); initiator && initiator->latency_refused()) {
+          const auto rtt = initiator->handshake_rtt();
+          const LatencyFloor floor = LatencyFloorFor(rtt.value_or(Duration::Zero()));
+          exit_code = kExitLatencyRefused;
+          stop(absl::FailedPreconditionError(absl::StrFormat(
+              "%slatency_strict=on: latency %.0f ms cannot carry this path (round trip %.0f ms); "
+              "the smallest budget that plays is %.0f ms (%.0f ms lets retransmission repair); "
+              "not starting",
+              route_label(i), configured_latency.ToMillisecondsF(),
+              rtt.value_or(Duration::Zero()).ToMillisecondsF(), floor.play.ToMillisecondsF(),
+              floor.repair.ToMillisecondsF())));
+          return;
+        }
+        if (const uint8_t reason = conn.final_reject(); reason != 0) {
+          exit_code = kExitRefused;
+          stop(absl::PermissionDeniedError(absl::StrFormat(
+              "%sthe listener refused stream \"%s\": %s (reject reason %d)", route_label(i),
+              route_options[i].connection.stream_id, FinalRejectText(reason), reason)));
+          return;
+        }
       }
       arm_notices();
     });
   };
   arm_notices();
+  const auto render_status = [&](Time now) {
+    std::string line;
+    const endpoints::InputStats in = input ? input->stats() : endpoints::InputStats{};
+    const endpoints::OutputStats out = output ? output->stats() : endpoints::OutputStats{};
+    for (size_t i = 0; i < drivers.size(); ++i) {
+      StatsContext c = context(i);
+      c.input = input ? &in : nullptr;
+      c.output = output ? &out : nullptr;
+      if (i > 0) line += terminal ? "\n" : " || ";
+      line += route_label(i) + status_lines[i].Render(c, now);
+    }
+    if (merge) line += (terminal ? "\n" : " || ") + RouteMergeStatus(*merge);
+    return line;
+  };
   std::function<void()> arm_status = [&] {
     if (!status_every) return;
     status_timer.expires_after(std::chrono::nanoseconds(status_every->ToNanoseconds()));
     status_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
-      StatsContext c = context();
-      const endpoints::InputStats in = input ? input->stats() : endpoints::InputStats{};
-      const endpoints::OutputStats out = output ? output->stats() : endpoints::OutputStats{};
-      c.input = input ? &in : nullptr;
-      c.output = output ? &out : nullptr;
-      std::fprintf(stderr, terminal ? "\r%s\x1b[K" : "%s\n",
-                   status_line.Render(c, clock.Now()).c_str());
+      // Several lines (routes) are not redrawn in place: one block a period.
+      const bool in_place = terminal && drivers.size() == 1;
+      std::fprintf(stderr, in_place ? "\r%s\x1b[K" : "%s\n", render_status(clock.Now()).c_str());
       arm_status();
     });
   };
   arm_status();
 
   io.run();
-  if (status_every && terminal) std::fprintf(stderr, "\n");
+  if (status_every && terminal && drivers.size() == 1) std::fprintf(stderr, "\n");
 
   if (output) {
     if (auto closed = output->Close(); !closed.ok() && failure.ok()) failure = closed;
   }
-  StatsContext c = context();
-  const endpoints::InputStats in = input ? input->stats() : endpoints::InputStats{};
-  const endpoints::OutputStats out = output ? output->stats() : endpoints::OutputStats{};
-  c.input = input ? &in : nullptr;
-  c.output = output ? &out : nullptr;
   if (const auto path = flags.GetString("stats-json")) {
+    const endpoints::InputStats in = input ? input->stats() : endpoints::InputStats{};
+    const endpoints::OutputStats out = output ? output->stats() : endpoints::OutputStats{};
+    std::string json;
+    if (!routes) {
+      StatsContext c = context(0);
+      c.input = input ? &in : nullptr;
+      c.output = output ? &out : nullptr;
+      json = StatsJson(c);
+    } else {
+      std::vector<std::string> parts;
+      for (size_t i = 0; i < drivers.size(); ++i) parts.push_back(StatsJson(context(i)));
+      StatsContext c = context(0);
+      c.input = input ? &in : nullptr;
+      c.output = output ? &out : nullptr;
+      json = RoutesJson(c, parts, merge ? &*merge : nullptr);
+    }
     const std::string tmp = *path + ".tmp";
     std::ofstream file(tmp, std::ios::trunc);
-    file << StatsJson(c);
+    file << json;
     file.close();
     if (!file || std::rename(tmp.c_str(), path->c_str()) != 0) {
       std::fprintf(stderr, "%s: cannot write %s\n", Name(side), path->c_str());

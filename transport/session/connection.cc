@@ -6,6 +6,7 @@
 #include "transport/base/status_macros.h"
 #include "transport/session/fec_config.h"
 #include "transport/wire/control.h"
+#include "transport/wire/data.h"
 #include "transport/wire/handshake.h"
 #include "transport/wire/header.h"
 #include "transport/wire/wire_error.h"
@@ -64,7 +65,10 @@ Connection::Connection(const ConnectionConfig& config, Time now, DatagramSink* o
       media_(media),
       rng_(config.seed),
       last_heard_(now),
-      scratch_(kMaxDatagramSize) {}
+      scratch_(kMaxDatagramSize) {
+  if (config.origin)
+    stream_continuity_ = StreamContinuity{config.origin->initial_sequence, config.origin->epoch};
+}
 
 Connection::~Connection() = default;
 
@@ -295,6 +299,13 @@ DatagramResult Connection::OnDatagram(std::span<const uint8_t> datagram,
 void Connection::OnMedia(std::span<const uint8_t> payload, Time now, std::optional<Time> arrived) {
   if (!sender_) {
     ++stats_.media_not_connected;
+    // A route keeps counting the input while it is down (ConnectionConfig::
+    // origin), as a session would have numbered it (it takes no empty or
+    // oversized payload).
+    if (config_.origin && stream_continuity_ && !payload.empty() &&
+        payload.size() <= kMaxDataPayload) {
+      ++stream_continuity_->next_seq;
+    }
     return;
   }
   sender_->OnMedia(payload, now, arrived);

@@ -65,6 +65,20 @@ struct ConnectionConfig {
   // Caller to a relay: the stream's publish or subscribe secret (only a
   // proof of it is sent; empty: none).
   std::string secret;
+  // Publisher on several routes (one Connection per relay, each its own
+  // session): every route numbers the same input the same way. Set: the
+  // first session starts at `initial_sequence` with its clock zero at
+  // `epoch`, and media offered while no session is up still takes its
+  // sequence, so a session that starts later (or again) follows the input,
+  // not where it stopped; every route's copy of a payload then carries the
+  // same sequence and timestamp (given the same `arrived`), and a receiver
+  // merges them. Unset: the first session starts at random and a restart
+  // follows on from where the last one stopped.
+  struct StreamOrigin {
+    uint32_t initial_sequence = 0;
+    Time epoch;
+  };
+  std::optional<StreamOrigin> origin;
   // Every ReceiverSession this connection creates taps its accepted DATA
   // here (a relay's upstream pull); nullptr: none. Must outlive it.
   StreamTap* tap = nullptr;
