@@ -1,10 +1,12 @@
 // hitless-relay as a real process between hitless-send and three
 // hitless-recv, each hop through hitless-netem over loopback UDP; access
 // refusals; configuration errors; the metrics endpoint checked by promtool.
-// Every process is stopped by PID.
+// Two relays on two routes, either killed (-9) mid-stream. Every process is
+// stopped by PID.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -123,6 +125,92 @@ TEST(RelayIntegration, ThreeSubscribersThroughLossyHopsLoseNothing) {
   ASSERT_NE(at, std::string::npos) << stats;
   EXPECT_GT(std::atof(stats.c_str() + at + 16), 0) << stats;
   std::remove(relay_stats.c_str());
+}
+
+// Two relays on two routes: hitless-send publishes to both
+// (multipath=routes), hitless-recv subscribes at both and merges them; each
+// of the four hops through its own hitless-netem (2% loss, 20 ms +- 3 ms).
+// Relay A is killed with SIGKILL at 4 s and started again at 6 s (its routes
+// reconnect by themselves), relay B is killed at 13 s: the receiver loses
+// nothing at 500 ms.
+TEST(RelayIntegration, TwoRelaysOnTwoRoutesEitherKilledLosesNothing) {
+  std::string error;
+  const std::vector<std::string> relay_args = {"--listen", "127.0.0.1:0", "--quiet"};
+  Process relay_a, relay_b;
+  const auto port_a = StartEmulator(relay_a, HITLESS_RELAY_BINARY, relay_args, &error);
+  ASSERT_TRUE(port_a) << error;
+  const auto port_b = StartEmulator(relay_b, HITLESS_RELAY_BINARY, relay_args, &error);
+  ASSERT_TRUE(port_b) << error;
+  const auto netem = [&](Process& p, uint16_t to, const char* seed) {
+    auto port = StartEmulator(
+        p, HITLESS_NETEM_BINARY,
+        {"--listen", "127.0.0.1:0", "--forward", "127.0.0.1:" + std::to_string(to), "--loss", "2%",
+         "--delay", "20ms", "--jitter", "3ms", "--seed", seed, "--quiet"},
+        &error);
+    EXPECT_TRUE(port) << error;
+    return port.value_or(0);
+  };
+  Process up_a, up_b, down_a, down_b;
+  const uint16_t via_up_a = netem(up_a, *port_a, "41");
+  const uint16_t via_up_b = netem(up_b, *port_b, "42");
+  const uint16_t via_down_a = netem(down_a, *port_a, "43");
+  const uint16_t via_down_b = netem(down_b, *port_b, "44");
+  ASSERT_TRUE(via_up_a && via_up_b && via_down_a && via_down_b);
+  const auto url = [](uint16_t port, const std::string& query) {
+    return "hitless://127.0.0.1:" + std::to_string(port) + query;
+  };
+
+  const std::string report = TempPath("routes-verify");
+  const std::string recv_stats = TempPath("routes-recv");
+  Process recv;
+  ASSERT_TRUE(recv.Start({HITLESS_RECV_BINARY, "--stats-json", recv_stats,
+                          url(via_down_a, "?stream=match1&latency=500ms"), url(via_down_b, ""),
+                          "verify://?report=" + report},
+                         &error))
+      << error;
+  std::this_thread::sleep_for(Millis(500));
+  Process send;
+  ASSERT_TRUE(send.Start(
+      {HITLESS_SEND_BINARY, "gen://?bitrate=4M&duration=18s",
+       url(via_up_a, "?stream=match1&latency=500ms&multipath=routes"), url(via_up_b, "")},
+      &error))
+      << error;
+  std::this_thread::sleep_for(Millis(4000));
+  ASSERT_EQ(kill(relay_a.pid(), SIGKILL), 0);
+  EXPECT_EQ(relay_a.Wait(Millis(5000)), 128 + SIGKILL);
+  std::this_thread::sleep_for(Millis(2000));
+  Process relay_a2;
+  ASSERT_TRUE(relay_a2.Start(
+      {HITLESS_RELAY_BINARY, "--listen", "127.0.0.1:" + std::to_string(*port_a), "--quiet"},
+      &error))
+      << error;
+  std::this_thread::sleep_for(Millis(7000));
+  ASSERT_EQ(kill(relay_b.pid(), SIGKILL), 0);
+  EXPECT_EQ(relay_b.Wait(Millis(5000)), 128 + SIGKILL);
+
+  EXPECT_EQ(send.Wait(Millis(30000)), 0) << send.ReadStderr();
+  std::this_thread::sleep_for(Millis(1500));
+  EXPECT_EQ(recv.Stop(Millis(5000)), 0) << recv.ReadStderr();
+  EXPECT_EQ(relay_a2.Stop(Millis(5000)), 0) << relay_a2.ReadStderr();
+  for (Process* p : {&up_a, &up_b, &down_a, &down_b}) p->Stop(Millis(5000));
+
+  const std::string verify = ReadFile(report);
+  ASSERT_FALSE(verify.empty()) << recv.ReadStderr();
+  std::printf("verify: %s", verify.c_str());
+  const double expected = 18 * 4e6 / (1316 * 8);
+  EXPECT_EQ(JsonNumber(verify, "missing"), 0) << verify;
+  EXPECT_NEAR(JsonNumber(verify, "unique"), expected, 2) << verify;
+  EXPECT_EQ(JsonNumber(verify, "duplicates"), 0) << verify;
+  EXPECT_NEAR(JsonNumber(verify, "p50"), 500.0, 5.0) << verify;
+  const std::string stats = ReadFile(recv_stats);
+  const size_t merge = stats.find("\"merge\":");
+  ASSERT_NE(merge, std::string::npos) << stats;
+  std::printf("merge: %s\n", stats.substr(merge, stats.find('\n', merge) - merge).c_str());
+  EXPECT_EQ(JsonNumber(stats, "lost_at_deadline", merge), 0) << stats;
+  // Route A reconnected to the restarted relay (a second session).
+  EXPECT_EQ(JsonNumber(stats, "sessions"), 2) << stats;
+  std::remove(report.c_str());
+  std::remove(recv_stats.c_str());
 }
 
 // A configured relay: a wrong subscribe secret and an unknown stream are
