@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "relay/stream_ring.h"
 #include "transport/base/status_macros.h"
 #include "transport/crypto/stream_proof.h"
 #include "transport/session/fec_config.h"
@@ -105,6 +106,10 @@ struct Relay::Peer final : public session::DatagramSink, public session::MediaSi
   void SendDatagram(std::span<const uint8_t> d, uint8_t) override {
     relay->io_->SendTo(d, address);
   }
+  void SendDatagramParts(std::span<const uint8_t> head, std::span<const uint8_t> body,
+                         uint8_t) override {
+    relay->io_->SendToParts(head, body, address);
+  }
   // A publisher hop's playout: the relay forwards from the tap, not here.
   void DeliverMedia(std::span<const uint8_t>, Time) override {}
   std::optional<Time> NextWakeup(Duration timeout) const {
@@ -125,6 +130,8 @@ struct Relay::Stream {
   int64_t highest_ts_us = 0;
   Time highest_at;
   StreamStats stats;
+  // Every packet once, for every subscriber hop to send and resend from.
+  std::unique_ptr<StreamRing> ring;
 };
 
 struct Relay::Upstream final : public session::DatagramSink, public session::MediaSink {
@@ -205,6 +212,11 @@ Relay::Stream& Relay::StreamFor(std::string_view id) {
   if (it != streams_.end()) return *it->second;
   auto s = std::make_unique<Stream>();
   s->id = std::string(id);
+  const StreamConfig* config = ConfigFor(id);
+  s->ring = std::make_unique<StreamRing>(config != nullptr && config->latency
+                                             ? std::max(*config->latency, config_.latency)
+                                             : config_.latency,
+                                         config_.sender.max_buffer_capacity);
   Stream& ref = *s;
   streams_.emplace(s->id, std::move(s));
   return ref;
@@ -348,10 +360,12 @@ uint8_t Relay::Admit(std::span<const uint8_t> peer, const HandshakeBody& request
     if (stream->subscribers.size() >= config_.limits.max_subscribers) {
       return refuse(RefuseReason::kSubscriberFull, kRejectBusy);
     }
-    // A newcomer's ring grows to what the stream's other subscribers hold.
+    // A newcomer's bookkeeping grows to what the stream's other subscribers
+    // hold (the payloads are the stream ring's, shared).
     size_t slots = config_.sender.buffer_capacity;
     for (const Peer* p : stream->subscribers) slots = std::max(slots, p->sender->buffer_slots());
-    if (StreamMemory(*stream) + slots * kMaxDatagramSize > config_.limits.max_stream_memory_bytes) {
+    if (StreamMemory(*stream) + slots * sizeof(arq::StoredPacket) >
+        config_.limits.max_stream_memory_bytes) {
       return refuse(RefuseReason::kMemory, kRejectBusy);
     }
   }
@@ -363,14 +377,17 @@ uint8_t Relay::Admit(std::span<const uint8_t> peer, const HandshakeBody& request
 }
 
 size_t Relay::StreamMemory(const Stream& stream) const {
-  // What the stream's sessions hold now: their rings grow with rate x
+  // What the stream holds now: its ring and its sessions' grow with rate x
   // latency (up to their caps), so this follows the stream, not the caps.
-  size_t slots = 0;
+  // Subscriber hops keep bookkeeping only; the payloads are the ring's.
+  size_t bytes = stream.ring->memory_bytes();
   if (stream.publisher != 0) {
-    slots += peers_.at(stream.publisher)->receiver->buffer_stats().capacity;
+    bytes += peers_.at(stream.publisher)->receiver->buffer_stats().capacity * kMaxDatagramSize;
   }
-  for (const Peer* p : stream.subscribers) slots += p->sender->buffer_slots();
-  return slots * kMaxDatagramSize;
+  for (const Peer* p : stream.subscribers) {
+    bytes += p->sender->buffer_slots() * sizeof(arq::StoredPacket);
+  }
+  return bytes;
 }
 
 void Relay::Accept(NegotiatedSession session, std::span<const uint8_t> source, Time now) {
@@ -410,6 +427,8 @@ void Relay::Accept(NegotiatedSession session, std::span<const uint8_t> source, T
     sc.fec_adaptive = session::AdaptiveConfigFor(session.fec, arq, session.latency);
     sc.arq = arq;
     sc.initial_rtt = session.handshake_rtt;
+    sc.shared_payloads = stream.ring.get();
+    stream.ring->RaiseRetention(session.latency);
     p.sender = std::make_unique<session::SenderSession>(sc, now, &p);
     if (stream.highest < 0) p.first_seq = std::numeric_limits<int64_t>::min();
     stream.subscribers.push_back(&p);
@@ -508,11 +527,18 @@ void Relay::OnSourcePacket(Source& source, const session::StreamPacket& packet, 
   s.stats.upstream_transit_us = transit.ToMicroseconds();
   const std::optional<Time> origin =
       source.session != nullptr ? source.session->OriginTime(packet.ts_us) : std::nullopt;
+  const auto timestamp_us = static_cast<uint32_t>(static_cast<uint64_t>(ts_us));
+  const Time origin_time = origin.value_or(now - transit);
+  // Kept once in the stream's ring, and sent from there by every hop
+  // (queued sends point into it: flush them before it moves).
+  if (s.ring->WouldGrow(seq, origin_time)) io_->FlushSends();
+  const bool kept = s.ring->Store(seq, timestamp_us, origin_time, packet.payload, now);
+  const std::optional<session::SharedPayload> shared = kept ? s.ring->Find(seq) : std::nullopt;
   const session::ForwardedPacket f{
       .seq = seq,
-      .timestamp_us = static_cast<uint32_t>(static_cast<uint64_t>(ts_us)),
-      .payload = packet.payload,
-      .origin_time = origin.value_or(now - transit),
+      .timestamp_us = timestamp_us,
+      .payload = shared ? shared->payload : packet.payload,
+      .origin_time = origin_time,
       .late = late,
   };
   for (Peer* sub : s.subscribers) {
@@ -530,6 +556,11 @@ void Relay::OnSourcePacket(Source& source, const session::StreamPacket& packet, 
     ++s.stats.forwarded;
     s.stats.forwarded_bytes += packet.payload.size();
     Reschedule(*sub);
+  }
+  // Not in the ring: the sends point into the source's buffer, valid only now.
+  if (!shared) {
+    ++s.stats.ring_rejected;
+    io_->FlushSends();
   }
 }
 
@@ -702,6 +733,8 @@ std::vector<Relay::StreamView> Relay::Streams() const {
     v.configured = s->configured;
     v.stats = &s->stats;
     v.latency = s->config.latency.value_or(config_.latency);
+    v.memory_bytes = StreamMemory(*s);
+    v.ring_slots = s->ring->slots();
     if (s->publisher != 0) {
       const Peer& p = *peers_.at(s->publisher);
       v.has_publisher = true;

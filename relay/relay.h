@@ -43,6 +43,8 @@
 // session per timer). Timers: the heap's top, the upstreams'.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -125,6 +127,20 @@ class RelayIo {
   virtual void SendTo(std::span<const uint8_t> datagram, std::span<const uint8_t> peer) = 0;
   // From upstream `index`'s socket to its relay.
   virtual void SendUpstream(size_t index, std::span<const uint8_t> datagram) = 0;
+  // To `peer`, one datagram in two parts: a hop's header and a payload of a
+  // stream ring, which stays valid until FlushSends (or the end of the
+  // call into the core). The default joins them (SendTo).
+  virtual void SendToParts(std::span<const uint8_t> head, std::span<const uint8_t> body,
+                           std::span<const uint8_t> peer) {
+    std::array<uint8_t, kMaxDatagramSize> joined;
+    if (head.size() + body.size() > joined.size()) return;
+    std::copy(head.begin(), head.end(), joined.begin());
+    std::copy(body.begin(), body.end(), joined.begin() + static_cast<ptrdiff_t>(head.size()));
+    SendTo(std::span<const uint8_t>(joined).first(head.size() + body.size()), peer);
+  }
+  // Sends what is queued now: a stream ring is about to move (or a payload
+  // not in a ring was lent). Nothing to do for an I/O that sends at once.
+  virtual void FlushSends() {}
 };
 
 // Why a session left the relay.
@@ -174,6 +190,9 @@ struct StreamStats {
   uint64_t remaps = 0;      // a new publisher process mapped onto the stream's sequence
   uint64_t publishers = 0;  // publisher sessions accepted
   uint64_t subscribers_joined = 0;
+  // Packets the stream ring could not keep (at its cap, or a late fill whose
+  // slot was taken): sent, but no hop can resend them.
+  uint64_t ring_rejected = 0;
   // The origin's input to the relay: the source session's estimate (us).
   int64_t upstream_transit_us = 0;
 };
@@ -252,6 +271,10 @@ class Relay final : private HandshakeSessionLookup {
     const StreamStats* stats = nullptr;
     std::vector<SubscriberView> subscribers;
     Duration latency;
+    // What the stream holds now (ring, publisher buffer, hops' bookkeeping)
+    // and its shared ring's slots.
+    size_t memory_bytes = 0;
+    size_t ring_slots = 0;
   };
   // Every stream, sorted by id.
   std::vector<StreamView> Streams() const;

@@ -148,6 +148,32 @@ void RelayDriver::SendTo(std::span<const uint8_t> datagram, std::span<const uint
   Queue(listen_, datagram, to);
 }
 
+void RelayDriver::SendToParts(std::span<const uint8_t> head, std::span<const uint8_t> body,
+                              std::span<const uint8_t> peer) {
+  io::UdpEndpoint to;
+  if (peer.size() > to.capacity()) return;
+  std::memcpy(to.data(), peer.data(), peer.size());
+  to.resize(peer.size());
+  Socket& s = listen_;
+  if (closed_ || !s.gate) return;
+  if (head.size() + body.size() > kMaxDatagramSize) {
+    ++s.stats.oversized_out;
+    return;
+  }
+  if (s.send.full()) s.send.Flush(s.gate->fd(), s.stats.send_errors);
+  // The header is copied into the batch; the payload is sent from the
+  // stream ring where it lies (the core flushes before it moves).
+  const size_t slot = s.send.size();
+  std::memcpy(s.buffers[slot].data(), head.data(), head.size());
+  s.destinations[slot] = to;
+  s.send.AddParts(std::span<const uint8_t>(s.buffers[slot].data(), head.size()), body,
+                  &s.destinations[slot]);
+  ++s.stats.datagrams_out;
+  s.stats.bytes_out += head.size() + body.size();
+}
+
+void RelayDriver::FlushSends() { Flush(); }
+
 void RelayDriver::SendUpstream(size_t index, std::span<const uint8_t> datagram) {
   if (index >= upstreams_.size() || !upstreams_[index]) return;
   UpstreamSocket& up = *upstreams_[index];

@@ -76,6 +76,9 @@ class RelayDriver final : public RelayIo {
   // RelayIo
   void SendTo(std::span<const uint8_t> datagram, std::span<const uint8_t> peer) override;
   void SendUpstream(size_t index, std::span<const uint8_t> datagram) override;
+  void SendToParts(std::span<const uint8_t> head, std::span<const uint8_t> body,
+                   std::span<const uint8_t> peer) override;
+  void FlushSends() override;
 
  private:
   struct Socket {

@@ -236,11 +236,13 @@ void AppendStreamJson(std::string& out, const Relay::StreamView& v, Time now) {
                         "{\"id\":\"%s\",\"configured\":%s,\"latency_ms\":%.0f,\"packets_in\":%d,"
                         "\"bytes_in\":%d,\"duplicates\":%d,\"too_old\":%d,\"late_in\":%d,"
                         "\"forwarded\":%d,\"forwarded_bytes\":%d,\"remaps\":%d,\"publishers\":%d,"
-                        "\"subscribers_joined\":%d,\"upstream_transit_ms\":%.3f,",
+                        "\"subscribers_joined\":%d,\"upstream_transit_ms\":%.3f,"
+                        "\"memory_bytes\":%d,\"ring_slots\":%d,\"ring_rejected\":%d,",
                         Escape(v.id, true), v.configured ? "true" : "false",
                         v.latency.ToMillisecondsF(), st.packets_in, st.bytes_in, st.duplicates,
                         st.too_old, st.late_in, st.forwarded, st.forwarded_bytes, st.remaps,
-                        st.publishers, st.subscribers_joined, st.upstream_transit_us / 1000.0);
+                        st.publishers, st.subscribers_joined, st.upstream_transit_us / 1000.0,
+                        v.memory_bytes, v.ring_slots, st.ring_rejected);
   if (v.has_publisher && v.publisher != nullptr) {
     absl::StrAppendFormat(&out, "\"publisher\":{\"peer\":\"%s\",\"connected_s\":%.1f,\"hop\":",
                           AddressText(v.publisher_address), (now - v.publisher_since).ToSecondsF());
@@ -336,6 +338,13 @@ std::string PrometheusText(const RelaySnapshot& s) {
             v.has_publisher ? 1 : 0);
     e.Gauge("hitless_relay_stream_latency_seconds", "the stream's end-to-end budget", base,
             v.latency.ToSecondsF());
+    e.Gauge("hitless_relay_stream_memory_bytes",
+            "what the stream holds now: its shared ring, the publisher hop's buffer and the "
+            "subscriber hops' bookkeeping",
+            base, static_cast<double>(v.memory_bytes));
+    e.Counter("hitless_relay_stream_ring_rejected_packets_total",
+              "packets the stream ring could not keep (sent, but not resendable)", base,
+              static_cast<double>(ss.ring_rejected));
     e.Gauge("hitless_relay_stream_upstream_transit_seconds",
             "origin input to arrival at this relay, one way", base,
             static_cast<double>(ss.upstream_transit_us) / 1e6);

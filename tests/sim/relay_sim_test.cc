@@ -203,6 +203,13 @@ TEST(RelaySimTest, ThreeSubscribersAtFivePercentEachHopLoseNothing) {
   const StreamStats* s = f.relay.relay->StreamStatsOf("match1");
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->packets_in, f.sender.media_sent);
+  // Payloads are kept once, in the stream's ring: the hops keep none.
+  EXPECT_EQ(s->ring_rejected, 0u);
+  for (const session::SenderSession* hop : f.relay.relay->Subscribers("match1")) {
+    EXPECT_EQ(hop->buffer_memory_bytes(), 0u);
+    EXPECT_GT(hop->stats().retransmitted, 0u);
+    EXPECT_EQ(hop->stats().shared_missing, 0u);
+  }
   for (size_t i = 0; i < f.receivers.size(); ++i) {
     const End& r = *f.receivers[i];
     EXPECT_EQ(r.checker.missing(f.sender.media_sent), 0u) << "receiver " << i;

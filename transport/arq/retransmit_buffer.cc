@@ -8,7 +8,7 @@ namespace hitless::arq {
 
 RetransmitBuffer::RetransmitBuffer(RetransmitBufferConfig config) : config_(config) {
   constexpr size_t kMaxSlots = size_t{1} << 24;
-  config_.slot_bytes = std::clamp<size_t>(config_.slot_bytes, 1, 65536);
+  config_.slot_bytes = std::clamp<size_t>(config_.slot_bytes, 0, 65536);
   const size_t initial = std::bit_ceil(std::clamp<size_t>(config.capacity, 1, kMaxSlots));
   config_.max_capacity =
       std::max(initial, std::bit_floor(std::clamp<size_t>(config.max_capacity, 1, kMaxSlots)));
@@ -20,7 +20,7 @@ void RetransmitBuffer::Drop(StoredPacket& p) {
   p.live = false;
   p.arq = {};
   --live_count_;
-  live_bytes_ -= p.bytes.size();
+  live_bytes_ -= p.size;
 }
 
 bool RetransmitBuffer::Grow() {
@@ -88,17 +88,39 @@ std::span<uint8_t> RetransmitBuffer::NextSlot(int64_t seq, Time send_time) {
   return std::span<uint8_t>(SlotBytes(seq), config_.slot_bytes);
 }
 
+bool RetransmitBuffer::WouldGrow(int64_t seq, Time send_time) const {
+  if (!SeqInRange(seq) || !highest_ || seq <= *highest_ || live_count_ == 0 ||
+      slots_.size() >= config_.max_capacity) {
+    return false;
+  }
+  return seq - *lowest_ >= static_cast<int64_t>(slots_.size()) &&
+         Slot(*lowest_).send_time + config_.retention > send_time;
+}
+
+bool RetransmitBuffer::StoreMeta(int64_t seq, Time send_time, size_t size) {
+  if (config_.slot_bytes != 0 || size == 0 || size > 65536) {
+    ++stats_.rejected;
+    return false;
+  }
+  if (!MakeRoom(seq, send_time)) return false;  // counted there
+  room_for_ = seq;
+  return Commit(seq, send_time, size);
+}
+
 bool RetransmitBuffer::Commit(int64_t seq, Time send_time, size_t size) {
   const bool room = room_for_ == seq;
   room_for_.reset();
-  if (!room || size == 0 || size > config_.slot_bytes) {
+  const size_t limit = config_.slot_bytes == 0 ? 65536 : config_.slot_bytes;
+  if (!room || size == 0 || size > limit) {
     ++stats_.rejected;
     return false;
   }
   StoredPacket& p = Slot(seq);
   p.seq = seq;
   p.send_time = send_time;
-  p.bytes = std::span<const uint8_t>(SlotBytes(seq), size);
+  p.size = static_cast<uint32_t>(size);
+  p.bytes = config_.slot_bytes == 0 ? std::span<const uint8_t>()
+                                    : std::span<const uint8_t>(SlotBytes(seq), size);
   p.arq = {};
   p.live = true;
   ++live_count_;

@@ -35,7 +35,9 @@ struct RetransmitBufferConfig {
   // is evicted (counted `evicted`, and `evicted_unexpired` if within its
   // retention: the cap is too small for this rate x latency).
   size_t max_capacity = size_t{1} << 17;
-  // Largest packet kept (a DATA datagram); larger ones are refused.
+  // Largest packet kept (a DATA datagram); larger ones are refused. Zero:
+  // no bytes are kept at all, only each packet's bookkeeping (StoreMeta):
+  // the packets live elsewhere (a relay hop's shared stream ring).
   size_t slot_bytes = 1500;
   // How long a packet is kept after its original send: the end-to-end
   // latency (a retransmission sent later cannot arrive before release).
@@ -56,7 +58,8 @@ struct RetransmitState {
 struct StoredPacket {
   int64_t seq = -1;
   Time send_time;
-  std::span<const uint8_t> bytes;  // in the arena; see Store
+  std::span<const uint8_t> bytes;  // in the arena; see Store (empty: StoreMeta)
+  uint32_t size = 0;               // the datagram's bytes, kept or not
   RetransmitState arq;
   bool live = false;
 };
@@ -89,6 +92,15 @@ class RetransmitBuffer {
   // serializes into the buffer. Commit without NextSlot for that seq fails.
   std::span<uint8_t> NextSlot(int64_t seq, Time send_time);
   bool Commit(int64_t seq, Time send_time, size_t size);
+
+  // Bookkeeping only (slot_bytes 0): packet `seq` of `size` bytes was sent
+  // at `send_time`; its bytes are kept elsewhere. As Store otherwise.
+  bool StoreMeta(int64_t seq, Time send_time, size_t size);
+  // True when storing `seq` now would grow the ring (and so move what it
+  // holds): a caller that lent out spans flushes them first.
+  bool WouldGrow(int64_t seq, Time send_time) const;
+  // A longer (or shorter) retention from now on.
+  void SetRetention(Duration retention) { config_.retention = retention; }
 
   // Drops packets with send_time + retention <= now. Returns how many.
   // Invalidates pointers and spans previously obtained from this buffer.

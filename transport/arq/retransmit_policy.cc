@@ -171,7 +171,7 @@ size_t RetransmitPolicy::PopDue(Time now, std::vector<Retransmission>& out, size
       ready_.pop();
       continue;
     }
-    const auto size = static_cast<double>(p->bytes.size());
+    const auto size = static_cast<double>(p->size);
     const double need = std::min(size, depth_);
     if (tokens_ < need) {
       if (!st.capped) ++stats_.capped;
@@ -189,10 +189,11 @@ size_t RetransmitPolicy::PopDue(Time now, std::vector<Retransmission>& out, size
     } else {
       ++stats_.copies;
     }
-    stats_.retransmitted_bytes += p->bytes.size();
+    stats_.retransmitted_bytes += p->size;
     out.push_back({.seq = seq,
                    .send_time = p->send_time,
                    .bytes = p->bytes,
+                   .size = p->size,
                    .copy = copy,
                    .copies = st.copies});
     --st.copies_left;

@@ -106,11 +106,13 @@ struct LinkEstimate {
 };
 
 // One datagram to resend. `bytes` points into the RetransmitBuffer: valid
-// until the buffer's next Store or Expire.
+// until the buffer's next Store or Expire (empty when the buffer keeps
+// bookkeeping only: the owner finds the packet by `seq` where it lives).
 struct Retransmission {
   int64_t seq = 0;
   Time send_time;  // original send time (the DATA header timestamp)
   std::span<const uint8_t> bytes;
+  uint32_t size = 0;  // the datagram's bytes
   uint32_t copy = 0;  // 0 = first copy of this request
   uint32_t copies = 1;
 };

@@ -220,6 +220,7 @@ SendBatch::SendBatch(size_t capacity)
     : capacity_(capacity),
       headers_(capacity),
       iovecs_(capacity),
+      part_iovecs_(2 * capacity),
       messages_(capacity),
       counts_(capacity),
       ones_(capacity, 1),
@@ -254,6 +255,29 @@ bool SendBatch::Add(std::span<const uint8_t> data, const UdpEndpoint* destinatio
   }
   h.msg_iov = &iovecs_[size_];
   h.msg_iovlen = 1;
+  ++size_;
+  return true;
+}
+
+bool SendBatch::AddParts(std::span<const uint8_t> head, std::span<const uint8_t> body,
+                         const UdpEndpoint* destination) {
+  if (full()) return false;
+  // iov_len 0 in iovecs_ keeps it out of every GSO run (see Flush).
+  iovecs_[size_].iov_base = nullptr;
+  iovecs_[size_].iov_len = 0;
+  ::iovec* parts = &part_iovecs_[2 * size_];
+  parts[0].iov_base = const_cast<uint8_t*>(head.data());
+  parts[0].iov_len = head.size();
+  parts[1].iov_base = const_cast<uint8_t*>(body.data());
+  parts[1].iov_len = body.size();
+  ::msghdr& h = headers_[size_].msg_hdr;
+  h = ::msghdr{};
+  if (destination != nullptr) {
+    h.msg_name = const_cast<::sockaddr*>(destination->data());
+    h.msg_namelen = static_cast<socklen_t>(destination->size());
+  }
+  h.msg_iov = parts;
+  h.msg_iovlen = 2;
   ++size_;
   return true;
 }
@@ -316,9 +340,9 @@ SendBatch::Sent SendBatch::Flush(int fd, SendErrorCounters& errors) {
         if (iovecs_[j - 1].iov_len < segment) break;  // a short one ends the run
       }
       ::msghdr& h = messages_[n].msg_hdr;
-      h = headers_[i].msg_hdr;
-      h.msg_iovlen = j - i;  // the iovecs are consecutive
+      h = headers_[i].msg_hdr;  // a lone datagram (parts too) as queued
       if (j - i > 1) {
+        h.msg_iovlen = j - i;  // the iovecs are consecutive
         uint8_t* control = control_.data() + n * kGsoControlSize;
         std::memset(control, 0, kGsoControlSize);
         h.msg_control = control;

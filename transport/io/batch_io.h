@@ -132,6 +132,11 @@ class SendBatch {
   // bytes and the endpoint must stay alive until Flush. Returns false, and
   // queues nothing, when full() — flush first.
   bool Add(std::span<const uint8_t> data, const UdpEndpoint* destination);
+  // Queues one datagram in two parts, `head` then `body` (a gather send: a
+  // relay hop's header and a payload shared by every hop). Both must stay
+  // alive until Flush. Never joined into a GSO message.
+  bool AddParts(std::span<const uint8_t> head, std::span<const uint8_t> body,
+                const UdpEndpoint* destination);
   bool full() const { return size_ == capacity_; }
   size_t size() const { return size_; }
 
@@ -173,7 +178,8 @@ class SendBatch {
   size_t capacity_;
   size_t size_ = 0;
   std::vector<::mmsghdr> headers_;
-  std::vector<::iovec> iovecs_;
+  std::vector<::iovec> iovecs_;       // one per datagram (iov_len 0: parts)
+  std::vector<::iovec> part_iovecs_;  // two per datagram queued by AddParts
   bool gso_ = false;
   GsoStats gso_stats_;
   // GSO: one message per run of datagrams, its datagram count and first.

@@ -33,12 +33,19 @@ arq::RetransmitPolicyConfig PolicyConfig(const SenderConfig& config) {
   return policy;
 }
 
+// A relay hop whose payloads live in the stream's shared ring (one path:
+// the header part carries the path id).
+bool SharesPayloads(const SenderConfig& config) {
+  return config.shared_payloads != nullptr && config.relayed &&
+         !(config.paths && config.paths->path_count > 1);
+}
+
 arq::RetransmitBufferConfig BufferConfig(const SenderConfig& config) {
   // Kept for the latency window: a retransmission sent later than send time +
   // latency cannot arrive before the receiver releases the packet.
   return arq::RetransmitBufferConfig{.capacity = config.buffer_capacity,
                                      .max_capacity = config.max_buffer_capacity,
-                                     .slot_bytes = kMaxDatagramSize,
+                                     .slot_bytes = SharesPayloads(config) ? 0 : kMaxDatagramSize,
                                      .retention = config.latency};
 }
 
@@ -145,6 +152,28 @@ void SenderSession::Send(std::span<const uint8_t> datagram, Time now) {
   last_sent_ = now;
 }
 
+void SenderSession::SendParts(size_t head_size, std::span<const uint8_t> payload, Time now) {
+  const std::span<const uint8_t> head = std::span<const uint8_t>(head_).first(head_size);
+  if (budget_) budget_->OnSent(head.size() + payload.size());
+  out_->SendDatagramParts(head, payload, config_.path_id);
+  last_sent_ = now;
+}
+
+bool SenderSession::ResendShared(int64_t seq, Time now) {
+  const std::optional<SharedPayload> p = config_.shared_payloads->Find(seq);
+  if (!p) return false;
+  Header header = SessionHeader(PacketType::kData, config_.session_id, config_.path_id,
+                                static_cast<uint32_t>(seq), now, epoch_);
+  header.timestamp_us = p->timestamp_us;
+  header.retransmission = true;
+  const size_t head = SerializeDataHeader(header, p->payload.size(), head_);
+  if (head == 0) return false;
+  ++stats_.retransmitted;
+  stats_.retransmitted_bytes += head + p->payload.size();
+  SendParts(head, p->payload, now);
+  return true;
+}
+
 void SenderSession::SendOnPaths(std::span<uint8_t> datagram, const path::PathList& paths,
                                 Time now) {
   for (const uint8_t path : paths) {
@@ -196,10 +225,31 @@ void SenderSession::OnForward(const ForwardedPacket& packet, Time now) {
 
 void SenderSession::SendData(const Header& header, int64_t seq, std::span<const uint8_t> payload,
                              Time send_time, Time now, bool fec) {
+  buffer_.Expire(now);
+  if (SharesPayloads(config_)) {
+    // The payload is the stream ring's: only the header is ours, and only
+    // the bookkeeping is kept (a NACK finds the payload in the ring again).
+    const size_t head = SerializeDataHeader(header, payload.size(), head_);
+    if (head == 0) {
+      ++stats_.media_rejected;
+      return;
+    }
+    ++stats_.media_in;
+    buffer_.StoreMeta(seq, send_time, head + payload.size());
+    next_seq_ = std::max(next_seq_, seq + 1);
+    ++stats_.data_sent;
+    stats_.data_bytes += head + payload.size();
+    SendParts(head, payload, now);
+    if (fec_ && fec) {
+      fec_now_ = now;
+      fec_->OnSource(FecSource{seq, header.timestamp_us, payload}, now, *this);
+    }
+    if (fec_decision_pending_) MaybeApplyFecDecision();
+    return;
+  }
   // Serialized straight into the retransmit buffer's slot, and sent from
   // there: the payload's one copy in user space. (Into scratch_ only if the
   // buffer cannot keep it: then it goes out but cannot be repaired.)
-  buffer_.Expire(now);
   const std::span<uint8_t> slot = buffer_.NextSlot(seq, send_time);
   const std::span<uint8_t> out = slot.empty() ? std::span<uint8_t>(scratch_) : slot;
   const size_t size = Serialize(header, DataBody{payload}, out);
@@ -471,6 +521,11 @@ void SenderSession::OnTimer(Time now) {
   if (fec_decision_pending_) MaybeApplyFecDecision();
   policy_.PopDue(now, due_);
   for (const arq::Retransmission& r : due_) {
+    if (r.bytes.empty()) {
+      // Shared store: the payload is found by its sequence.
+      if (SharesPayloads(config_) && !ResendShared(r.seq, now)) ++stats_.shared_missing;
+      continue;
+    }
     // The stored datagram with the RETRANSMISSION flag set; sequence and
     // timestamp stay the original's (the receiver releases it on time).
     const size_t size = std::min(r.bytes.size(), scratch_.size());

@@ -79,6 +79,12 @@ struct SenderConfig {
   // transit, docs/wire-format.md "Relayed streams") and the receiver echoes
   // them in its REPORTs, which gives this hop's RTT.
   bool relayed = false;
+  // A relay hop's stream ring (relayed, one path): the payloads live there,
+  // once for every hop; the session keeps only each packet's bookkeeping
+  // and sends header and payload as two parts (DatagramSink::
+  // SendDatagramParts), no copy of its own. nullptr: the session keeps a
+  // copy of every datagram it sends.
+  const PayloadStore* shared_payloads = nullptr;
 };
 
 // One packet of a relayed stream, as a relay hop sends it on.
@@ -111,6 +117,9 @@ struct SenderStats {
   int fec_interleave = 0;
   // FEC repairs not sent because the send budget had no room for them.
   uint64_t fec_repairs_withheld = 0;
+  // Shared store: a retransmission asked for a packet the stream's ring no
+  // longer holds (not sent).
+  uint64_t shared_missing = 0;
   // REPORTs counting DATA that reached the receiver after its release time.
   uint64_t late_reported = 0;
   bool shutdown_received = false;
@@ -167,6 +176,9 @@ class SenderSession : private FecRepairSink {
   double media_rate(Time now) const { return buffer_.StreamRateBytesPerSecond(now); }
   const arq::RetransmitBufferStats& buffer_stats() const { return buffer_.stats(); }
   size_t buffer_slots() const { return buffer_.capacity(); }
+  // Bytes of datagrams the retransmit buffer holds room for (0 with a
+  // shared payload store: bookkeeping only).
+  size_t buffer_memory_bytes() const { return buffer_.memory_bytes(); }
   size_t max_buffer_slots() const { return config_.max_buffer_capacity; }
   // Room for FEC (bytes/s) under the budget; nullopt: no budget yet.
   std::optional<double> fec_room() const { return fec_room_; }
@@ -174,6 +186,11 @@ class SenderSession : private FecRepairSink {
  private:
   Header MakeHeader(PacketType type, Time now);
   void Send(std::span<const uint8_t> datagram, Time now);
+  // A DATA header (in head_) and its payload from the shared store.
+  void SendParts(size_t head_size, std::span<const uint8_t> payload, Time now);
+  // Shared store: resends packet `seq` (flagged a retransmission); false if
+  // the store no longer holds it.
+  bool ResendShared(int64_t seq, Time now);
   // Sends `datagram` (in scratch_) on each path of `paths`, patching the
   // header's path id.
   void SendOnPaths(std::span<uint8_t> datagram, const path::PathList& paths, Time now);
@@ -232,6 +249,7 @@ class SenderSession : private FecRepairSink {
   double burst_packets_ = 1;  // smoothed mean loss-burst length
   Time last_sent_;
   std::vector<uint8_t> scratch_;
+  std::array<uint8_t, kHeaderSize> head_{};  // shared store: the header part
   std::vector<arq::Retransmission> due_;
   std::vector<NackRange> wire_ranges_;  // a NACK as parsed (capacity reused)
   std::vector<arq::NackRange> ranges_;

@@ -2,7 +2,11 @@
 // owner: datagrams out to the peer, media out to the application.
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "transport/base/drop_reason.h"
@@ -19,6 +23,36 @@ class DatagramSink {
  public:
   virtual ~DatagramSink() = default;
   virtual void SendDatagram(std::span<const uint8_t> datagram, uint8_t path_id) = 0;
+  // One datagram in two parts, `head` then `body` (a relay hop's header and
+  // a payload of the stream's shared ring). The default joins them and
+  // calls SendDatagram; a sink that can send both parts as they are (a
+  // gather send) avoids that copy. `body` stays valid until the owner's
+  // I/O flush (PayloadStore's contract); `head` only during the call.
+  virtual void SendDatagramParts(std::span<const uint8_t> head, std::span<const uint8_t> body,
+                                 uint8_t path_id) {
+    std::array<uint8_t, kMaxDatagramSize> joined;
+    if (head.size() + body.size() > joined.size()) return;
+    std::copy(head.begin(), head.end(), joined.begin());
+    std::copy(body.begin(), body.end(), joined.begin() + static_cast<ptrdiff_t>(head.size()));
+    SendDatagram(std::span<const uint8_t>(joined).first(head.size() + body.size()), path_id);
+  }
+};
+
+// A stream's packets kept once for every hop that sends them (a relay's
+// shared ring): a relay hop's SenderSession keeps only its own bookkeeping
+// and finds the payload here to send or resend it.
+struct SharedPayload {
+  uint32_t timestamp_us = 0;  // the origin's, as on the wire
+  Time origin_time;           // the origin's input on our clock
+  std::span<const uint8_t> payload;
+};
+class PayloadStore {
+ public:
+  virtual ~PayloadStore() = default;
+  // Packet `seq` (the stream's sequence), or nullopt if not (or no longer)
+  // held. The payload stays valid until the store's owner stores again
+  // after an I/O flush.
+  virtual std::optional<SharedPayload> Find(int64_t seq) const = 0;
 };
 
 // Where a receiver's media goes, in order, each payload at its release time.

@@ -25,4 +25,11 @@ size_t Serialize(const Header& header, const DataBody& body, std::span<uint8_t> 
   return FinishPacket(writer, header);
 }
 
+size_t SerializeDataHeader(const Header& header, size_t payload_size, std::span<uint8_t> out) {
+  if (payload_size == 0 || payload_size > kMaxDataPayload || header.encrypted) return 0;
+  ByteWriter writer(ClipToDatagram(out));
+  if (!WriteHeader(writer, header, PacketType::kData) || !writer.ok()) return 0;
+  return writer.written();
+}
+
 }  // namespace hitless

@@ -32,4 +32,10 @@ absl::StatusOr<DataBody> ParseData(std::span<const uint8_t> body);
 // the header is invalid (see WriteHeader) or it does not fit in `out`.
 size_t Serialize(const Header& header, const DataBody& body, std::span<uint8_t> out);
 
+// Writes only the header of a DATA packet whose `payload_size`-byte payload
+// is sent after it as a separate part (a gather send). Returns kHeaderSize,
+// or 0 if the payload size is 0 or over kMaxDataPayload, the header is
+// invalid or encrypted (a sealed packet is one piece), or `out` is short.
+size_t SerializeDataHeader(const Header& header, size_t payload_size, std::span<uint8_t> out);
+
 }  // namespace hitless

@@ -114,6 +114,42 @@ TEST(RetransmitBufferTest, GrowsToHoldItsRetentionThenStopsAtTheCap) {
   EXPECT_EQ(buf.stats().evicted_unexpired, 1u);
 }
 
+// Bookkeeping only (slot_bytes 0, a relay hop whose payloads live in the
+// stream's ring): no arena, sizes kept, StoreMeta as Store otherwise;
+// WouldGrow says beforehand what a store would do to the ring.
+TEST(RetransmitBufferTest, BookkeepingOnlyKeepsSizesAndNoBytes) {
+  RetransmitBuffer buf(
+      {.capacity = 4, .max_capacity = 8, .slot_bytes = 0, .retention = Duration::Seconds(10)});
+  EXPECT_EQ(buf.memory_bytes(), 0u);
+  for (int64_t s = 0; s < 4; ++s) {
+    EXPECT_FALSE(buf.WouldGrow(s, At(s)));
+    ASSERT_TRUE(buf.StoreMeta(s, At(s), 1332));
+  }
+  EXPECT_TRUE(buf.WouldGrow(4, At(4)));  // 0 is still within its retention
+  ASSERT_TRUE(buf.StoreMeta(4, At(4), 1332));
+  EXPECT_EQ(buf.capacity(), 8u);
+  EXPECT_EQ(buf.memory_bytes(), 0u);
+  ASSERT_NE(buf.Find(2), nullptr);
+  EXPECT_EQ(buf.Find(2)->size, 1332u);
+  EXPECT_TRUE(buf.Find(2)->bytes.empty());
+  EXPECT_EQ(buf.live_bytes(), 5u * 1332);
+  for (int64_t s = 5; s < 8; ++s) ASSERT_TRUE(buf.StoreMeta(s, At(s), 100));
+  EXPECT_FALSE(buf.WouldGrow(8, At(8)));  // at the cap: it evicts, never grows
+  // Refusals: a payload-keeping call, an empty or absurd size.
+  EXPECT_FALSE(buf.Store(9, At(9), Payload(9)));
+  EXPECT_FALSE(buf.StoreMeta(9, At(9), 0));
+  EXPECT_FALSE(buf.StoreMeta(9, At(9), 70000));
+  EXPECT_EQ(buf.stats().rejected, 3u);
+  // A buffer that keeps bytes refuses StoreMeta.
+  RetransmitBuffer keeping({.capacity = 4, .retention = Ms(100)});
+  EXPECT_FALSE(keeping.StoreMeta(0, At(0), 100));
+  // Past the retention, the oldest make room: no growth.
+  RetransmitBuffer expiring(
+      {.capacity = 4, .max_capacity = 8, .slot_bytes = 0, .retention = Ms(3)});
+  for (int64_t s = 0; s < 4; ++s) ASSERT_TRUE(expiring.StoreMeta(s, At(s), 10));
+  EXPECT_FALSE(expiring.WouldGrow(4, At(4)));
+}
+
 TEST(RetransmitBufferTest, ExpiredPacketsMakeRoomWithoutGrowing) {
   // Kept 5 ms, one per ms: 8 slots are always enough.
   RetransmitBuffer buf({.capacity = 8, .max_capacity = 1024, .retention = Ms(5)});

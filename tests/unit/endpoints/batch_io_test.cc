@@ -101,6 +101,47 @@ TEST_P(SendBatchGsoTest, EveryDatagramArrivesAsSentWhateverTheRuns) {
 
 INSTANTIATE_TEST_SUITE_P(WithAndWithoutGso, SendBatchGsoTest, ::testing::Bool());
 
+// Two-part datagrams (a relay hop's header + a shared payload) arrive whole,
+// in order, between single-part runs that GSO would join: never joined into
+// a run themselves, and they end the run before them.
+TEST_P(SendBatchGsoTest, TwoPartDatagramsArriveJoinedBetweenRuns) {
+  const bool gso = GetParam();
+  asio::io_context io;
+  auto a = Bound(io);
+  auto sender = Bound(io);
+  const UdpEndpoint to_a = a.local_endpoint();
+  SendBatch batch(64);
+  if (gso && !batch.EnableGso(sender.native_handle())) GTEST_SKIP() << "no UDP_SEGMENT here";
+  const std::vector<uint8_t> head = Datagram(16, 9);
+  const std::vector<uint8_t> body = Datagram(1300, 40);
+  std::vector<uint8_t> joined = head;
+  joined.insert(joined.end(), body.begin(), body.end());
+  std::vector<std::vector<uint8_t>> singles;
+  for (int i = 0; i < 6; ++i) singles.push_back(Datagram(1316, static_cast<uint8_t>(i)));
+  std::vector<std::vector<uint8_t>> want;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(batch.Add(singles[i], &to_a));
+    want.push_back(singles[i]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(batch.AddParts(head, body, &to_a));
+    want.push_back(joined);
+  }
+  for (int i = 3; i < 6; ++i) {
+    ASSERT_TRUE(batch.Add(singles[i], &to_a));
+    want.push_back(singles[i]);
+  }
+  SendErrorCounters errors;
+  const SendBatch::Sent sent = batch.Flush(sender.native_handle(), errors);
+  EXPECT_EQ(errors.Total(), 0u);
+  EXPECT_EQ(sent.datagrams, want.size());
+  EXPECT_EQ(sent.bytes, 6 * 1316 + 2 * joined.size());
+  EXPECT_EQ(Drain(a), want);
+  if (gso) {
+    EXPECT_EQ(batch.gso_stats().segments, 6u);  // two runs of 3
+  }
+}
+
 // A GSO message to a GRO socket over loopback arrives as one message, and
 // Receive cuts it back into the datagrams, each with the sender's address.
 TEST(RecvBatchGroTest, CoalescedMessageIsCutBackIntoItsDatagrams) {
