@@ -59,6 +59,9 @@ absl::StatusOr<std::unique_ptr<RelayDriver>> RelayDriver::Create(boost::asio::io
                                                                  RelayDriverOptions options) {
   std::unique_ptr<RelayDriver> d(new RelayDriver(io, std::move(options)));
   RETURN_IF_ERROR(d->Open(d->listen_, d->options_.listen));
+  // Kernel arrival stamps: the relay-in to relay-out delay counts from there.
+  d->recv_.EnableArrivalTimes(d->listen_.gate->fd());
+  d->caused_sends_.reserve(16 * 64);
   ASSIGN_OR_RETURN(d->relay_, Relay::Create(d->options_.config, d->clock_.Now(), d.get()));
   for (const UpstreamEntry& e : d->options_.upstreams) RETURN_IF_ERROR(d->StartUpstream(e));
   d->WaitReadable(d->listen_, std::nullopt);
@@ -121,6 +124,7 @@ void RelayDriver::Drain(Socket& s, std::optional<size_t> upstream) {
     }
     if (n == 0) break;
     const Time now = clock_.Now();
+    const io::RecvBatch::Clocks clocks = io::RecvBatch::ReadClocks(now);
     for (int i = 0; i < n; ++i) {
       if (recv_.truncated(i) || recv_.data(i).size() > kMaxDatagramSize) {
         ++s.stats.truncated_in;
@@ -133,7 +137,12 @@ void RelayDriver::Drain(Socket& s, std::optional<size_t> upstream) {
       if (upstream) {
         relay_->OnUpstreamDatagram(*upstream, data, AddressBytes(source), now);
       } else {
+        const uint64_t out_before = listen_.stats.datagrams_out;
         relay_->OnDatagram(data, AddressBytes(source), now);
+        if (listen_.stats.datagrams_out != out_before && caused_sends_.size() < 16 * 64) {
+          caused_sends_.push_back(
+              {recv_.arrival(static_cast<size_t>(i), clocks), listen_.stats.datagrams_out});
+        }
       }
     }
     if (static_cast<size_t>(n) < recv_.capacity()) break;
@@ -160,7 +169,7 @@ void RelayDriver::SendToParts(std::span<const uint8_t> head, std::span<const uin
     ++s.stats.oversized_out;
     return;
   }
-  if (s.send.full()) s.send.Flush(s.gate->fd(), s.stats.send_errors);
+  if (s.send.full()) FlushSocket(s);
   // The header is copied into the batch; the payload is sent from the
   // stream ring where it lies (the core flushes before it moves).
   const size_t slot = s.send.size();
@@ -186,7 +195,7 @@ void RelayDriver::Queue(Socket& s, std::span<const uint8_t> datagram, const io::
     ++s.stats.oversized_out;
     return;
   }
-  if (s.send.full()) s.send.Flush(s.gate->fd(), s.stats.send_errors);
+  if (s.send.full()) FlushSocket(s);
   const size_t slot = s.send.size();
   std::memcpy(s.buffers[slot].data(), datagram.data(), datagram.size());
   s.destinations[slot] = to;
@@ -196,14 +205,25 @@ void RelayDriver::Queue(Socket& s, std::span<const uint8_t> datagram, const io::
   s.stats.bytes_out += datagram.size();
 }
 
-void RelayDriver::Flush() {
-  if (listen_.gate && listen_.send.size() > 0) {
-    listen_.send.Flush(listen_.gate->fd(), listen_.stats.send_errors);
+void RelayDriver::FlushSocket(Socket& s) {
+  s.send.Flush(s.gate->fd(), s.stats.send_errors);
+  if (&s != &listen_ || caused_sends_.empty()) return;
+  // Every datagram whose last send has now left: its relay-in to relay-out.
+  const uint64_t left = listen_.stats.datagrams_out - listen_.send.size();
+  const Time sent = clock_.Now();
+  size_t done = 0;
+  while (done < caused_sends_.size() && caused_sends_[done].last_send <= left) {
+    forward_delay_.Add(sent - caused_sends_[done].arrival);
+    ++done;
   }
+  caused_sends_.erase(caused_sends_.begin(), caused_sends_.begin() + static_cast<ptrdiff_t>(done));
+}
+
+void RelayDriver::Flush() {
+  if (listen_.gate && listen_.send.size() > 0) FlushSocket(listen_);
+  caused_sends_.clear();  // a socket that was closed sends nothing more
   for (const auto& up : upstreams_) {
-    if (up && up->socket.send.size() > 0) {
-      up->socket.send.Flush(up->socket.gate->fd(), up->socket.stats.send_errors);
-    }
+    if (up && up->socket.send.size() > 0) FlushSocket(up->socket);
   }
 }
 

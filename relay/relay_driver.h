@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "relay/forward_delay.h"
 #include "relay/relay.h"
 #include "relay/relay_config.h"
 #include "transport/base/clock.h"
@@ -72,6 +73,8 @@ class RelayDriver final : public RelayIo {
   const UpstreamEntry* upstream_entry(size_t index) const;
   const SocketStats* upstream_stats(size_t index) const;
   Time now() const { return clock_.Now(); }
+  // Relay-in to relay-out delay of what reached the listening socket.
+  const ForwardDelay& forward_delay() const { return forward_delay_; }
 
   // RelayIo
   void SendTo(std::span<const uint8_t> datagram, std::span<const uint8_t> peer) override;
@@ -103,6 +106,8 @@ class RelayDriver final : public RelayIo {
   void Drain(Socket& s, std::optional<size_t> upstream);
   void Queue(Socket& s, std::span<const uint8_t> datagram, const io::UdpEndpoint& to);
   void Flush();
+  // Sends what `s` has queued (and times the datagrams whose sends all left).
+  void FlushSocket(Socket& s);
   void ArmTimer();
   void AfterHandler();
 
@@ -116,6 +121,14 @@ class RelayDriver final : public RelayIo {
   std::optional<Time> timer_at_;
   std::optional<Time> last_fire_;
   io::RecvBatch recv_;
+  // Arrival stamps of the datagrams this handler took in that caused sends
+  // (bounded: one wake-up reads at most 16 x 64); timed at the flush.
+  struct CausedSends {
+    Time arrival;
+    uint64_t last_send;  // listen_.stats.datagrams_out after its sends were queued
+  };
+  std::vector<CausedSends> caused_sends_;
+  ForwardDelay forward_delay_;
   std::unique_ptr<Relay> relay_;
   bool closed_ = false;
 };

@@ -57,6 +57,20 @@ class Exposition {
   void Gauge(std::string_view name, std::string_view help, std::string labels, double value) {
     Add(name, "gauge", help, std::move(labels), value);
   }
+  // A histogram without labels: cumulative buckets (upper bound in the
+  // family's unit, count), then +Inf, _sum and _count.
+  void Histogram(std::string_view name, std::string_view help,
+                 const std::vector<std::pair<double, uint64_t>>& buckets, double sum,
+                 uint64_t count) {
+    Family f{std::string(name), "histogram", std::string(help), ""};
+    for (const auto& [le, n] : buckets) {
+      f.samples += absl::StrFormat("%s_bucket{le=\"%.12g\"} %d\n", name, le, n);
+    }
+    f.samples += absl::StrFormat("%s_bucket{le=\"+Inf\"} %d\n", name, count);
+    f.samples += absl::StrFormat("%s_sum %.12g\n%s_count %d\n", name, sum, name, count);
+    index_.try_emplace(std::string(name), families_.size());
+    families_.push_back(std::move(f));
+  }
   std::string Text() const {
     std::string out;
     for (const Family& f : families_) {
@@ -284,6 +298,7 @@ RelaySnapshot SnapshotOf(const RelayDriver& driver, Duration uptime) {
   RelaySnapshot s;
   s.relay = &driver.relay();
   s.listen = &driver.listen_stats();
+  s.forward_delay = &driver.forward_delay();
   for (size_t i = 0; i < driver.relay().upstream_count(); ++i) {
     if (const UpstreamEntry* e = driver.upstream_entry(i)) {
       s.upstreams.push_back({i, e, driver.upstream_stats(i)});
@@ -306,6 +321,17 @@ std::string PrometheusText(const RelaySnapshot& s) {
   e.Gauge("hitless_relay_sessions", "sessions (publishers and subscribers) on the listen socket",
           "", static_cast<double>(relay.session_count()));
   if (s.listen != nullptr) AddSocket(e, Label("socket", "listen"), *s.listen);
+  if (s.forward_delay != nullptr) {
+    const ForwardDelay& d = *s.forward_delay;
+    std::vector<std::pair<double, uint64_t>> buckets;
+    for (const int64_t us : {50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000}) {
+      buckets.emplace_back(static_cast<double>(us) / 1e6, d.UnderUs(us));
+    }
+    e.Histogram("hitless_relay_forward_delay_seconds",
+                "relay-in (kernel arrival stamp) to relay-out (sendmmsg done) of datagrams that "
+                "caused sends",
+                buckets, d.sum_seconds(), d.count());
+  }
   e.Counter("hitless_relay_sessions_accepted_total", "sessions accepted", "",
             static_cast<double>(st.sessions_accepted));
   for (size_t r = 0; r < static_cast<size_t>(EvictReason::kCount); ++r) {
@@ -431,6 +457,14 @@ std::string RelayStatsJson(const RelaySnapshot& s) {
                           s.listen->datagrams_in, s.listen->bytes_in, s.listen->datagrams_out,
                           s.listen->bytes_out, s.listen->truncated_in,
                           s.listen->send_errors.Total());
+  }
+  if (s.forward_delay != nullptr) {
+    const ForwardDelay& d = *s.forward_delay;
+    absl::StrAppendFormat(&out,
+                          "\"forward_delay_us\":{\"count\":%d,\"p50\":%d,\"p99\":%d,"
+                          "\"p99_9\":%d,\"max\":%d},",
+                          d.count(), d.PercentileUs(0.5), d.PercentileUs(0.99),
+                          d.PercentileUs(0.999), d.max_us());
   }
   out += "\"evicted\":{";
   for (size_t r = 0; r < static_cast<size_t>(EvictReason::kCount); ++r) {

@@ -24,7 +24,8 @@ namespace hitless::relay {
 
 struct RelaySnapshot {
   const Relay* relay = nullptr;
-  const SocketStats* listen = nullptr;  // nullptr: none (simulator)
+  const SocketStats* listen = nullptr;          // nullptr: none (simulator)
+  const ForwardDelay* forward_delay = nullptr;  // nullptr: none (simulator)
   struct UpstreamRow {
     size_t index = 0;
     const UpstreamEntry* entry = nullptr;
