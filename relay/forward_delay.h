@@ -44,8 +44,10 @@ class ForwardDelay {
     return max_us_;
   }
   // Samples under `us` (a multiple of kBinUs): a Prometheus bucket's
-  // cumulative count, to the bin.
+  // cumulative count, to the bin. Beyond 20 ms only whole: the overflow bin
+  // counts once every sample is under `us`.
   uint64_t UnderUs(int64_t us) const {
+    if (us > max_us_ && us > static_cast<int64_t>(kBins) * kBinUs) return count_;
     uint64_t n = 0;
     const auto last = static_cast<size_t>(std::min<int64_t>(us / kBinUs, kBins));
     for (size_t b = 0; b < last; ++b) n += bins_[b];
