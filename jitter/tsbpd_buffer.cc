@@ -54,7 +54,8 @@ TsbpdBuffer::TsbpdBuffer(const TsbpdConfig& config)
   config_.max_payload = std::min<size_t>(config_.max_payload, UINT32_MAX);
   initial_capacity_ = config_.capacity;
   slots_.resize(config_.capacity);
-  payloads_.reset(new uint8_t[config_.capacity * config_.max_payload]);
+  stride_ = config_.keep_payloads ? config_.max_payload : 0;
+  payloads_.reset(new uint8_t[config_.capacity * stride_]);
 }
 
 bool TsbpdBuffer::Grow() {
@@ -66,7 +67,7 @@ bool TsbpdBuffer::Grow() {
 
 void TsbpdBuffer::Resize(size_t capacity) {
   std::vector<Slot> old_slots(capacity);
-  std::unique_ptr<uint8_t[]> old_payloads(new uint8_t[capacity * config_.max_payload]);
+  std::unique_ptr<uint8_t[]> old_payloads(new uint8_t[capacity * stride_]);
   old_slots.swap(slots_);
   old_payloads.swap(payloads_);
   const size_t old_capacity = config_.capacity;
@@ -81,9 +82,9 @@ void TsbpdBuffer::Resize(size_t capacity) {
     Slot& to = slots_[Index(slot.seq)];
     if (to.state != SlotState::kEmpty && to.seq > slot.seq) continue;
     to = slot;
-    if (slot.state == SlotState::kHeld) {
-      std::memcpy(payloads_.get() + Index(slot.seq) * config_.max_payload,
-                  old_payloads.get() + i * config_.max_payload, slot.size);
+    if (slot.state == SlotState::kHeld && stride_ != 0) {
+      std::memcpy(payloads_.get() + Index(slot.seq) * stride_, old_payloads.get() + i * stride_,
+                  slot.size);
     }
   }
 }
@@ -220,8 +221,8 @@ void TsbpdBuffer::Store(int64_t seq, int64_t ts_us, std::span<const uint8_t> pay
     --held_;
     ++stats_.discarded;
   }
-  if (!payload.empty()) {
-    std::memcpy(payloads_.get() + Index(seq) * config_.max_payload, payload.data(), payload.size());
+  if (!payload.empty() && stride_ != 0) {
+    std::memcpy(payloads_.get() + Index(seq) * stride_, payload.data(), payload.size());
   }
   s.seq = seq;
   s.ts_us = ts_us;
@@ -286,7 +287,8 @@ void TsbpdBuffer::PopReady(Time now, TsbpdSink& sink) {
     packet.arrival = s.arrival;
     packet.release_time = *release;
     packet.payload =
-        std::span<const uint8_t>(payloads_.get() + Index(head_) * config_.max_payload, s.size);
+        stride_ == 0 ? std::span<const uint8_t>()
+                     : std::span<const uint8_t>(payloads_.get() + Index(head_) * stride_, s.size);
     sink.OnRelease(packet);
     s.state = SlotState::kReleased;
     --held_;

@@ -80,6 +80,11 @@ struct TsbpdConfig {
   size_t max_capacity = 0;
   // Largest payload kept, in bytes.
   size_t max_payload = 1500;
+  // False: payloads are not kept, only each packet's timing (a relay's
+  // source hop, whose packets go on from its tap and whose buffer serves
+  // only as the deadline oracle): released packets carry an empty payload,
+  // and the ring costs no payload memory.
+  bool keep_payloads = true;
   // The buffer sets drift.lag = latency.
   DriftEstimatorConfig drift;
 };
@@ -241,8 +246,9 @@ class TsbpdBuffer {
   TsbpdConfig config_;
   DriftEstimator drift_;
   std::vector<Slot> slots_;
-  // capacity * max_payload bytes; not zero-filled (only held bytes are read).
+  // capacity * stride_ bytes; not zero-filled (only held bytes are read).
   std::unique_ptr<uint8_t[]> payloads_;
+  size_t stride_ = 0;  // max_payload, or 0 when payloads are not kept
   size_t initial_capacity_ = 0;
   // Shrink epoch: the widest window (highest - next_seq + 1) seen in it.
   std::optional<Time> epoch_start_;

@@ -410,6 +410,7 @@ void Relay::Accept(NegotiatedSession session, std::span<const uint8_t> source, T
     rc.fec = session.fec.mode != FecMode::kNone;
     rc.arq = arq;
     rc.initial_rtt = session.handshake_rtt;
+    rc.playout = false;  // forwarded from the tap; the buffer keeps deadlines only
     p.receiver = std::make_unique<session::ReceiverSession>(rc, now, &p, &p);
     p.source.stream = &stream;
     p.source.session = p.receiver.get();
@@ -593,6 +594,7 @@ absl::StatusOr<size_t> Relay::AddUpstream(const UpstreamConfig& upstream, Time n
   c.tap = u->tap.get();
   c.peer_timeout = config_.peer_timeout;
   c.receiver = config_.receiver;
+  c.receiver.playout = false;  // forwarded from the tap
   c.seed = rng_.NextU64();
   auto connection = session::Connection::Create(c, now, u.get(), u.get());
   if (!connection.ok()) {

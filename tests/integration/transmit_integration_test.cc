@@ -216,8 +216,22 @@ TEST(TransmitIntegration, BadUsageExitsTwoWithAMessage) {
        "\"latency\""},
       {{HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000", "udp://127.0.0.1:5000"},
        "hitless://"},
+      // Several INPUTs are routes: every one but the last is one, and each calls.
       {{HITLESS_RECV_BINARY, "hitless://:9000", "verify", "hitless://127.0.0.1:9001"},
-       "expected INPUT and OUTPUT"},
+       "outputs only"},
+      {{HITLESS_RECV_BINARY, "hitless://:9000", "hitless://127.0.0.1:9001", "verify"},
+       "a route calls"},
+      {{HITLESS_RECV_BINARY, "hitless://127.0.0.1:9000?stream=a",
+        "hitless://127.0.0.1:9001?stream=b", "verify"},
+       "different streams"},
+      {{HITLESS_RECV_BINARY, "hitless://127.0.0.1:9000", "udp://127.0.0.1:9001", "verify"},
+       "hitless:// URL"},
+      {{HITLESS_SEND_BINARY, "gen://", "hitless://127.0.0.1:9000?multipath=routes",
+        "hitless://127.0.0.1:9001?multipath=bond"},
+       "multipath=bond"},
+      {{HITLESS_RECV_BINARY, "hitless://127.0.0.1:9000",
+        "hitless://127.0.0.1:9001?secret=", "verify"},
+       "secret="},
   };
   for (const auto& [argv, named] : multipath_cases) {
     Process p;

@@ -19,6 +19,7 @@ jitter::TsbpdConfig BufferConfig(const ReceiverConfig& config) {
   buffer.capacity = config.buffer_capacity;
   buffer.max_capacity = config.max_buffer_capacity;
   buffer.max_payload = kMaxDataPayload;
+  buffer.keep_payloads = config.playout;
   return buffer;
 }
 
@@ -305,7 +306,7 @@ void ReceiverSession::OnTimer(Time now) {
 void ReceiverSession::OnRelease(const jitter::ReleasedPacket& packet) {
   ++stats_.delivered;
   stats_.delivered_bytes += packet.payload.size();
-  media_->DeliverMedia(packet.payload, release_now_);
+  if (config_.playout) media_->DeliverMedia(packet.payload, release_now_);
 }
 
 void ReceiverSession::OnSkip(int64_t first_seq, int64_t count) {

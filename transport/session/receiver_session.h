@@ -49,6 +49,11 @@ struct ReceiverConfig {
   // 10 s of using under a quarter.
   size_t buffer_capacity = 8192;
   size_t max_buffer_capacity = size_t{1} << 17;
+  // Play the stream out (MediaSink). False: a relay's source hop, whose
+  // packets go on from the tap the moment they are accepted: the jitter
+  // buffer keeps only timing (deadlines for NACKs), no payloads, and
+  // releases go nowhere.
+  bool playout = true;
   // Decode FEC_REPAIR packets (negotiated FEC); without it they are dropped.
   bool fec = false;
   // Ask for retransmissions (negotiated ARQ). Without, losses are still

@@ -431,5 +431,46 @@ TEST(TsbpdBufferGrowTest, GrowsInsteadOfRefusingAndKeepsEveryPacket) {
   EXPECT_EQ(sink.skipped, 0);
 }
 
+// Timing only (a relay's source hop): the same releases, skips and deadline
+// estimates, through growth, with empty payloads and no payload memory.
+TEST(TsbpdBufferGrowTest, WithoutPayloadsTimesTheSameAndKeepsNoBytes) {
+  TsbpdConfig config;
+  config.latency = Duration::Milliseconds(1000);
+  config.capacity = 16;
+  config.max_capacity = 64;
+  config.max_payload = 1452;
+  TsbpdConfig timing_only = config;
+  timing_only.keep_payloads = false;
+  TsbpdBuffer full(config);
+  TsbpdBuffer timing(timing_only);
+  struct Sink final : TsbpdSink {
+    void OnRelease(const ReleasedPacket& p) override {
+      releases.emplace_back(p.seq, p.release_time);
+      sizes.push_back(p.payload.size());
+    }
+    void OnSkip(int64_t first, int64_t count) override { skips.emplace_back(first, count); }
+    std::vector<std::pair<int64_t, Time>> releases;
+    std::vector<size_t> sizes;
+    std::vector<std::pair<int64_t, int64_t>> skips;
+  } a, b;
+  const Time t0 = Time::FromNanoseconds(1'000'000'000);
+  const std::vector<uint8_t> payload(1316, 7);
+  for (int64_t seq = 0; seq < 50; ++seq) {
+    if (seq % 9 == 4) continue;  // gaps: skipped at their deadline
+    const Time at = t0 + Duration::Milliseconds(seq);
+    ASSERT_EQ(full.Insert(seq, seq * 1000, payload, at), InsertResult::kAccepted);
+    ASSERT_EQ(timing.Insert(seq, seq * 1000, payload, at), InsertResult::kAccepted);
+  }
+  EXPECT_EQ(timing.EstimatedReleaseTime(13), full.EstimatedReleaseTime(13));
+  full.PopReady(t0 + Duration::Seconds(3), a);
+  timing.PopReady(t0 + Duration::Seconds(3), b);
+  EXPECT_EQ(a.releases, b.releases);
+  EXPECT_EQ(a.skips, b.skips);
+  ASSERT_FALSE(b.sizes.empty());
+  for (const size_t size : b.sizes) EXPECT_EQ(size, 0u);
+  for (const size_t size : a.sizes) EXPECT_EQ(size, 1316u);
+  EXPECT_EQ(timing.stats().grown, full.stats().grown);
+}
+
 }  // namespace
 }  // namespace hitless::jitter
