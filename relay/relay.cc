@@ -521,8 +521,12 @@ void Relay::OnSourcePacket(Source& source, const session::StreamPacket& packet, 
   }
   ++s.stats.packets_in;
   s.stats.bytes_in += packet.payload.size();
-  const bool late = packet.late || fill;
+  // A repair (ARQ or FEC upstream) goes on flagged a retransmission; an
+  // original that came out of order stays an original (the hops' loss
+  // trackers learn the path's reordering from it, and FEC may code it).
+  const bool late = packet.late;
   if (late) ++s.stats.late_in;
+  if (fill && !late) ++s.stats.reordered_in;
   const Duration transit =
       source.session != nullptr ? source.session->origin_transit() : Duration::Zero();
   s.stats.upstream_transit_us = transit.ToMicroseconds();

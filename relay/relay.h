@@ -182,10 +182,11 @@ struct SubscriberView {
 struct StreamStats {
   uint64_t packets_in = 0;  // accepted from every source, first copies
   uint64_t bytes_in = 0;
-  uint64_t duplicates = 0;  // a second copy (two sources, or a repair after the original)
-  uint64_t too_old = 0;     // below the merge window
-  uint64_t late_in = 0;     // first copies that filled a gap (repairs) or came late
-  uint64_t forwarded = 0;   // packets handed to subscriber sessions
+  uint64_t duplicates = 0;    // a second copy (two sources, or a repair after the original)
+  uint64_t too_old = 0;       // below the merge window
+  uint64_t late_in = 0;       // first copies that were repairs (ARQ or FEC upstream)
+  uint64_t reordered_in = 0;  // originals below the highest (reordered on the way)
+  uint64_t forwarded = 0;     // packets handed to subscriber sessions
   uint64_t forwarded_bytes = 0;
   uint64_t remaps = 0;      // a new publisher process mapped onto the stream's sequence
   uint64_t publishers = 0;  // publisher sessions accepted

@@ -246,17 +246,17 @@ void AppendReceiverJson(std::string& out, const session::ReceiverSession& r) {
 
 void AppendStreamJson(std::string& out, const Relay::StreamView& v, Time now) {
   const StreamStats& st = *v.stats;
-  absl::StrAppendFormat(&out,
-                        "{\"id\":\"%s\",\"configured\":%s,\"latency_ms\":%.0f,\"packets_in\":%d,"
-                        "\"bytes_in\":%d,\"duplicates\":%d,\"too_old\":%d,\"late_in\":%d,"
-                        "\"forwarded\":%d,\"forwarded_bytes\":%d,\"remaps\":%d,\"publishers\":%d,"
-                        "\"subscribers_joined\":%d,\"upstream_transit_ms\":%.3f,"
-                        "\"memory_bytes\":%d,\"ring_slots\":%d,\"ring_rejected\":%d,",
-                        Escape(v.id, true), v.configured ? "true" : "false",
-                        v.latency.ToMillisecondsF(), st.packets_in, st.bytes_in, st.duplicates,
-                        st.too_old, st.late_in, st.forwarded, st.forwarded_bytes, st.remaps,
-                        st.publishers, st.subscribers_joined, st.upstream_transit_us / 1000.0,
-                        v.memory_bytes, v.ring_slots, st.ring_rejected);
+  absl::StrAppendFormat(
+      &out,
+      "{\"id\":\"%s\",\"configured\":%s,\"latency_ms\":%.0f,\"packets_in\":%d,"
+      "\"bytes_in\":%d,\"duplicates\":%d,\"too_old\":%d,\"late_in\":%d,\"reordered_in\":%d,"
+      "\"forwarded\":%d,\"forwarded_bytes\":%d,\"remaps\":%d,\"publishers\":%d,"
+      "\"subscribers_joined\":%d,\"upstream_transit_ms\":%.3f,"
+      "\"memory_bytes\":%d,\"ring_slots\":%d,\"ring_rejected\":%d,",
+      Escape(v.id, true), v.configured ? "true" : "false", v.latency.ToMillisecondsF(),
+      st.packets_in, st.bytes_in, st.duplicates, st.too_old, st.late_in, st.reordered_in,
+      st.forwarded, st.forwarded_bytes, st.remaps, st.publishers, st.subscribers_joined,
+      st.upstream_transit_us / 1000.0, v.memory_bytes, v.ring_slots, st.ring_rejected);
   if (v.has_publisher && v.publisher != nullptr) {
     absl::StrAppendFormat(&out, "\"publisher\":{\"peer\":\"%s\",\"connected_s\":%.1f,\"hop\":",
                           AddressText(v.publisher_address), (now - v.publisher_since).ToSecondsF());
@@ -281,11 +281,14 @@ void AppendStreamJson(std::string& out, const Relay::StreamView& v, Time now) {
           &out,
           ",\"retransmitted\":%d,\"fec_repairs_sent\":%d,\"nacks_received\":%d,"
           "\"repair_queue\":%d,\"rtt_ms\":%.3f,\"reported_lost\":%d,\"reported_recovered\":%d,"
-          "\"reported_abandoned\":%d,\"buffer_level_ms\":%d,\"repairs_not_held\":%d",
+          "\"reported_abandoned\":%d,\"buffer_level_ms\":%d,\"repairs_not_held\":%d,"
+          "\"repairs_too_late\":%d,\"repairs_not_in_ring\":%d",
           st2.retransmitted, st2.fec_repairs_sent, st2.nacks_received,
           s.session->retransmit_pending(), s.session->rtt().srtt().ToMillisecondsF(),
           report ? report->lost : 0, report ? report->recovered : 0, report ? report->abandoned : 0,
-          report ? report->buffer_level_ms : 0, s.session->policy_stats().unknown_seq);
+          report ? report->buffer_level_ms : 0, s.session->policy_stats().unknown_seq,
+          s.session->policy_stats().too_late + s.session->policy_stats().too_late_in_queue,
+          st2.shared_missing);
     }
     out += "}";
   }
@@ -385,8 +388,11 @@ std::string PrometheusText(const RelaySnapshot& s) {
     e.Counter("hitless_relay_stream_too_old_packets_total", "packets below the merge window", base,
               static_cast<double>(ss.too_old));
     e.Counter("hitless_relay_stream_late_packets_total",
-              "first copies that filled a gap (repairs that came late)", base,
+              "first copies that were repairs (ARQ or FEC upstream), forwarded as such", base,
               static_cast<double>(ss.late_in));
+    e.Counter("hitless_relay_stream_reordered_packets_total",
+              "originals that came below the stream's highest (reordered on the way)", base,
+              static_cast<double>(ss.reordered_in));
     e.Counter("hitless_relay_stream_forwarded_packets_total",
               "packets handed to subscriber hops (all subscribers)", base,
               static_cast<double>(ss.forwarded));

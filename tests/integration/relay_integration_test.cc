@@ -59,15 +59,16 @@ TEST(RelayIntegration, ThreeSubscribersThroughLossyHopsLoseNothing) {
   // Downstream: each receiver calls the relay through its own emulator
   // (both directions impaired: hitless-netem forwards replies back).
   std::vector<std::unique_ptr<Process>> nets, recvs;
-  std::vector<std::string> reports;
+  std::vector<std::string> reports, recv_stats;
   for (int i = 0; i < 3; ++i) {
     nets.push_back(std::make_unique<Process>());
     const auto port = StartNetem(*nets.back(), *relay_port, std::to_string(10 + i));
     ASSERT_TRUE(port);
     reports.push_back(TempPath("relay-verify-" + std::to_string(i)));
+    recv_stats.push_back(TempPath("relay-recv-" + std::to_string(i)));
     recvs.push_back(std::make_unique<Process>());
     ASSERT_TRUE(recvs.back()->Start(
-        {HITLESS_RECV_BINARY,
+        {HITLESS_RECV_BINARY, "--stats-json", recv_stats.back(),
          "hitless://127.0.0.1:" + std::to_string(*port) + "?stream=match1&latency=300ms",
          "verify://?report=" + reports.back()},
         &error))
@@ -110,16 +111,23 @@ TEST(RelayIntegration, ThreeSubscribersThroughLossyHopsLoseNothing) {
   up_net.Stop(Millis(5000));
 
   const double expected = 8 * 8e6 / (1316 * 8);
-  for (const std::string& report : reports) {
+  const std::string stats = ReadFile(relay_stats);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const std::string& report = reports[i];
     const std::string verify = ReadFile(report);
     ASSERT_FALSE(verify.empty()) << report;
     std::printf("verify: %s", verify.c_str());
-    EXPECT_EQ(JsonNumber(verify, "missing"), 0) << verify;
+    // What a loss would be told by: the receiver's own figures, the relay's.
+    const std::string recv = ReadFile(recv_stats[i]);
+    const size_t r = recv.find("\"receiver\":");
+    EXPECT_EQ(JsonNumber(verify, "missing"), 0)
+        << verify << "receiver: " << recv.substr(r == std::string::npos ? 0 : r, 1500)
+        << "\nrelay: " << stats;
+    std::remove(recv_stats[i].c_str());
     EXPECT_NEAR(JsonNumber(verify, "unique"), expected, 2) << verify;
     EXPECT_NEAR(JsonNumber(verify, "p50"), 300.0, 5.0) << verify;
     std::remove(report.c_str());
   }
-  const std::string stats = ReadFile(relay_stats);
   // Repairs on the subscriber hops (the relay's JSON is compact).
   const size_t at = stats.find("\"retransmitted\":");
   ASSERT_NE(at, std::string::npos) << stats;

@@ -260,6 +260,44 @@ TEST(RelaySimTest, ALossySubscriberDoesNotChangeTheOthers) {
               static_cast<unsigned long long>(b.sender.media_sent));
 }
 
+// The first packets of the stream lost on the relay -> receiver hop before
+// the receiver saw any: it cannot know they exist (its loss tracking starts
+// at the first it gets), so the hop resends them when the first REPORT's
+// counts show they never arrived.
+TEST(RelaySimTest, FirstPacketsLostBeforeTheReceiverSawAnyAreResent) {
+  Simulator sim(5);
+  End sender(sim, Caller(MediaDirection::kSend, Duration::Milliseconds(300)));
+  RelayNode relay(sim, OpenRelay(Duration::Milliseconds(300)));
+  End receiver(sim, Caller(MediaDirection::kReceive, Duration::Milliseconds(300)));
+  Link(sim, sender, relay, "delay 20ms");
+  // Relay -> receiver: everything that enters in [1010, 1030) ms is lost:
+  // the first packets of a stream that starts at 1000 ms.
+  netem::DirectionConfig down = Spec("delay 20ms");
+  netem::TimelineEvent outage;
+  outage.kind = netem::TimelineEvent::Kind::kOutage;
+  outage.at = Duration::Milliseconds(1010);
+  outage.duration = Duration::Milliseconds(20);
+  down.timeline.push_back(outage);
+  receiver.port = sim.Connect(receiver.id(), relay.id(), Spec("delay 20ms"), down).first;
+  relay.Open();
+  receiver.Open(100);
+  sim.RunFor(Duration::Milliseconds(500));
+  sender.Open(7);
+  sim.RunFor(Duration::Milliseconds(500));
+  ASSERT_EQ(sim.now(), Time::Zero() + Duration::Seconds(1));
+  sender.StartMedia(4'000'000, Duration::Seconds(3));
+  sim.RunFor(Duration::Seconds(4));
+  const auto hops = relay.relay->Subscribers("match1");
+  ASSERT_EQ(hops.size(), 1u);
+  std::printf("first packets lost on the hop: resent %llu, receiver missing %llu of %llu\n",
+              static_cast<unsigned long long>(hops[0]->stats().leading_resent),
+              static_cast<unsigned long long>(receiver.checker.missing(sender.media_sent)),
+              static_cast<unsigned long long>(sender.media_sent));
+  EXPECT_GE(hops[0]->stats().leading_resent, 3u);
+  EXPECT_EQ(receiver.checker.missing(sender.media_sent), 0u);
+  EXPECT_EQ(receiver.checker.unique(), sender.media_sent);
+}
+
 TEST(RelaySimTest, SecretsAndUnknownStreamsAreRefusedWithAReason) {
   Simulator sim(4);
   RelayConfig rc = OpenRelay(Duration::Milliseconds(200));

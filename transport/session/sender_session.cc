@@ -237,6 +237,7 @@ void SenderSession::SendData(const Header& header, int64_t seq, std::span<const 
     ++stats_.media_in;
     buffer_.StoreMeta(seq, send_time, head + payload.size());
     next_seq_ = std::max(next_seq_, seq + 1);
+    if (!first_seq_) first_seq_ = seq;
     ++stats_.data_sent;
     stats_.data_bytes += head + payload.size();
     SendParts(head, payload, now);
@@ -261,6 +262,7 @@ void SenderSession::SendData(const Header& header, int64_t seq, std::span<const 
   if (!slot.empty()) buffer_.Commit(seq, send_time, size);
   const std::span<uint8_t> datagram = out.first(size);
   next_seq_ = std::max(next_seq_, seq + 1);
+  if (!first_seq_) first_seq_ = seq;
   ++stats_.data_sent;
   stats_.data_bytes += size;
   if (paths_) {
@@ -307,6 +309,24 @@ void SenderSession::OnRepair(const FecRepair& repair) {
   ++stats_.fec_repairs_sent;
   stats_.fec_bytes += size;
   SendRepair(std::span<uint8_t>(scratch_).first(size), fec_now_);
+}
+
+void SenderSession::ResendLeading(const ReportBody& report, Time now) {
+  if (!first_seq_ || leading_checked_ || report.received == 0) return;
+  leading_checked_ = true;
+  // The receiver counts from the first packet it got: every later sequence
+  // up to its highest is either received or counted lost (repairs count in
+  // both). Fewer than we sent from our first: the first ones never reached
+  // it, and it cannot know they exist. Resend them (as if NACKed: the policy
+  // still checks deadline and budget).
+  const int64_t sent = UnwrapOwn(report.highest_sequence) - *first_seq_ + 1;
+  const int64_t known = int64_t{report.received} + int64_t{report.lost};
+  const int64_t unknown = sent - known;
+  if (unknown <= 0 || unknown > kMaxLeadingResend || sent <= 0) return;
+  ranges_.clear();
+  ranges_.push_back({*first_seq_, unknown});
+  stats_.leading_resent += static_cast<uint64_t>(unknown);
+  policy_.OnNack(ranges_, now);
 }
 
 int64_t SenderSession::UnwrapOwn(uint32_t seq) const {
@@ -401,6 +421,7 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
       budget_->OnReport(packet.header.timestamp_us, report->received_bytes, rtt_sample, now);
       ApplyBudget(now);
     }
+    ResendLeading(*report, now);
     previous_report_ = *report;
     stats_.last_report = *std::move(report);
   }

@@ -120,6 +120,9 @@ struct SenderStats {
   // Shared store: a retransmission asked for a packet the stream's ring no
   // longer holds (not sent).
   uint64_t shared_missing = 0;
+  // The session's first packets resent because the first REPORT showed the
+  // receiver never got them (it cannot NACK what came before its first).
+  uint64_t leading_resent = 0;
   // REPORTs counting DATA that reached the receiver after its release time.
   uint64_t late_reported = 0;
   bool shutdown_received = false;
@@ -210,6 +213,11 @@ class SenderSession : private FecRepairSink {
   // Retransmission rounds before the deadline for the FEC policy; -1: no ARQ.
   int ArqRounds() const;
   int64_t UnwrapOwn(uint32_t seq) const;
+  // The first REPORT with data: resends the session's first packets if the
+  // receiver's counts show it never got them (a receiver cannot know about
+  // packets before the first it receives, so it never NACKs them).
+  void ResendLeading(const ReportBody& report, Time now);
+  static constexpr int64_t kMaxLeadingResend = 64;
   // Stores and sends a DATA datagram for `seq` (payload under `header`),
   // then codes it for FEC when `fec`.
   void SendData(const Header& header, int64_t seq, std::span<const uint8_t> payload, Time send_time,
@@ -228,6 +236,8 @@ class SenderSession : private FecRepairSink {
   DatagramSink* out_;
   Time epoch_;
   int64_t next_seq_;
+  std::optional<int64_t> first_seq_;  // the first DATA of this session
+  bool leading_checked_ = false;
   Time last_media_stamp_;  // the newest DATA stamp (OnMedia's `arrived` never goes below it)
   Duration upstream_transit_;
   std::array<uint32_t, 16> keepalive_stamps_{};  // relay hop: recent KEEPALIVE timestamps
