@@ -21,6 +21,7 @@ jitter::TsbpdConfig BufferConfig(const RouteMergeConfig& config) {
 RouteMerge::RouteMerge(const RouteMergeConfig& config, MediaSink* media)
     : config_(config), media_(media), buffer_(BufferConfig(config)) {
   stats_.routes.resize(config.routes);
+  clocks_.resize(config.routes);
 }
 
 void RouteMerge::OnRoutePacket(size_t route, const StreamPacket& packet, Duration route_transit,
@@ -51,7 +52,19 @@ void RouteMerge::OnRoutePacket(size_t route, const StreamPacket& packet, Duratio
   const int64_t seq = seq_unwrapper_.Unwrap(wire_seq);
   highest_ = std::max(highest_.value_or(seq), seq);
   const int64_t ts_us = ts_unwrapper_.Unwrap(packet.timestamp_us);
-  const uint8_t flags = packet.late ? jitter::kFlagRetransmitted : uint8_t{0};
+  // The clock mapping follows one route, the quickest heard lately: each
+  // route's transit is an estimate (min RTT / 2 and what its relays
+  // announce), and the smallest of several errors would pull every release
+  // early. A repair never feeds it either.
+  RouteClock& rc = clocks_[route];
+  rc.transit = route_transit;
+  rc.heard = now;
+  if (!reference_ || *reference_ == route || now - clocks_[*reference_].heard > kReferenceSilence ||
+      route_transit + kReferenceHysteresis < clocks_[*reference_].transit) {
+    reference_ = route;
+  }
+  const bool clock_sample = !packet.late && *reference_ == route;
+  const uint8_t flags = clock_sample ? uint8_t{0} : jitter::kFlagRetransmitted;
   // The arrival taken back to the origin: every route is then one clock
   // (transit estimate 0), whichever route a packet came by.
   const jitter::InsertResult result = buffer_.Insert(seq, ts_us, packet.payload, now, flags,

@@ -17,8 +17,10 @@
 // the merge widens the 32-bit wire values again with its own unwrappers.
 // Clock: each route's arrival is taken back to the origin by that route's
 // one-way transit (its last hop's min RTT / 2 plus the hops before it, as
-// its relay announces): the drift estimator then sees every route as the
-// same clock, whichever route's copy comes first.
+// its relay announces), so a switch of the mapping's route is no step; the
+// mapping itself follows one route, the quickest heard lately (each route's
+// transit is an estimate, and taking the smallest of every route's error
+// would pull releases early).
 //
 // Plausibility: a packet more than kWindow sequences from the merged
 // stream's highest is not of this stream's numbering (a route to a relay
@@ -109,6 +111,17 @@ class RouteMerge final : private jitter::TsbpdSink {
   Time release_now_;
   std::optional<int64_t> highest_;  // merged stream's highest sequence (widened)
   Time in_window_at_;               // when a packet last fell within the window
+  // The route whose arrivals feed the clock mapping: the quickest (smallest
+  // transit) heard within kReferenceSilence; another takes over when it is
+  // quicker by kReferenceHysteresis or the reference goes silent.
+  static constexpr Duration kReferenceSilence = Duration::Milliseconds(200);
+  static constexpr Duration kReferenceHysteresis = Duration::Milliseconds(5);
+  struct RouteClock {
+    Duration transit;
+    Time heard;
+  };
+  std::vector<RouteClock> clocks_;
+  std::optional<size_t> reference_;
   RouteMergeStats stats_;
 };
 
