@@ -9,7 +9,8 @@
 // a caller that receives (hitless-recv, or a downstream relay) gets a relayed
 // SenderSession (config.relayed) that forwards every packet with the
 // origin's sequence and timestamp and answers that subscriber's NACKs from
-// its own retransmit ring. Each hop negotiates its own FEC, RTT and send
+// the stream's shared ring (StreamRing: payloads kept once; the hop keeps
+// only its bookkeeping and puts its own header on at send time). Each hop negotiates its own FEC, RTT and send
 // budget. An upstream pull is a calling receiving Connection towards another
 // relay; a stream may have a publisher and any number of pulls, merged
 // first-copy-wins by sequence.
@@ -21,9 +22,12 @@
 //
 // Recovery across hops: the relay NACKs its own gaps upstream (its source
 // sessions do); a subscriber's NACK for a packet the relay never had is
-// dropped by that subscriber's ring (counted), and when the repair reaches
-// the relay it goes on, flagged late, to every subscriber that joined before
-// it. Repairs from the ring go only to the subscriber that asked.
+// dropped by that subscriber's bookkeeping (counted, repairs_not_held), and
+// when the repair reaches the relay it goes on, flagged a retransmission, to
+// every subscriber that joined before it (none of them had it). An original
+// that arrives out of order goes on as an original. Repairs from the ring go
+// only to the subscriber that asked. Source hops keep timing only (their
+// jitter buffer is the deadline oracle for their NACKs, no payloads).
 //
 // Continuity: a publisher that restarts its session keeps its sequence and
 // clock (Connection); one that restarts as a new process (new sequence and
