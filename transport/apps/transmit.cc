@@ -748,6 +748,9 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
           arm_merge();
         }));
         route_options[i].connection.tap = taps.back().get();
+        // The merge plays the stream out; a route's own buffer keeps timing
+        // only (its NACK deadlines), no payloads.
+        route_options[i].connection.receiver.playout = false;
       }
     }
   }
