@@ -10,10 +10,9 @@
 // SenderSession (config.relayed) that forwards every packet with the
 // origin's sequence and timestamp and answers that subscriber's NACKs from
 // the stream's shared ring (StreamRing: payloads kept once; the hop keeps
-// only its bookkeeping and puts its own header on at send time). Each hop negotiates its own FEC, RTT and send
-// budget. An upstream pull is a calling receiving Connection towards another
-// relay; a stream may have a publisher and any number of pulls, merged
-// first-copy-wins by sequence.
+// only its bookkeeping and puts its own header on at send time). Each hop negotiates its own FEC,
+// RTT and send budget. An upstream pull is a calling receiving Connection towards another relay; a
+// stream may have a publisher and any number of pulls, merged first-copy-wins by sequence.
 //
 // The end-to-end budget: every subscriber hop announces the transit of the
 // hops before it (its source's ReceiverSession::origin_transit()) in relayed

@@ -1,6 +1,8 @@
 #include "transport/apps/stats_report.h"
 
 #include <optional>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -230,6 +232,32 @@ std::string StatusLine::Render(const StatsContext& c, Time now) {
   return line;
 }
 
+namespace {
+
+// Appends the media endpoint's figures (input or output) and closes the
+// object (the body so far ends with ",\n").
+std::string CloseWithEndpoints(std::string j, const StatsContext& c) {
+  if (c.input) {
+    absl::StrAppendFormat(&j,
+                          " \"input\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
+                          "\"drops\": %s},\n",
+                          c.input->datagrams, c.input->bytes, c.input->errors,
+                          Drops(c.input->drops));
+  }
+  if (c.output) {
+    absl::StrAppendFormat(&j,
+                          " \"output\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
+                          "\"drops\": %s},\n",
+                          c.output->datagrams, c.output->bytes, c.output->errors,
+                          Drops(c.output->drops));
+  }
+  j.resize(j.size() - 2);
+  j += "\n}\n";
+  return j;
+}
+
+}  // namespace
+
 std::string StatsJson(const StatsContext& c) {
   const io::ConnectionDriver& d = *c.driver;
   const session::Connection& conn = d.connection();
@@ -368,24 +396,7 @@ std::string StatsJson(const StatsContext& c) {
         Ms(buffer.level_span), buffer.relocks, Drops(st.drops));
     if (r->paths().multipath()) j += ReceiverPathsJson(c, r->paths());
   }
-  if (c.input) {
-    absl::StrAppendFormat(&j,
-                          " \"input\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
-                          "\"drops\": %s},\n",
-                          c.input->datagrams, c.input->bytes, c.input->errors,
-                          Drops(c.input->drops));
-  }
-  if (c.output) {
-    absl::StrAppendFormat(&j,
-                          " \"output\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
-                          "\"drops\": %s},\n",
-                          c.output->datagrams, c.output->bytes, c.output->errors,
-                          Drops(c.output->drops));
-  }
-  // Close the object: drop the trailing ",\n".
-  j.resize(j.size() - 2);
-  j += "\n}\n";
-  return j;
+  return CloseWithEndpoints(std::move(j), c);
 }
 
 std::string RouteMergeStatus(const session::RouteMerge& merge) {
@@ -432,23 +443,7 @@ std::string RoutesJson(const StatsContext& c, const std::vector<std::string>& ro
     }
     j += "]},\n";
   }
-  if (c.input) {
-    absl::StrAppendFormat(&j,
-                          " \"input\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
-                          "\"drops\": %s},\n",
-                          c.input->datagrams, c.input->bytes, c.input->errors,
-                          Drops(c.input->drops));
-  }
-  if (c.output) {
-    absl::StrAppendFormat(&j,
-                          " \"output\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
-                          "\"drops\": %s},\n",
-                          c.output->datagrams, c.output->bytes, c.output->errors,
-                          Drops(c.output->drops));
-  }
-  j.resize(j.size() - 2);
-  j += "\n}\n";
-  return j;
+  return CloseWithEndpoints(std::move(j), c);
 }
 
 }  // namespace hitless::apps
