@@ -920,6 +920,8 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   // Notices (notices.h) every 250 ms: a setting or a fault that cannot work
   // is said within a second, whatever the status interval.
   std::vector<Notices> notices(drivers.size());
+  uint64_t merge_lost_said = 0;  // said at most every 10 s, as the notices
+  std::optional<Time> merge_said_at;
   std::function<void()> arm_notices = [&] {
     notice_timer.expires_after(std::chrono::milliseconds(250));
     notice_timer.async_wait([&](const boost::system::error_code& ec) {
@@ -927,8 +929,12 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
       for (size_t i = 0; i < drivers.size(); ++i) {
         const StatsContext c = context(i);
         for (const std::string& line : notices[i].Poll(c, clock.Now())) {
-          std::fprintf(stderr, "%s%s: warning: %s%s\n", status_every && terminal ? "\n" : "",
-                       Name(side), route_label(i).c_str(), line.c_str());
+          // A route's own losses are covered by the others as long as the
+          // merged output has the packets: say whose figure it is.
+          std::fprintf(stderr, "%s%s: warning: %s%s%s\n", status_every && terminal ? "\n" : "",
+                       Name(side), route_label(i).c_str(),
+                       routes && output ? "(this route alone; the output is the merge) " : "",
+                       line.c_str());
         }
         const session::Connection& conn = drivers[i]->connection();
         if (const auto* initiator = conn.initiator(); initiator && initiator->latency_refused()) {
@@ -951,6 +957,18 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
               route_options[i].connection.stream_id, FinalRejectText(reason), reason)));
           return;
         }
+      }
+      // The merged output's own loss: what no route had in time.
+      if (merge && merge->stats().lost > merge_lost_said &&
+          (!merge_said_at || clock.Now() - *merge_said_at >= Duration::Seconds(10))) {
+        merge_said_at = clock.Now();
+        const uint64_t lost = merge->stats().lost;
+        std::fprintf(stderr,
+                     "%s%s: warning: merged output: %llu packets lost for good so far (no route "
+                     "had them by their release time)\n",
+                     status_every && terminal ? "\n" : "", Name(side),
+                     static_cast<unsigned long long>(lost));
+        merge_lost_said = lost;
       }
       arm_notices();
     });
