@@ -537,8 +537,8 @@ void Relay::OnSourcePacket(Source& source, const session::StreamPacket& packet, 
   // Kept once in the stream's ring, and sent from there by every hop
   // (queued sends point into it: flush them before it moves).
   if (s.ring->WouldGrow(seq, origin_time)) io_->FlushSends();
-  const bool kept = s.ring->Store(seq, timestamp_us, origin_time, packet.payload, now);
-  const std::optional<session::SharedPayload> shared = kept ? s.ring->Find(seq) : std::nullopt;
+  const std::optional<session::SharedPayload> shared =
+      s.ring->Store(seq, timestamp_us, origin_time, packet.payload, now);
   const session::ForwardedPacket f{
       .seq = seq,
       .timestamp_us = timestamp_us,

@@ -136,10 +136,8 @@ class RelayIo {
   virtual void SendToParts(std::span<const uint8_t> head, std::span<const uint8_t> body,
                            std::span<const uint8_t> peer) {
     std::array<uint8_t, kMaxDatagramSize> joined;
-    if (head.size() + body.size() > joined.size()) return;
-    std::copy(head.begin(), head.end(), joined.begin());
-    std::copy(body.begin(), body.end(), joined.begin() + static_cast<ptrdiff_t>(head.size()));
-    SendTo(std::span<const uint8_t>(joined).first(head.size() + body.size()), peer);
+    const auto datagram = session::DatagramSink::JoinParts(head, body, joined);
+    if (!datagram.empty()) SendTo(datagram, peer);
   }
   // Sends what is queued now: a stream ring is about to move (or a payload
   // not in a ring was lent). Nothing to do for an I/O that sends at once.

@@ -149,36 +149,22 @@ void RelayDriver::Drain(Socket& s, std::optional<size_t> upstream) {
   }
 }
 
-void RelayDriver::SendTo(std::span<const uint8_t> datagram, std::span<const uint8_t> peer) {
+// The core's opaque peer bytes are a sockaddr we gave it.
+std::optional<io::UdpEndpoint> RelayDriver::EndpointOf(std::span<const uint8_t> peer) {
   io::UdpEndpoint to;
-  if (peer.size() > to.capacity()) return;  // never: we gave the core these bytes
+  if (peer.size() > to.capacity()) return std::nullopt;  // never: we gave the core these bytes
   std::memcpy(to.data(), peer.data(), peer.size());
   to.resize(peer.size());
-  Queue(listen_, datagram, to);
+  return to;
+}
+
+void RelayDriver::SendTo(std::span<const uint8_t> datagram, std::span<const uint8_t> peer) {
+  if (const auto to = EndpointOf(peer)) Queue(listen_, datagram, {}, *to);
 }
 
 void RelayDriver::SendToParts(std::span<const uint8_t> head, std::span<const uint8_t> body,
                               std::span<const uint8_t> peer) {
-  io::UdpEndpoint to;
-  if (peer.size() > to.capacity()) return;
-  std::memcpy(to.data(), peer.data(), peer.size());
-  to.resize(peer.size());
-  Socket& s = listen_;
-  if (closed_ || !s.gate) return;
-  if (head.size() + body.size() > kMaxDatagramSize) {
-    ++s.stats.oversized_out;
-    return;
-  }
-  if (s.send.full()) FlushSocket(s);
-  // The header is copied into the batch; the payload is sent from the
-  // stream ring where it lies (the core flushes before it moves).
-  const size_t slot = s.send.size();
-  std::memcpy(s.buffers[slot].data(), head.data(), head.size());
-  s.destinations[slot] = to;
-  s.send.AddParts(std::span<const uint8_t>(s.buffers[slot].data(), head.size()), body,
-                  &s.destinations[slot]);
-  ++s.stats.datagrams_out;
-  s.stats.bytes_out += head.size() + body.size();
+  if (const auto to = EndpointOf(peer)) Queue(listen_, head, body, *to);
 }
 
 void RelayDriver::FlushSends() { Flush(); }
@@ -186,23 +172,30 @@ void RelayDriver::FlushSends() { Flush(); }
 void RelayDriver::SendUpstream(size_t index, std::span<const uint8_t> datagram) {
   if (index >= upstreams_.size() || !upstreams_[index]) return;
   UpstreamSocket& up = *upstreams_[index];
-  Queue(up.socket, datagram, up.entry.address);
+  Queue(up.socket, datagram, {}, up.entry.address);
 }
 
-void RelayDriver::Queue(Socket& s, std::span<const uint8_t> datagram, const io::UdpEndpoint& to) {
+void RelayDriver::Queue(Socket& s, std::span<const uint8_t> head, std::span<const uint8_t> body,
+                        const io::UdpEndpoint& to) {
   if (closed_ || !s.gate) return;
-  if (datagram.size() > kMaxDatagramSize) {
+  if (head.size() + body.size() > kMaxDatagramSize) {
     ++s.stats.oversized_out;
     return;
   }
   if (s.send.full()) FlushSocket(s);
+  // `head` is copied into the batch; a `body` is sent from where it lies (a
+  // stream ring's payload: the core flushes before the ring moves).
   const size_t slot = s.send.size();
-  std::memcpy(s.buffers[slot].data(), datagram.data(), datagram.size());
+  std::memcpy(s.buffers[slot].data(), head.data(), head.size());
   s.destinations[slot] = to;
-  s.send.Add(std::span<const uint8_t>(s.buffers[slot].data(), datagram.size()),
-             &s.destinations[slot]);
+  const std::span<const uint8_t> copied(s.buffers[slot].data(), head.size());
+  if (body.empty()) {
+    s.send.Add(copied, &s.destinations[slot]);
+  } else {
+    s.send.AddParts(copied, body, &s.destinations[slot]);
+  }
   ++s.stats.datagrams_out;
-  s.stats.bytes_out += datagram.size();
+  s.stats.bytes_out += head.size() + body.size();
 }
 
 void RelayDriver::FlushSocket(Socket& s) {

@@ -104,7 +104,11 @@ class RelayDriver final : public RelayIo {
   void WaitReadable(Socket& s, std::optional<size_t> upstream);
   void OnReadable(Socket& s, std::optional<size_t> upstream);
   void Drain(Socket& s, std::optional<size_t> upstream);
-  void Queue(Socket& s, std::span<const uint8_t> datagram, const io::UdpEndpoint& to);
+  // Queues `head` (copied) followed by `body` (sent in place; empty: a
+  // one-part datagram) for `to`.
+  void Queue(Socket& s, std::span<const uint8_t> head, std::span<const uint8_t> body,
+             const io::UdpEndpoint& to);
+  static std::optional<io::UdpEndpoint> EndpointOf(std::span<const uint8_t> peer);
   void Flush();
   // Sends what `s` has queued (and times the datagrams whose sends all left).
   void FlushSocket(Socket& s);

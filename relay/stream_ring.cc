@@ -26,15 +26,20 @@ void StreamRing::RaiseRetention(Duration retention) {
   buffer_.SetRetention(retention);
 }
 
-bool StreamRing::Store(int64_t seq, uint32_t timestamp_us, Time origin_time,
-                       std::span<const uint8_t> payload, Time now) {
-  if (payload.empty() || payload.size() > kMaxDataPayload) return false;
+std::optional<session::SharedPayload> StreamRing::Store(int64_t seq, uint32_t timestamp_us,
+                                                        Time origin_time,
+                                                        std::span<const uint8_t> payload,
+                                                        Time now) {
+  if (payload.empty() || payload.size() > kMaxDataPayload) return std::nullopt;
   buffer_.Expire(now);
   const std::span<uint8_t> slot = buffer_.NextSlot(seq, origin_time);
-  if (slot.empty()) return false;
+  if (slot.empty()) return std::nullopt;
   std::memcpy(slot.data(), &timestamp_us, kStampBytes);
   std::memcpy(slot.data() + kStampBytes, payload.data(), payload.size());
-  return buffer_.Commit(seq, origin_time, kStampBytes + payload.size());
+  if (!buffer_.Commit(seq, origin_time, kStampBytes + payload.size())) return std::nullopt;
+  return session::SharedPayload{.timestamp_us = timestamp_us,
+                                .origin_time = origin_time,
+                                .payload = slot.subspan(kStampBytes, payload.size())};
 }
 
 std::optional<session::SharedPayload> StreamRing::Find(int64_t seq) const {

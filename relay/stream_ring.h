@@ -35,10 +35,10 @@ class StreamRing final : public session::PayloadStore {
   StreamRing(Duration retention, size_t max_slots);
 
   // Keeps packet `seq` (a late fill below the highest too, while its slot is
-  // free). False (counted rejected) if it cannot be kept: then hops send it
-  // but cannot resend it.
-  bool Store(int64_t seq, uint32_t timestamp_us, Time origin_time, std::span<const uint8_t> payload,
-             Time now);
+  // free) and returns it as kept. nullopt (counted rejected) if it cannot be
+  // kept: then hops send it but cannot resend it.
+  std::optional<session::SharedPayload> Store(int64_t seq, uint32_t timestamp_us, Time origin_time,
+                                              std::span<const uint8_t> payload, Time now);
   // Storing `seq` now would move the ring (flush what points into it first).
   bool WouldGrow(int64_t seq, Time origin_time) const {
     return buffer_.WouldGrow(seq, origin_time);

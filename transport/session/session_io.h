@@ -31,10 +31,18 @@ class DatagramSink {
   virtual void SendDatagramParts(std::span<const uint8_t> head, std::span<const uint8_t> body,
                                  uint8_t path_id) {
     std::array<uint8_t, kMaxDatagramSize> joined;
-    if (head.size() + body.size() > joined.size()) return;
-    std::copy(head.begin(), head.end(), joined.begin());
-    std::copy(body.begin(), body.end(), joined.begin() + static_cast<ptrdiff_t>(head.size()));
-    SendDatagram(std::span<const uint8_t>(joined).first(head.size() + body.size()), path_id);
+    const std::span<const uint8_t> datagram = JoinParts(head, body, joined);
+    if (!datagram.empty()) SendDatagram(datagram, path_id);
+  }
+
+  // `head` then `body` in `out`; empty if they do not fit a datagram.
+  static std::span<const uint8_t> JoinParts(std::span<const uint8_t> head,
+                                            std::span<const uint8_t> body,
+                                            std::array<uint8_t, kMaxDatagramSize>& out) {
+    if (head.size() + body.size() > out.size()) return {};
+    std::copy(head.begin(), head.end(), out.begin());
+    std::copy(body.begin(), body.end(), out.begin() + static_cast<ptrdiff_t>(head.size()));
+    return std::span<const uint8_t>(out).first(head.size() + body.size());
   }
 };
 
