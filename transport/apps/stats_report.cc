@@ -167,6 +167,11 @@ std::string ReceiverPathsJson(const StatsContext& c, const path::ReceiverPaths& 
 
 }  // namespace
 
+namespace {
+std::string SrtLegStatus(const std::optional<endpoints::SrtLegStats>& srt);
+std::string TsStatus(const mpegts::TsHealth* ts);
+}  // namespace
+
 std::string StatusLine::Render(const StatsContext& c, Time now) {
   const session::Connection& conn = c.driver->connection();
   const uint64_t bytes = c.input ? c.input->bytes : (c.output ? c.output->bytes : 0);
@@ -229,10 +234,68 @@ std::string StatusLine::Render(const StatsContext& c, Time now) {
       }
     }
   }
+  if (c.input) line += SrtLegStatus(c.input->srt);
+  if (c.output) line += SrtLegStatus(c.output->srt);
+  line += TsStatus(c.ts);
   return line;
 }
 
 namespace {
+
+// `, "srt": {...}` for an srt:// endpoint, "" otherwise.
+std::string SrtLegJson(const std::optional<endpoints::SrtLegStats>& srt) {
+  if (!srt) return "";
+  return absl::StrFormat(
+      ", \"srt\": {\"connected\": %d, \"connects\": %d, \"disconnects\": %d, "
+      "\"refused\": %d, \"last_refusal\": \"%s\", \"replaced\": %d, \"not_connected\": %d, "
+      "\"srt_packets\": %d, \"srt_lost\": %d, \"srt_retransmitted\": %d, \"srt_dropped\": %d, "
+      "\"rtt_ms\": %.3f, \"buffer_ms\": %.0f, \"latency_ms\": %.0f}",
+      srt->connected, srt->connects, srt->disconnects, srt->refused, JsonEscape(srt->last_refusal),
+      srt->replaced, srt->not_connected, srt->srt_packets, srt->srt_lost, srt->srt_retransmitted,
+      srt->srt_dropped, srt->rtt_ms, srt->buffer_ms, srt->latency_ms);
+}
+
+// " | srt ..." for the status line: the SRT leg's state and libsrt's figures.
+std::string SrtLegStatus(const std::optional<endpoints::SrtLegStats>& srt) {
+  if (!srt) return "";
+  if (srt->connected == 0) {
+    return absl::StrFormat(" | srt: not connected (%d refused)", srt->refused);
+  }
+  return absl::StrFormat(" | srt: rtt %.1f ms lost %s retx %s drop %s", srt->rtt_ms,
+                         Compact(srt->srt_lost), Compact(srt->srt_retransmitted),
+                         Compact(srt->srt_dropped));
+}
+
+// `"ts": {...},\n` (a JSON member) for the output's MPEG-TS health.
+std::string TsJson(const mpegts::TsHealth& ts) {
+  const mpegts::TsHealthStats& t = ts.stats();
+  std::string pids;
+  for (const mpegts::TsPidStats& p : ts.PidStats()) {
+    absl::StrAppendFormat(&pids,
+                          "%s{\"pid\": %d, \"packets\": %d, \"cc_errors\": %d, \"pcr\": %s, "
+                          "\"pcr_interval_max_ms\": %.1f, \"pcr_discontinuities\": %d}",
+                          pids.empty() ? "" : ", ", p.pid, p.packets, p.cc_errors,
+                          p.pcr ? "true" : "false", p.pcr_interval_max_ms, p.pcr_discontinuities);
+  }
+  return absl::StrFormat(
+      " \"ts\": {\"is_ts\": %s, \"datagrams\": %d, \"not_ts_datagrams\": %d, "
+      "\"ts_packets\": %d, \"ts_sync_errors\": %d, \"ts_cc_errors\": %d, "
+      "\"ts_transport_errors\": %d, \"ts_packets_lost\": %d, \"ts_pat_count\": %d, "
+      "\"ts_pmt_count\": %d, \"ts_pat_interval_max_ms\": %.1f, \"ts_pmt_interval_max_ms\": %.1f, "
+      "\"ts_pids\": %d, \"ts_pcr_pids\": %d, \"ts_pcr_interval_max_ms\": %.1f,\n"
+      "  \"pids\": [%s]},\n",
+      t.is_ts ? "true" : "false", t.datagrams, t.not_ts_datagrams, t.packets, t.sync_errors,
+      t.cc_errors, t.transport_errors, t.packets_lost, t.pat_count, t.pmt_count,
+      t.pat_interval_max_ms, t.pmt_interval_max_ms, t.pids, t.pcr_pids, t.pcr_interval_max_ms,
+      pids);
+}
+
+std::string TsStatus(const mpegts::TsHealth* ts) {
+  if (ts == nullptr || !ts->stats().is_ts) return "";
+  const mpegts::TsHealthStats& t = ts->stats();
+  return absl::StrFormat(" | ts cc %s pcr max %.0f ms", Compact(t.cc_errors),
+                         t.pcr_interval_max_ms);
+}
 
 // Appends the media endpoint's figures (input or output) and closes the
 // object (the body so far ends with ",\n").
@@ -240,17 +303,18 @@ std::string CloseWithEndpoints(std::string j, const StatsContext& c) {
   if (c.input) {
     absl::StrAppendFormat(&j,
                           " \"input\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
-                          "\"drops\": %s},\n",
+                          "\"drops\": %s%s},\n",
                           c.input->datagrams, c.input->bytes, c.input->errors,
-                          Drops(c.input->drops));
+                          Drops(c.input->drops), SrtLegJson(c.input->srt));
   }
   if (c.output) {
     absl::StrAppendFormat(&j,
                           " \"output\": {\"datagrams\": %d, \"bytes\": %d, \"errors\": %d, "
-                          "\"drops\": %s},\n",
+                          "\"drops\": %s%s},\n",
                           c.output->datagrams, c.output->bytes, c.output->errors,
-                          Drops(c.output->drops));
+                          Drops(c.output->drops), SrtLegJson(c.output->srt));
   }
+  if (c.ts) j += TsJson(*c.ts);
   j.resize(j.size() - 2);
   j += "\n}\n";
   return j;

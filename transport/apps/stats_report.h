@@ -17,6 +17,7 @@
 
 #include "transport/base/time.h"
 #include "transport/endpoints/media.h"
+#include "transport/mpegts/ts_health.h"
 #include "transport/io/connection_driver.h"
 #include "transport/session/route_merge.h"
 
@@ -27,6 +28,7 @@ struct StatsContext {
   const io::ConnectionDriver* driver = nullptr;
   const endpoints::InputStats* input = nullptr;    // hitless-send's media input
   const endpoints::OutputStats* output = nullptr;  // hitless-recv's media output
+  const mpegts::TsHealth* ts = nullptr;            // hitless-recv: the output's TS health
   // Since the program started; now - elapsed is that start, from which the
   // JSON's event times (e.g. the last multipath failover) are counted.
   Duration elapsed;

@@ -33,6 +33,7 @@
 #include "transport/endpoints/url.h"
 #include "transport/io/connection_driver.h"
 #include "transport/io/endpoint.h"
+#include "transport/mpegts/ts_health.h"
 #include "transport/path/sender_paths.h"
 #include "transport/session/latency_floor.h"
 #include "transport/session/route_merge.h"
@@ -183,16 +184,19 @@ absl::Status CheckWritable(const std::string& what, const std::string& path) {
   return absl::OkStatus();
 }
 
-// Delivers released media to the output endpoint.
+// Delivers released media to the output endpoint, through the TS health
+// analysis (what the output carries, in the order it carries it).
 class OutputSink final : public session::MediaSink {
  public:
-  explicit OutputSink(endpoints::MediaOutput* output) : output_(output) {}
+  OutputSink(endpoints::MediaOutput* output, mpegts::TsHealth* ts) : output_(output), ts_(ts) {}
   void DeliverMedia(std::span<const uint8_t> payload, Time now) override {
+    ts_->OnDatagram(payload, now);
     output_->Write(payload, now);
   }
 
  private:
   endpoints::MediaOutput* output_;
+  mpegts::TsHealth* ts_;
 };
 
 // A route's own releases (several routes): the merge's output is the
@@ -698,7 +702,8 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   }
   SteadyClock clock;
   const Time start = clock.Now();
-  OutputSink sink(output.get());
+  mpegts::TsHealth ts_health;
+  OutputSink sink(output.get(), &ts_health);
   // Several routes: each is a Connection of its own. A publisher numbers
   // its input once for all of them; a receiver's routes tap what they accept
   // into one merge, whose output is the program's (their own releases go
@@ -974,7 +979,19 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     });
   };
   arm_notices();
+  // The TS packets of datagrams lost for good: the merge's loss (routes) or
+  // the session's.
+  const auto update_ts_lost = [&] {
+    uint64_t lost = 0;
+    if (merge) {
+      lost = merge->stats().lost;
+    } else if (const auto* r = drivers[0]->connection().receiver()) {
+      lost = r->stats().lost;
+    }
+    ts_health.SetDatagramsLost(lost);
+  };
   const auto render_status = [&](Time now) {
+    update_ts_lost();
     std::string line;
     const endpoints::InputStats in = input ? input->stats() : endpoints::InputStats{};
     const endpoints::OutputStats out = output ? output->stats() : endpoints::OutputStats{};
@@ -982,6 +999,7 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
       StatsContext c = context(i);
       c.input = input ? &in : nullptr;
       c.output = output ? &out : nullptr;
+      c.ts = output ? &ts_health : nullptr;
       if (i > 0) line += terminal ? "\n" : " || ";
       line += route_label(i) + status_lines[i].Render(c, now);
     }
@@ -1008,6 +1026,7 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     if (auto closed = output->Close(); !closed.ok() && failure.ok()) failure = closed;
   }
   if (const auto path = flags.GetString("stats-json")) {
+    update_ts_lost();
     const endpoints::InputStats in = input ? input->stats() : endpoints::InputStats{};
     const endpoints::OutputStats out = output ? output->stats() : endpoints::OutputStats{};
     std::string json;
@@ -1015,6 +1034,7 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
       StatsContext c = context(0);
       c.input = input ? &in : nullptr;
       c.output = output ? &out : nullptr;
+      c.ts = output ? &ts_health : nullptr;
       json = StatsJson(c);
     } else {
       std::vector<std::string> parts;
@@ -1022,6 +1042,7 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
       StatsContext c = context(0);
       c.input = input ? &in : nullptr;
       c.output = output ? &out : nullptr;
+      c.ts = output ? &ts_health : nullptr;
       json = RoutesJson(c, parts, merge ? &*merge : nullptr);
     }
     const std::string tmp = *path + ".tmp";

@@ -10,6 +10,7 @@
 #include "transport/endpoints/file_output.h"
 #include "transport/endpoints/gen_input.h"
 #include "transport/endpoints/query.h"
+#include "transport/endpoints/srt_endpoint.h"
 #include "transport/endpoints/udp_input.h"
 #include "transport/endpoints/udp_output.h"
 #include "transport/endpoints/verify_output.h"
@@ -56,6 +57,11 @@ absl::StatusOr<std::unique_ptr<MediaInput>> MakeInput(const EndpointSpec& spec,
   if (const auto* gen = spec.As<GenSpec>()) {
     return std::unique_ptr<MediaInput>(std::make_unique<GenInput>(*gen));
   }
+  if (const auto* srt = spec.As<SrtSpec>()) {
+    auto input = SrtInput::Create(*srt, spec.url);
+    if (!input.ok()) return InUrl(spec, input.status());
+    return std::unique_ptr<MediaInput>(*std::move(input));
+  }
   if (spec.As<HitlessSpec>()) {
     return NotHere(spec, "hitless:// is served by the session driver, not by MakeInput");
   }
@@ -79,6 +85,11 @@ absl::StatusOr<std::unique_ptr<MediaOutput>> MakeOutput(const EndpointSpec& spec
   }
   if (spec.As<StdioSpec>()) {
     auto output = FileOutput::OpenFd(STDOUT_FILENO, "stdout");
+    if (!output.ok()) return InUrl(spec, output.status());
+    return std::unique_ptr<MediaOutput>(*std::move(output));
+  }
+  if (const auto* srt = spec.As<SrtSpec>()) {
+    auto output = SrtOutput::Create(*srt, spec.url);
     if (!output.ok()) return InUrl(spec, output.status());
     return std::unique_ptr<MediaOutput>(*std::move(output));
   }

@@ -22,7 +22,7 @@ constexpr size_t kMaxStreamLength = 512;
 constexpr uint64_t kMinSocketBuffer = 1024;
 constexpr uint64_t kMaxSocketBuffer = uint64_t{1} << 30;
 constexpr std::string_view kSchemes =
-    "udp://HOST:PORT, file:///path, -, gen://, verify:// or hitless://HOST:PORT";
+    "udp://HOST:PORT, file:///path, -, gen://, verify://, hitless://HOST:PORT or srt://HOST:PORT";
 
 // Builds every error of this file: the URL, then the problem.
 class ErrorContext {
@@ -256,6 +256,145 @@ absl::StatusOr<HitlessSpec> ParseHitless(std::string_view authority, const Query
   return spec;
 }
 
+// "120" (ms, as srt-live-transmit counts) or "120ms" / "0.5s", within
+// [min, max]. ffmpeg's srt:// counts latency in microseconds: a value that
+// only makes sense as µs gets a hint.
+absl::StatusOr<Duration> ParseMilliseconds(std::string_view key, std::string_view value,
+                                           Duration min, Duration max, const ErrorContext& ctx) {
+  const bool bare = !value.empty() && value.size() <= 12 &&
+                    value.find_first_not_of("0123456789") == std::string_view::npos;
+  auto d = ParseDurationText(bare ? std::string(value) + "ms" : std::string(value));
+  if (!d.ok()) return ctx.Wrap(key, d.status());
+  if (*d < min || *d > max) {
+    const bool micro_hint = bare && *d > max && *d / 1000 <= max;
+    return ctx.Error(Av(key), "=", Av(value), " is outside ", min.ToMilliseconds(), "..",
+                     max.ToMilliseconds(), " ms",
+                     micro_hint ? " (a bare number is milliseconds, as in srt-live-transmit; "
+                                  "ffmpeg's srt:// counts microseconds)"
+                                : "");
+  }
+  return *d;
+}
+
+absl::StatusOr<bool> ParseSrtBool(std::string_view key, std::string_view value,
+                                  const ErrorContext& ctx) {
+  if (value == "1" || value == "true" || value == "yes" || value == "on") return true;
+  if (value == "0" || value == "false" || value == "no" || value == "off") return false;
+  return ctx.Error(Av(key), "=\"", QuoteForMessage(value), "\": expected true or false");
+}
+
+// srt://[HOST]:PORT?... with the keys srt-live-transmit and ffmpeg users
+// type (the SRTO_ option names without the prefix). Unknown keys are errors:
+// a silently ignored option is a setting the user believes is in force.
+absl::StatusOr<SrtSpec> ParseSrt(std::string_view authority, const QueryParams& params,
+                                 const ErrorContext& ctx) {
+  SrtSpec spec;
+  ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(authority, ctx));
+  const bool local = hp.at || IsWildcard(hp.host);
+  spec.mode = local ? SrtMode::kListener : SrtMode::kCaller;
+  constexpr Duration kMaxLatency = Duration::Seconds(60);
+  for (const auto& [key, value] : params) {
+    if (key == "mode") {
+      if (value == "caller" || value == "client") {
+        spec.mode = SrtMode::kCaller;
+      } else if (value == "listener" || value == "server") {
+        spec.mode = SrtMode::kListener;
+      } else if (value == "rendezvous") {
+        spec.mode = SrtMode::kRendezvous;
+      } else {
+        return ctx.Error("mode=\"", QuoteForMessage(value),
+                         "\": expected caller, listener or rendezvous");
+      }
+    } else if (key == "latency" || key == "rcvlatency" || key == "peerlatency") {
+      ASSIGN_OR_RETURN(Duration d, ParseMilliseconds(key, value, Duration(), kMaxLatency, ctx));
+      (key == "latency" ? spec.latency : key == "rcvlatency" ? spec.rcvlatency : spec.peerlatency) =
+          d;
+    } else if (key == "conntimeo" || key == "peeridletimeo") {
+      ASSIGN_OR_RETURN(Duration d, ParseMilliseconds(key, value, Duration::Milliseconds(50),
+                                                     Duration::Seconds(600), ctx));
+      (key == "conntimeo" ? spec.conntimeo : spec.peeridletimeo) = d;
+    } else if (key == "passphrase") {
+      if (value.size() < kMinSrtPassphrase || value.size() > kMaxSrtPassphrase) {
+        return ctx.Error("passphrase= must be 10 to 79 characters (SRT's limit); it has ",
+                         value.size());
+      }
+      spec.passphrase = value;
+    } else if (key == "pbkeylen") {
+      if (value != "0" && value != "16" && value != "24" && value != "32") {
+        return ctx.Error("pbkeylen=\"", QuoteForMessage(value),
+                         "\": expected 16, 24 or 32 (AES-128/192/256)");
+      }
+      spec.pbkeylen = std::stoi(value);
+    } else if (key == "streamid") {
+      if (value.size() > kMaxSrtStreamId) return ctx.Error("streamid= is longer than 512 bytes");
+      spec.streamid = value;
+    } else if (key == "maxbw" || key == "inputbw") {
+      // -1 (maxbw only): no limit; 0: relative to the input rate.
+      if (key == "maxbw" && value == "-1") {
+        spec.maxbw = -1;
+        continue;
+      }
+      auto bw = ParseDecimal(value, 0, uint64_t{1} << 40);
+      if (!bw.ok()) return ctx.Wrap(key, bw.status());
+      (key == "maxbw" ? spec.maxbw : spec.inputbw) = static_cast<int64_t>(*bw);
+    } else if (key == "oheadbw") {
+      auto pct = ParseDecimal(value, 5, 100);
+      if (!pct.ok()) return ctx.Wrap(key, pct.status());
+      spec.oheadbw = static_cast<int>(*pct);
+    } else if (key == "enforcedencryption" || key == "tlpktdrop") {
+      ASSIGN_OR_RETURN(bool on, ParseSrtBool(key, value, ctx));
+      (key == "tlpktdrop" ? spec.tlpktdrop : spec.enforcedencryption) = on;
+    } else if (key == "rcvbuf" || key == "sndbuf") {
+      auto bytes = ParseByteSize(value, 32 * 1024, kMaxSocketBuffer);
+      if (!bytes.ok()) return ctx.Wrap(key, bytes.status());
+      (key == "rcvbuf" ? spec.rcvbuf : spec.sndbuf) = *bytes;
+    } else if (key == "payloadsize" || key == "pkt_size") {
+      auto size = ParseDecimal(value, 188, kMaxSrtPayload);
+      if (!size.ok()) return ctx.Wrap(key, size.status());
+      spec.payloadsize = static_cast<int>(*size);
+    } else if (key == "transtype") {
+      if (value != "live") {
+        return ctx.Error("transtype=", Av(value),
+                         ": only live mode carries a stream at a fixed latency (transtype=live)");
+      }
+    } else if (key == "adapter") {
+      if (!IsNumericAddress(value)) {
+        return ctx.Error("adapter=\"", QuoteForMessage(value),
+                         "\" is not a numeric IP address of a local interface");
+      }
+      spec.adapter = value;
+    } else if (key == "port") {
+      auto port = ParseDecimal(value, 1, 65535);
+      if (!port.ok()) return ctx.Wrap(key, port.status());
+      spec.local_port = static_cast<uint16_t>(*port);
+    } else {
+      return ctx.Error("unknown key \"", Av(key),
+                       "\" for srt:// (accepted: mode, latency, rcvlatency, peerlatency, "
+                       "passphrase, pbkeylen, streamid, conntimeo, peeridletimeo, maxbw, "
+                       "inputbw, oheadbw, enforcedencryption, tlpktdrop, rcvbuf, sndbuf, "
+                       "payloadsize, transtype, adapter, port)");
+    }
+  }
+  if (spec.pbkeylen != 0 && spec.passphrase.empty()) {
+    return ctx.Error("pbkeylen= needs a passphrase= (it sets the key length of the encryption)");
+  }
+  if (spec.mode != SrtMode::kListener) {
+    if (local) {
+      return ctx.Error("mode=", SrtModeName(spec.mode),
+                       " needs a remote HOST (not empty, '@' or a wildcard)");
+    }
+    if (hp.port == 0) {
+      return ctx.Error("mode=", SrtModeName(spec.mode), " needs a remote port in 1..65535");
+    }
+  } else if (!spec.adapter.empty() || spec.local_port) {
+    return ctx.Error("adapter= and port= set the local side of a caller or rendezvous; a "
+                     "listener binds HOST:PORT of the URL itself");
+  }
+  spec.host = std::move(hp.host);
+  spec.port = hp.port;
+  return spec;
+}
+
 }  // namespace
 
 const char* RoleName(Role role) { return role == Role::kInput ? "input" : "output"; }
@@ -264,8 +403,20 @@ const char* HitlessModeName(HitlessMode mode) {
   return mode == HitlessMode::kCaller ? "caller" : "listener";
 }
 
+const char* SrtModeName(SrtMode mode) {
+  switch (mode) {
+    case SrtMode::kCaller:
+      return "caller";
+    case SrtMode::kListener:
+      return "listener";
+    case SrtMode::kRendezvous:
+      return "rendezvous";
+  }
+  return "?";
+}
+
 const char* EndpointSpec::SchemeName() const {
-  constexpr const char* kNames[] = {"udp", "file", "stdio", "gen", "verify", "hitless"};
+  constexpr const char* kNames[] = {"udp", "file", "stdio", "gen", "verify", "hitless", "srt"};
   return kNames[kind.index()];
 }
 
@@ -323,6 +474,8 @@ absl::StatusOr<EndpointSpec> ParseEndpointUrl(std::string_view url, Role role) {
     }
   } else if (lower == "hitless") {
     ASSIGN_OR_RETURN(spec.kind, ParseHitless(authority, *params, ctx));
+  } else if (lower == "srt") {
+    ASSIGN_OR_RETURN(spec.kind, ParseSrt(authority, *params, ctx));
   } else {
     return ctx.Error("unknown scheme \"", QuoteForMessage(scheme), "\"; expected ", Av(kSchemes));
   }

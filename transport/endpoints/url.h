@@ -13,6 +13,10 @@
 //       mode defaults to caller when HOST is given, listener when it is empty,
 //       '@' or 0.0.0.0 / [::]; latency 20ms..60s (a bare number is ms, as
 //       in SRT's URLs); other keys are kept for the session layer to validate.
+//   srt://[HOST]:PORT?mode=caller|listener|rendezvous&latency=MS&passphrase=..
+//       &pbkeylen=16|24|32&streamid=...   (an SRT leg through libsrt, live
+//       mode; the vocabulary of srt-live-transmit's URLs: a bare latency is
+//       milliseconds; mode defaults as for hitless://; see ParseSrt's keys)
 //
 // Stateless; nothing here touches the network (host names are resolved when
 // the endpoint is built, see factory.h). Errors are InvalidArgument with the
@@ -81,16 +85,48 @@ struct HitlessSpec {
   std::map<std::string, std::string> options;
 };
 
+enum class SrtMode : uint8_t { kCaller, kListener, kRendezvous };
+const char* SrtModeName(SrtMode mode);  // "caller" / "listener" / "rendezvous"
+
+inline constexpr size_t kMinSrtPassphrase = 10;  // libsrt's limits (SRTO_PASSPHRASE)
+inline constexpr size_t kMaxSrtPassphrase = 79;
+inline constexpr size_t kMaxSrtStreamId = 512;  // SRTO_STREAMID
+inline constexpr size_t kMaxSrtPayload = 1456;  // SRTO_PAYLOADSIZE in live mode
+
+struct SrtSpec {
+  std::string host;   // caller/rendezvous: the peer; listener: local address ("" = any)
+  uint16_t port = 0;  // the peer's port (caller/rendezvous) or the one to listen on
+  SrtMode mode = SrtMode::kCaller;
+  std::optional<Duration> latency;      // SRTO_LATENCY (both directions); nullopt = 120 ms
+  std::optional<Duration> rcvlatency;   // SRTO_RCVLATENCY
+  std::optional<Duration> peerlatency;  // SRTO_PEERLATENCY
+  std::string passphrase;               // "" = no encryption
+  int pbkeylen = 0;                     // 0 (libsrt's default, 16), 16, 24 or 32
+  std::string streamid;                 // SRTO_STREAMID ("" = none)
+  std::optional<Duration> conntimeo;    // SRTO_CONNTIMEO
+  std::optional<Duration> peeridletimeo;  // SRTO_PEERIDLETIMEO
+  std::optional<int64_t> maxbw;         // SRTO_MAXBW, bytes/s (-1 = infinite, 0 = relative)
+  std::optional<int> oheadbw;           // SRTO_OHEADBW, percent 5..100
+  std::optional<int64_t> inputbw;       // SRTO_INPUTBW, bytes/s
+  std::optional<bool> enforcedencryption;  // SRTO_ENFORCEDENCRYPTION (default true)
+  std::optional<bool> tlpktdrop;        // SRTO_TLPKTDROP (default true)
+  std::optional<uint64_t> rcvbuf;       // SRTO_RCVBUF bytes
+  std::optional<uint64_t> sndbuf;       // SRTO_SNDBUF bytes
+  std::optional<int> payloadsize;       // SRTO_PAYLOADSIZE (default 1316)
+  std::string adapter;                  // caller/rendezvous: local address to bind
+  std::optional<uint16_t> local_port;   // caller/rendezvous: local port (`port=`)
+};
+
 struct EndpointSpec {
   std::string url;  // as given
   Role role = Role::kInput;
-  std::variant<UdpSpec, FileSpec, StdioSpec, GenSpec, VerifySpec, HitlessSpec> kind;
+  std::variant<UdpSpec, FileSpec, StdioSpec, GenSpec, VerifySpec, HitlessSpec, SrtSpec> kind;
 
   template <typename T>
   const T* As() const {
     return std::get_if<T>(&kind);
   }
-  // "udp", "file", "stdio", "gen", "verify" or "hitless".
+  // "udp", "file", "stdio", "gen", "verify", "hitless" or "srt".
   const char* SchemeName() const;
 };
 
