@@ -13,8 +13,9 @@ packages=(
   # tests and benchmarks
   googletest libgtest-dev libbenchmark-dev
   iproute2                            # network-namespace tests
-  # side-by-side benchmarks (tests/bench/compare_srt.sh)
-  srt-tools jq
+  # side-by-side benchmarks (tests/bench/compare_srt.sh) and the SRT-edge
+  # tests (srt-live-transmit; ffmpeg encodes and decodes through Hitless)
+  srt-tools jq ffmpeg
   # relay metrics check (promtool) and fetch
   prometheus curl
 )

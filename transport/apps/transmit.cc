@@ -800,7 +800,7 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
 
   // A publisher starts reading a file or generated input once the first
   // session is up (what it read before would have nowhere to go). A live
-  // udp:// input opens at once, so a busy port or a bad multicast join is
+  // udp:// or srt:// input opens at once, so a busy port or a bad multicast join is
   // reported at start, not when a receiver appears; what it offers while no
   // session runs is counted (media_not_connected), as across restarts.
   bool input_started = false;
@@ -842,7 +842,7 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
         if (state == session::ConnectionState::kEstablished) start_input();
       });
     }
-    if (media_spec.As<endpoints::UdpSpec>()) {
+    if (media_spec.As<endpoints::UdpSpec>() || media_spec.As<endpoints::SrtSpec>()) {
       start_input();
       if (stopping) {
         std::fprintf(stderr, "%s: %s\n", Name(side), std::string(failure.message()).c_str());

@@ -1,6 +1,7 @@
 // Implements query.h.
 #include "transport/endpoints/query.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/container/flat_hash_set.h"
@@ -39,6 +40,21 @@ absl::Status Bad(std::string_view text, std::string_view expected) {
 }
 
 }  // namespace
+
+std::string RedactSecrets(std::string_view url) {
+  std::string out(url);
+  for (std::string_view key : {"passphrase=", "secret="}) {
+    size_t at = 0;
+    while ((at = out.find(key, at)) != std::string::npos) {
+      const bool starts_key = at > 0 && (out[at - 1] == '?' || out[at - 1] == '&');
+      at += key.size();
+      if (!starts_key) continue;
+      const size_t end = std::min(out.find('&', at), out.size());
+      out.replace(at, end - at, "***");
+    }
+  }
+  return out;
+}
 
 std::string QuoteForMessage(std::string_view text) {
   const bool cut = text.size() > kMaxQuoted;

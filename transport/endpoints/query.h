@@ -25,6 +25,10 @@ inline constexpr size_t kMaxQueryParams = 64;
 // quotes become \xNN-style escapes) and cut to about 100 characters.
 std::string QuoteForMessage(std::string_view text);
 
+// `url` with the values of its secret keys (passphrase=, secret=) replaced
+// by "***", for logs that outlive the command line.
+std::string RedactSecrets(std::string_view url);
+
 // Decodes %XX escapes (hex digits of either case). Errors: a '%' not followed
 // by two hex digits, or an escape decoding to a control character (< 0x20 or
 // 0x7f, NUL included).

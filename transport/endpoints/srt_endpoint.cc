@@ -27,7 +27,9 @@
 namespace hitless::endpoints {
 namespace {
 
-constexpr int kEpollWaitMs = 100;  // how soon Stop is seen
+// How soon Stop is seen, and the longest a missed read event can hold an
+// input's datagrams (see Run).
+constexpr int kEpollWaitMs = 10;
 constexpr Duration kRetryInterval = Duration::Seconds(1);
 constexpr size_t kMaxDatagram = 1500;
 constexpr size_t kMaxPendingBytes = 16 << 20;  // input: read but not yet taken by the io thread
@@ -161,7 +163,9 @@ class SrtLink {
   int PeerEvents() const {
     return direction_ == Direction::kInput ? SRT_EPOLL_IN | SRT_EPOLL_ERR : SRT_EPOLL_ERR;
   }
-  std::string Label() const { return absl::StrCat(Program(), ": ", QuoteForMessage(url_)); }
+  std::string Label() const {
+    return absl::StrCat(Program(), ": ", QuoteForMessage(RedactSecrets(url_)));
+  }
 
   const SrtSpec spec_;
   const std::string url_;
@@ -340,11 +344,21 @@ void SrtLink::Run() {
         Accept();
       } else if (s == calling_) {
         OnCallDone(now);
-      } else if (direction_ == Direction::kInput && (events[i].events & SRT_EPOLL_IN)) {
-        Read(s);
-      } else if (events[i].events & SRT_EPOLL_ERR) {
+      } else if (direction_ == Direction::kOutput && (events[i].events & SRT_EPOLL_ERR)) {
         Drop(s, "the connection broke");
       }
+    }
+    // An input reads every connection at each wake, event or not: libsrt
+    // 1.5.1's epoll can miss a live socket's read-readiness under load, and
+    // a missed event must cost one wait, not the stream. Reading until
+    // EAGAIN also notices a broken connection.
+    if (direction_ == Direction::kInput) {
+      std::vector<SRTSOCKET> sockets;
+      {
+        std::lock_guard lock(mutex_);
+        for (const Peer& p : peers_) sockets.push_back(p.socket);
+      }
+      for (SRTSOCKET s : sockets) Read(s);
     }
     // Output peers lost between events (a send saw the break first).
     // Their counters are kept fresh: a broken connection has none to read.

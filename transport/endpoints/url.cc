@@ -24,14 +24,15 @@ constexpr uint64_t kMaxSocketBuffer = uint64_t{1} << 30;
 constexpr std::string_view kSchemes =
     "udp://HOST:PORT, file:///path, -, gen://, verify://, hitless://HOST:PORT or srt://HOST:PORT";
 
-// Builds every error of this file: the URL, then the problem.
+// Builds every error of this file: the URL (secrets redacted: the message
+// is printed and may be logged), then the problem.
 class ErrorContext {
  public:
   explicit ErrorContext(std::string_view url) : url_(url) {}
   template <typename... Args>
   absl::Status Error(const Args&... args) const {
     return absl::InvalidArgumentError(
-        absl::StrCat("endpoint URL \"", QuoteForMessage(url_), "\": ", args...));
+        absl::StrCat("endpoint URL \"", QuoteForMessage(RedactSecrets(url_)), "\": ", args...));
   }
   // Re-wraps a helper's error (query.h) under this URL, naming the key.
   absl::Status Wrap(std::string_view key, const absl::Status& status) const {
@@ -263,7 +264,10 @@ absl::StatusOr<Duration> ParseMilliseconds(std::string_view key, std::string_vie
                                            Duration min, Duration max, const ErrorContext& ctx) {
   const bool bare = !value.empty() && value.size() <= 12 &&
                     value.find_first_not_of("0123456789") == std::string_view::npos;
-  auto d = ParseDurationText(bare ? std::string(value) + "ms" : std::string(value));
+  // A bare 0 is a value here (latency=0); ParseDurationText wants > 0.
+  const bool zero = bare && value.find_first_not_of('0') == std::string_view::npos;
+  auto d = zero ? absl::StatusOr<Duration>(Duration::Zero())
+                : ParseDurationText(bare ? std::string(value) + "ms" : std::string(value));
   if (!d.ok()) return ctx.Wrap(key, d.status());
   if (*d < min || *d > max) {
     const bool micro_hint = bare && *d > max && *d / 1000 <= max;
@@ -341,7 +345,8 @@ absl::StatusOr<SrtSpec> ParseSrt(std::string_view authority, const QueryParams& 
       auto pct = ParseDecimal(value, 5, 100);
       if (!pct.ok()) return ctx.Wrap(key, pct.status());
       spec.oheadbw = static_cast<int>(*pct);
-    } else if (key == "enforcedencryption" || key == "tlpktdrop") {
+    } else if (key == "enforcedencryption" || key == "enforced_encryption" ||
+               key == "tlpktdrop") {
       ASSIGN_OR_RETURN(bool on, ParseSrtBool(key, value, ctx));
       (key == "tlpktdrop" ? spec.tlpktdrop : spec.enforcedencryption) = on;
     } else if (key == "rcvbuf" || key == "sndbuf") {
@@ -371,7 +376,7 @@ absl::StatusOr<SrtSpec> ParseSrt(std::string_view authority, const QueryParams& 
       return ctx.Error("unknown key \"", Av(key),
                        "\" for srt:// (accepted: mode, latency, rcvlatency, peerlatency, "
                        "passphrase, pbkeylen, streamid, conntimeo, peeridletimeo, maxbw, "
-                       "inputbw, oheadbw, enforcedencryption, tlpktdrop, rcvbuf, sndbuf, "
+                       "inputbw, oheadbw, enforcedencryption (enforced_encryption), tlpktdrop, rcvbuf, sndbuf, "
                        "payloadsize, transtype, adapter, port)");
     }
   }

@@ -94,7 +94,8 @@ void TsHealth::OnPacket(std::span<const uint8_t, kTsPacketSize> p, Time now) {
   }
 
   // Continuity: +1 per packet with payload; unchanged without; one repeat
-  // of a packet is legal (13818-1 2.4.3.3); the discontinuity flag resets.
+  // of a packet is legal (13818-1 2.4.3.3), every further copy an error;
+  // the discontinuity flag resets (repeat allowance included).
   if (st.last_cc >= 0 && !discontinuity) {
     const int8_t expected = has_payload ? static_cast<int8_t>((st.last_cc + 1) & 0x0F) : st.last_cc;
     if (cc == expected) {
@@ -104,8 +105,10 @@ void TsHealth::OnPacket(std::span<const uint8_t, kTsPacketSize> p, Time now) {
     } else {
       ++st.cc_errors;
       ++stats_.cc_errors;
-      st.repeated = false;
+      st.repeated = has_payload && cc == st.last_cc;
     }
+  } else {
+    st.repeated = false;
   }
   st.last_cc = cc;
 

@@ -217,9 +217,182 @@ TEST(UrlTest, HitlessModesAndOptions) {
   ExpectError("hitless://1.2.3.4:9000?fec=%G1", Role::kOutput, "bad percent escape");
 }
 
+TEST(UrlTest, SrtModeDefaultsByHost) {
+  EndpointSpec spec = ParseOk("srt://relay.example:9000", Role::kOutput);
+  EXPECT_STREQ(spec.SchemeName(), "srt");
+  const SrtSpec* srt = spec.As<SrtSpec>();
+  ASSERT_NE(srt, nullptr);
+  EXPECT_EQ(srt->host, "relay.example");
+  EXPECT_EQ(srt->port, 9000);
+  EXPECT_EQ(srt->mode, SrtMode::kCaller);
+  EXPECT_FALSE(srt->latency.has_value());  // libsrt's 120 ms
+  EXPECT_EQ(srt->passphrase, "");
+  EXPECT_EQ(srt->pbkeylen, 0);
+
+  for (const char* url : {"srt://:9000", "srt://@:9000", "srt://0.0.0.0:9000", "srt://[::]:0"}) {
+    spec = ParseOk(url, Role::kInput);
+    ASSERT_NE(spec.As<SrtSpec>(), nullptr) << url;
+    EXPECT_EQ(spec.As<SrtSpec>()->mode, SrtMode::kListener) << url;
+  }
+  EXPECT_EQ(ParseOk("srt://@:9000", Role::kInput).As<SrtSpec>()->host, "");
+}
+
+TEST(UrlTest, SrtExplicitModesAndAliases) {
+  EndpointSpec spec =
+      ParseOk("srt://10.0.0.2:9000?mode=rendezvous&adapter=10.0.0.1&port=9001", Role::kOutput);
+  const SrtSpec* srt = spec.As<SrtSpec>();
+  ASSERT_NE(srt, nullptr);
+  EXPECT_EQ(srt->mode, SrtMode::kRendezvous);
+  EXPECT_EQ(srt->host, "10.0.0.2");
+  EXPECT_EQ(srt->adapter, "10.0.0.1");
+  EXPECT_EQ(srt->local_port, 9001);
+  EXPECT_STREQ(SrtModeName(SrtMode::kRendezvous), "rendezvous");
+
+  // ffmpeg's names for the two common modes.
+  EXPECT_EQ(ParseOk("srt://10.0.0.2:9000?mode=client", Role::kOutput).As<SrtSpec>()->mode,
+            SrtMode::kCaller);
+  spec = ParseOk("srt://10.0.0.1:9000?mode=server", Role::kInput);
+  EXPECT_EQ(spec.As<SrtSpec>()->mode, SrtMode::kListener);
+  EXPECT_EQ(spec.As<SrtSpec>()->host, "10.0.0.1");  // the local address to bind
+  EXPECT_EQ(ParseOk("srt://10.0.0.1:9000?mode=listener", Role::kInput).As<SrtSpec>()->mode,
+            SrtMode::kListener);
+
+  ExpectError("srt://10.0.0.2:9000?mode=push", Role::kOutput,
+              "expected caller, listener or rendezvous");
+  ExpectError("srt://:9000?mode=caller", Role::kOutput, "mode=caller needs a remote HOST");
+  ExpectError("srt://@:9000?mode=client", Role::kOutput, "mode=caller needs a remote HOST");
+  ExpectError("srt://0.0.0.0:9000?mode=rendezvous", Role::kOutput,
+              "mode=rendezvous needs a remote HOST");
+  ExpectError("srt://10.0.0.2:0", Role::kOutput, "mode=caller needs a remote port");
+  ExpectError("srt://10.0.0.2:0?mode=rendezvous", Role::kOutput, "remote port");
+  ExpectError("srt://:9000?adapter=10.0.0.1", Role::kInput, "adapter= and port=");
+  ExpectError("srt://:9000?port=9001", Role::kInput, "adapter= and port=");
+  ExpectError("srt://10.0.0.1:9000?mode=listener&port=9001", Role::kInput, "adapter= and port=");
+  ExpectError("srt://10.0.0.2:9000?adapter=eth0", Role::kOutput, "numeric IP address");
+  ExpectError("srt://10.0.0.2:9000?port=0", Role::kOutput, "port=");
+}
+
+TEST(UrlTest, SrtLatencyIsMillisecondsUpToAMinute) {
+  EndpointSpec spec =
+      ParseOk("srt://10.0.0.2:9000?latency=200&rcvlatency=1.5s&peerlatency=80ms", Role::kOutput);
+  const SrtSpec* srt = spec.As<SrtSpec>();
+  ASSERT_NE(srt, nullptr);
+  EXPECT_EQ(srt->latency, Duration::Milliseconds(200));  // bare number: ms
+  EXPECT_EQ(srt->rcvlatency, Duration::Milliseconds(1500));
+  EXPECT_EQ(srt->peerlatency, Duration::Milliseconds(80));
+  EXPECT_EQ(ParseOk("srt://10.0.0.2:9000?latency=60000", Role::kOutput).As<SrtSpec>()->latency,
+            Duration::Seconds(60));
+  EXPECT_EQ(ParseOk("srt://10.0.0.2:9000?latency=0", Role::kOutput).As<SrtSpec>()->latency,
+            Duration::Zero());
+
+  ExpectError("srt://10.0.0.2:9000?latency=61s", Role::kOutput,
+              "latency=61s is outside 0..60000 ms");
+  ExpectError("srt://10.0.0.2:9000?latency=60001", Role::kOutput, "outside 0..60000 ms");
+  ExpectError("srt://10.0.0.2:9000?rcvlatency=2m", Role::kOutput, "rcvlatency=2m is outside");
+  ExpectError("srt://10.0.0.2:9000?latency=fast", Role::kOutput, "latency=");
+  ExpectError("srt://10.0.0.2:9000?latency=-5", Role::kOutput, "latency=");
+  ExpectError("srt://10.0.0.2:9000?conntimeo=10", Role::kOutput, "conntimeo=10 is outside 50..");
+  ExpectError("srt://10.0.0.2:9000?conntimeo=0", Role::kOutput, "conntimeo=0 is outside 50..");
+
+  // 200000 as ffmpeg means it (µs) is 200 ms: the message says which unit
+  // this URL counts in. A value too large in either unit gets no hint.
+  const auto micro = ParseEndpointUrl("srt://10.0.0.2:9000?latency=200000", Role::kOutput);
+  ASSERT_FALSE(micro.ok());
+  const std::string message(micro.status().message());
+  EXPECT_THAT(message, HasSubstr("latency=200000 is outside 0..60000 ms"));
+  EXPECT_THAT(message, HasSubstr("ffmpeg's srt:// counts microseconds"));
+  for (const char* url :
+       {"srt://10.0.0.2:9000?latency=61s", "srt://10.0.0.2:9000?latency=200000000"}) {
+    const auto no_hint = ParseEndpointUrl(url, Role::kOutput);
+    ASSERT_FALSE(no_hint.ok()) << url;
+    EXPECT_THAT(std::string(no_hint.status().message()), ::testing::Not(HasSubstr("microseconds")))
+        << url;
+  }
+}
+
+TEST(UrlTest, SrtEncryption) {
+  const std::string ten(10, 'p');
+  const std::string seventy_nine(79, 'p');
+  EndpointSpec spec =
+      ParseOk("srt://10.0.0.2:9000?passphrase=" + ten + "&pbkeylen=32", Role::kOutput);
+  ASSERT_NE(spec.As<SrtSpec>(), nullptr);
+  EXPECT_EQ(spec.As<SrtSpec>()->passphrase, ten);
+  EXPECT_EQ(spec.As<SrtSpec>()->pbkeylen, 32);
+  EXPECT_EQ(ParseOk("srt://10.0.0.2:9000?passphrase=" + seventy_nine, Role::kOutput)
+                .As<SrtSpec>()
+                ->passphrase.size(),
+            79u);
+  EXPECT_EQ(ParseOk("srt://10.0.0.2:9000?passphrase=a%20b%26c%3Dd%25e-f", Role::kOutput)
+                .As<SrtSpec>()
+                ->passphrase,
+            "a b&c=d%e-f");
+  EXPECT_EQ(ParseOk("srt://10.0.0.2:9000?pbkeylen=0", Role::kOutput).As<SrtSpec>()->pbkeylen, 0);
+
+  ExpectError("srt://10.0.0.2:9000?passphrase=" + std::string(9, 'p'), Role::kOutput,
+              "10 to 79 characters");
+  ExpectError("srt://10.0.0.2:9000?passphrase=" + std::string(80, 'p'), Role::kOutput, "it has 80");
+  ExpectError("srt://10.0.0.2:9000?passphrase=", Role::kOutput, "it has 0");
+  // The limit counts the decoded passphrase, not its escaped spelling.
+  ExpectError("srt://10.0.0.2:9000?passphrase=%41%41%41%41%41%41%41%41%41", Role::kOutput,
+              "it has 9");
+  ExpectError("srt://10.0.0.2:9000?pbkeylen=16", Role::kOutput, "pbkeylen= needs a passphrase=");
+  ExpectError("srt://10.0.0.2:9000?passphrase=" + ten + "&pbkeylen=20", Role::kOutput,
+              "pbkeylen=\"20\": expected 16, 24 or 32");
+  ExpectError("srt://10.0.0.2:9000?passphrase=" + ten + "&pbkeylen=016", Role::kOutput,
+              "expected 16, 24 or 32");
+}
+
+TEST(UrlTest, SrtErrorMessagesDoNotRepeatThePassphrase) {
+  const auto spec =
+      ParseEndpointUrl("srt://10.0.0.2:9000?passphrase=hunter2hunter2&pbkeylen=20", Role::kOutput);
+  ASSERT_FALSE(spec.ok());
+  const std::string message(spec.status().message());
+  EXPECT_THAT(message, ::testing::Not(HasSubstr("hunter2")));
+  EXPECT_THAT(message, HasSubstr("passphrase=***&pbkeylen=20"));
+}
+
+TEST(UrlTest, SrtOtherOptions) {
+  const EndpointSpec spec = ParseOk(
+      "srt://10.0.0.2:9000?streamid=%23!%3A%3Ar%3Dcam1&conntimeo=3s&peeridletimeo=5000&maxbw=-1"
+      "&inputbw=1250000&oheadbw=25&enforcedencryption=no&tlpktdrop=on&rcvbuf=8M&sndbuf=64k"
+      "&pkt_size=1316&transtype=live",
+      Role::kOutput);
+  const SrtSpec* srt = spec.As<SrtSpec>();
+  ASSERT_NE(srt, nullptr);
+  EXPECT_EQ(srt->streamid, "#!::r=cam1");
+  EXPECT_EQ(srt->conntimeo, Duration::Seconds(3));
+  EXPECT_EQ(srt->peeridletimeo, Duration::Seconds(5));
+  EXPECT_EQ(srt->maxbw, -1);
+  EXPECT_EQ(srt->inputbw, 1'250'000);
+  EXPECT_EQ(srt->oheadbw, 25);
+  EXPECT_EQ(srt->enforcedencryption, false);
+  EXPECT_EQ(srt->tlpktdrop, true);
+  EXPECT_EQ(srt->rcvbuf, uint64_t{8} << 20);
+  EXPECT_EQ(srt->sndbuf, uint64_t{64} << 10);
+  EXPECT_EQ(srt->payloadsize, 1316);
+  EXPECT_EQ(
+      ParseOk("srt://10.0.0.2:9000?payloadsize=188", Role::kOutput).As<SrtSpec>()->payloadsize,
+      188);
+  EXPECT_EQ(ParseOk("srt://10.0.0.2:9000?maxbw=0", Role::kOutput).As<SrtSpec>()->maxbw, 0);
+
+  ExpectError("srt://10.0.0.2:9000?transtype=file", Role::kOutput, "transtype=file: only live");
+  ExpectError("srt://10.0.0.2:9000?foo=1", Role::kOutput, "unknown key \"foo\" for srt://");
+  ExpectError("srt://10.0.0.2:9000?stream=cam", Role::kOutput, "unknown key \"stream\"");
+  ExpectError("srt://10.0.0.2:9000?streamid=" + std::string(513, 's'), Role::kOutput,
+              "streamid= is longer than 512");
+  ExpectError("srt://10.0.0.2:9000?inputbw=-1", Role::kOutput, "inputbw=");
+  ExpectError("srt://10.0.0.2:9000?oheadbw=4", Role::kOutput, "oheadbw=");
+  ExpectError("srt://10.0.0.2:9000?tlpktdrop=maybe", Role::kOutput, "expected true or false");
+  ExpectError("srt://10.0.0.2:9000?rcvbuf=1k", Role::kOutput, "rcvbuf=");
+  ExpectError("srt://10.0.0.2:9000?payloadsize=1457", Role::kOutput, "payloadsize=");
+  ExpectError("srt://10.0.0.2:9000?pkt_size=187", Role::kOutput, "pkt_size=");
+  ExpectError("srt://10.0.0.2:9000/live", Role::kOutput, "unexpected path");
+  ExpectError("srt://10.0.0.2", Role::kOutput, "missing :PORT");
+}
+
 TEST(UrlTest, SchemeAndHostileStrings) {
   ExpectError("", Role::kInput, "empty");
-  ExpectError("srt://1.2.3.4:5000", Role::kInput, "unknown scheme \"srt\"");
+  ExpectError("rist://1.2.3.4:5000", Role::kInput, "unknown scheme \"rist\"");
   ExpectError("://x", Role::kInput, "not a URL");
   ExpectError(std::string("udp://1.2.3.4:5000\0x", 19), Role::kInput, "control character");
   ExpectError("udp://1.2.3.4:5000\n", Role::kInput, "control character");
@@ -254,6 +427,25 @@ TEST(QueryTest, Helpers) {
   const std::string quoted = QuoteForMessage(std::string("a\0b", 3));
   EXPECT_EQ(quoted.find('\0'), std::string::npos);
   EXPECT_NE(quoted.find("\\x00"), std::string::npos) << quoted;
+}
+
+TEST(QueryTest, RedactSecrets) {
+  EXPECT_EQ(RedactSecrets("srt://h:1?passphrase=hunter2hunter2&latency=200"),
+            "srt://h:1?passphrase=***&latency=200");
+  EXPECT_EQ(RedactSecrets("srt://h:1?latency=200&passphrase=hunter2hunter2"),
+            "srt://h:1?latency=200&passphrase=***");
+  EXPECT_EQ(RedactSecrets("hitless://h:1?secret=abc&passphrase=a%26b&stream=x"),
+            "hitless://h:1?secret=***&passphrase=***&stream=x");
+  EXPECT_EQ(RedactSecrets("srt://h:1?passphrase="), "srt://h:1?passphrase=***");
+  // Only whole keys: a key that merely ends in "passphrase" or "secret",
+  // and the words inside a value, are left alone.
+  EXPECT_EQ(RedactSecrets("srt://h:1?xpassphrase=abc&topsecret=def"),
+            "srt://h:1?xpassphrase=abc&topsecret=def");
+  EXPECT_EQ(RedactSecrets("srt://h:1?streamid=passphrase=abc"),
+            "srt://h:1?streamid=passphrase=abc");
+  EXPECT_EQ(RedactSecrets("passphrase=abc"), "passphrase=abc");
+  EXPECT_EQ(RedactSecrets("udp://:5000"), "udp://:5000");
+  EXPECT_EQ(RedactSecrets(""), "");
 }
 
 }  // namespace
