@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "relay/relay_parts.h"
 #include "relay/stream_ring.h"
 #include "transport/base/status_macros.h"
 #include "transport/crypto/stream_proof.h"
@@ -56,96 +57,6 @@ std::string_view RefuseReasonName(RefuseReason r) {
   }
   return "unknown";
 }
-
-// One fed source of a stream: a publisher session or an upstream pull. Its
-// own sequence/clock map onto the stream's (zero unless a new publisher
-// process started a new sequence space).
-struct Relay::Source {
-  Stream* stream = nullptr;
-  bool mapped = false;
-  int64_t seq_delta = 0;
-  int64_t ts_delta = 0;
-  // The session whose clock mapping gives origin times.
-  const session::ReceiverSession* session = nullptr;
-};
-
-class Relay::SourceTap final : public session::StreamTap {
- public:
-  SourceTap(Relay* relay, Source* source) : relay_(relay), source_(source) {}
-  void OnStreamPacket(const session::StreamPacket& packet, Time now) override {
-    relay_->OnSourcePacket(*source_, packet, now);
-  }
-
- private:
-  Relay* relay_;
-  Source* source_;
-};
-
-struct Relay::Peer final : public session::DatagramSink, public session::MediaSink {
-  Relay* relay = nullptr;
-  uint32_t id = 0;
-  std::vector<uint8_t> address;
-  NegotiatedSession negotiated;
-  std::string stream_id;
-  bool publisher = false;
-  Source source;  // publisher
-  std::unique_ptr<SourceTap> tap;
-  std::unique_ptr<session::ReceiverSession> receiver;  // publisher
-  std::unique_ptr<session::SenderSession> sender;      // subscriber
-  Time joined;
-  Time last_heard;
-  std::optional<Time> scheduled;
-  // Subscriber: the lowest stream sequence it may be sent (it joined at the
-  // live edge); nullopt until the first packet after joining. Joined before
-  // the stream's first packet: everything.
-  std::optional<int64_t> first_seq;
-  uint64_t forwarded = 0;
-  uint64_t forwarded_bytes = 0;
-  uint64_t late_forwarded = 0;
-
-  void SendDatagram(std::span<const uint8_t> d, uint8_t) override {
-    relay->io_->SendTo(d, address);
-  }
-  void SendDatagramParts(std::span<const uint8_t> head, std::span<const uint8_t> body,
-                         uint8_t) override {
-    relay->io_->SendToParts(head, body, address);
-  }
-  // A publisher hop's playout: the relay forwards from the tap, not here.
-  void DeliverMedia(std::span<const uint8_t>, Time) override {}
-  std::optional<Time> NextWakeup(Duration timeout) const {
-    std::optional<Time> t = sender ? sender->NextWakeup() : receiver->NextWakeup();
-    const Time dead = last_heard + timeout;
-    return t && *t < dead ? *t : dead;
-  }
-};
-
-struct Relay::Stream {
-  std::string id;
-  bool configured = false;
-  StreamConfig config;
-  uint32_t publisher = 0;  // session id; 0: none
-  std::vector<Peer*> subscribers;
-  std::vector<int64_t> seen = std::vector<int64_t>(kMergeWindow, -1);
-  int64_t highest = -1;
-  int64_t highest_ts_us = 0;
-  Time highest_at;
-  StreamStats stats;
-  // Every packet once, for every subscriber hop to send and resend from.
-  std::unique_ptr<StreamRing> ring;
-};
-
-struct Relay::Upstream final : public session::DatagramSink, public session::MediaSink {
-  Relay* relay = nullptr;
-  size_t index = 0;
-  UpstreamConfig config;
-  Source source;
-  std::unique_ptr<SourceTap> tap;
-  std::unique_ptr<session::Connection> connection;
-  void SendDatagram(std::span<const uint8_t> d, uint8_t) override {
-    relay->io_->SendUpstream(index, d);
-  }
-  void DeliverMedia(std::span<const uint8_t>, Time) override {}
-};
 
 namespace {
 absl::Status Validate(const RelayConfig& c) {
@@ -344,6 +255,9 @@ uint8_t Relay::Admit(std::span<const uint8_t> peer, const HandshakeBody& request
   if (stream == nullptr && streams_.size() >= config_.limits.max_streams) {
     return refuse(RefuseReason::kStreamsFull, kRejectBusy);
   }
+  if (publish && stream != nullptr && stream->local_publisher != 0) {
+    return refuse(RefuseReason::kPublisherBusy, kRejectBusy);  // an SRT caller publishes it
+  }
   if (publish && stream != nullptr && stream->publisher != 0) {
     const Peer& current = *peers_.at(stream->publisher);
     const bool same_caller = std::ranges::equal(current.address, peer);
@@ -466,7 +380,10 @@ void Relay::RemoveStreamIfIdle(const std::string& id) {
   auto it = streams_.find(std::string(id));
   if (it == streams_.end()) return;
   const Stream& s = *it->second;
-  if (s.configured || s.publisher != 0 || !s.subscribers.empty()) return;
+  if (s.configured || s.publisher != 0 || !s.subscribers.empty() || s.local_publisher != 0 ||
+      !s.local_subscribers.empty()) {
+    return;
+  }
   for (const auto& u : upstreams_) {
     if (u && u->source.stream == &s) return;
   }
@@ -561,6 +478,14 @@ void Relay::OnSourcePacket(Source& source, const session::StreamPacket& packet, 
     ++s.stats.forwarded;
     s.stats.forwarded_bytes += packet.payload.size();
     Reschedule(*sub);
+  }
+  if (!s.local_subscribers.empty()) {
+    const session::StreamPacket local{.seq = seq,
+                                      .ts_us = ts_us,
+                                      .timestamp_us = timestamp_us,
+                                      .payload = packet.payload,
+                                      .late = late};
+    for (const auto& [handle, sub] : s.local_subscribers) sub->OnStreamPacket(local, transit, now);
   }
   // Not in the ring: the sends point into the source's buffer, valid only now.
   if (!shared) {
@@ -741,6 +666,8 @@ std::vector<Relay::StreamView> Relay::Streams() const {
     v.latency = s->config.latency.value_or(config_.latency);
     v.memory_bytes = StreamMemory(*s);
     v.ring_slots = s->ring->slots();
+    v.local_publisher = s->local_publisher != 0;
+    v.local_subscribers = s->local_subscribers.size();
     if (s->publisher != 0) {
       const Peer& p = *peers_.at(s->publisher);
       v.has_publisher = true;

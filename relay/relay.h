@@ -144,6 +144,16 @@ class RelayIo {
   virtual void FlushSends() {}
 };
 
+// A local leg that reads a stream (the daemon's SRT callers): every packet
+// the stream accepts, in the order it does (cut-through: reordered originals
+// and repairs included), with the stream's origin-to-relay transit.
+class LocalSubscriber {
+ public:
+  virtual ~LocalSubscriber() = default;
+  virtual void OnStreamPacket(const session::StreamPacket& packet, Duration origin_transit,
+                              Time now) = 0;
+};
+
 // Why a session left the relay.
 enum class EvictReason : uint8_t {
   kTimeout,    // silent for peer_timeout
@@ -250,6 +260,31 @@ class Relay final : private HandshakeSessionLookup {
   // Sends SHUTDOWN to every session and upstream; the relay is then empty.
   void Shutdown(Time now);
 
+  // Local legs: the daemon's SRT callers (relay_local.cc), whose access the
+  // daemon checks (their secret is the SRT passphrase). A local publisher
+  // feeds payloads; the relay numbers and stamps them as hitless-send does
+  // (the origin is their arrival here) and fans them out like a session
+  // publisher's. Errors: FailedPrecondition (a closed relay that does not
+  // configure the stream), ResourceExhausted (the stream has a live
+  // publisher, or max_streams is reached).
+  absl::StatusOr<uint32_t> AttachLocalPublisher(std::string_view stream_id, Time now);
+  void OnLocalMedia(uint32_t handle, std::span<const uint8_t> payload, Time now);
+  // A local reader of the stream (`subscriber` must outlive the handle).
+  // Errors: as AttachLocalPublisher (max_subscribers for a full stream).
+  absl::StatusOr<uint32_t> AttachLocalSubscriber(std::string_view stream_id,
+                                                 LocalSubscriber* subscriber);
+  // Ends a local publisher or reader; unknown handles are ignored.
+  void DetachLocal(uint32_t handle);
+  // The budget a stream's sessions run at least: its configured latency or
+  // the relay's.
+  Duration StreamLatency(std::string_view stream_id) const;
+  // Whether a handshake for `stream_id` could be admitted by name: a closed
+  // relay serves configured streams only. Its secrets (empty: none).
+  const StreamConfig* FindStreamConfig(std::string_view stream_id) const {
+    return ConfigFor(stream_id);
+  }
+  bool open() const { return config_.open; }
+
   // For metrics and status.
   const RelayStats& stats() const { return stats_; }
   const HandshakeResponderStats& handshake_stats() const { return responder_->stats(); }
@@ -277,6 +312,9 @@ class Relay final : private HandshakeSessionLookup {
     // and its shared ring's slots.
     size_t memory_bytes = 0;
     size_t ring_slots = 0;
+    // Local legs (SRT callers): a publisher feeding the stream, readers.
+    bool local_publisher = false;
+    size_t local_subscribers = 0;
   };
   // Every stream, sorted by id.
   std::vector<StreamView> Streams() const;
@@ -327,6 +365,8 @@ class Relay final : private HandshakeSessionLookup {
   UnknownSessionResponder unknown_;
   absl::flat_hash_map<uint32_t, std::unique_ptr<Peer>> peers_;
   absl::flat_hash_map<std::string, std::unique_ptr<Stream>> streams_;
+  absl::flat_hash_map<uint32_t, std::string> local_legs_;  // handle -> stream id
+  uint32_t next_local_ = 1;
   std::vector<std::unique_ptr<Upstream>> upstreams_;  // null: removed by a reload
   MinHeap<Wake> wakes_;
   // Second publishers being held: initiator session id -> first attempt.

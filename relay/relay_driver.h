@@ -67,6 +67,15 @@ class RelayDriver final : public RelayIo {
   void Shutdown();
 
   const Relay& relay() const { return *relay_; }
+  // Runs `f(core, now)` from outside the socket handlers (the SRT legs'
+  // events), then sends what it queued and re-arms the timer, as the
+  // socket handlers do. Nothing after Shutdown.
+  template <typename F>
+  void WithCore(F&& f) {
+    if (closed_) return;
+    f(*relay_, clock_.Now());
+    AfterHandler();
+  }
   io::UdpEndpoint local_endpoint() const { return listen_.gate->local_endpoint(); }
   const SocketStats& listen_stats() const { return listen_.stats; }
   // Upstream index (as the core's) -> its entry; nullptr when removed.

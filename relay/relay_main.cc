@@ -22,6 +22,7 @@
 #include "relay/metrics_server.h"
 #include "relay/relay_config.h"
 #include "relay/relay_driver.h"
+#include "relay/srt_legs.h"
 #include "relay/relay_metrics.h"
 #include "transport/apps/flags.h"
 #include "transport/crypto/cookie.h"
@@ -56,6 +57,12 @@ const char* kEpilogue =
     "               latency = \"500ms\"   (pull match1 from another relay; two upstreams of\n"
     "               one stream are merged, first copy wins)\n"
     "  See relay/relay.example.toml.\n"
+    "SRT legs (--srt-listen ADDR:PORT): encoders and decoders that speak SRT only.\n"
+    "  publish: srt://RELAY:PORT?streamid=#!::r=match1,m=publish   (or publish:match1)\n"
+    "  read:    srt://RELAY:PORT?streamid=#!::r=match1            (or read:match1, match1)\n"
+    "  The stream's publish_secret / subscribe_secret is the SRT passphrase (so it must\n"
+    "  be 10..79 characters). A reader gets the stream in order at the stream's latency\n"
+    "  (as a hitless-recv here would), plus its own SRT latency (--srt-latency).\n"
     "Signals: SIGTERM/SIGINT tell every peer (SHUTDOWN) and stop; SIGHUP reloads --config.\n"
     "Metrics: GET /metrics (Prometheus) and /streams (JSON) on --metrics.\n"
     "Exit codes: 0 ok; 1 runtime failure (bind, a file that cannot be written);\n"
@@ -87,6 +94,9 @@ int Run(int argc, const char* const* argv) {
   flags.AddValue("config", "FILE", "TOML configuration (streams, secrets, limits, upstreams)");
   flags.AddValue("metrics", "ADDR:PORT", "HTTP for /metrics and /streams (off by default)");
   flags.AddValue("latency", "DURATION", "sessions run at least this budget", "120ms");
+  flags.AddValue("srt-listen", "ADDR:PORT",
+                 "SRT callers publish and read streams here (off by default; see SRT legs)");
+  flags.AddValue("srt-latency", "DURATION", "the SRT legs' own SRT latency", "120ms");
   flags.AddValue("stats-json", "FILE", "write every counter as JSON at exit");
   flags.AddValue("status-interval", "DURATION",
                  "status line period on stderr (default 1s on a terminal, off otherwise)");
@@ -131,6 +141,20 @@ int Run(int argc, const char* const* argv) {
     }
     metrics_at = *m;
   }
+  std::optional<io::UdpEndpoint> srt_at;
+  if (auto text = flags.GetString("srt-listen")) {
+    auto at = io::ParseEndpoint(*text);
+    if (!at.ok()) {
+      return Usage(absl::InvalidArgumentError(
+          absl::StrFormat("--srt-listen %s: %s", *text, at.status().message())));
+    }
+    srt_at = *at;
+  }
+  auto srt_latency = flags.GetDuration("srt-latency");
+  if (!srt_latency.ok()) return Usage(srt_latency.status());
+  if (*srt_latency && **srt_latency > Duration::Seconds(60)) {
+    return Usage(absl::InvalidArgumentError("--srt-latency: must be within 0..60s"));
+  }
   const std::optional<std::string> stats_path = flags.GetString("stats-json");
   if (stats_path) {
     if (auto ok = CheckWritable(*stats_path); !ok.ok()) return Usage(ok);
@@ -152,9 +176,21 @@ int Run(int argc, const char* const* argv) {
   }
   const Time start = (*driver)->now();
   const std::string listen_address = io::FormatEndpoint((*driver)->local_endpoint());
+  std::unique_ptr<RelaySrtLegs> srt_legs;
+  if (srt_at) {
+    srt_legs = std::make_unique<RelaySrtLegs>(
+        io, **driver,
+        RelaySrtLegs::Options{.listen = *srt_at,
+                              .srt_latency = srt_latency->value_or(Duration::Milliseconds(120))});
+    if (auto started = srt_legs->Start(options.config); !started.ok()) {
+      std::fprintf(stderr, "hitless-relay: %s\n", std::string(started.message()).c_str());
+      return kExitRuntime;
+    }
+  }
   const auto snapshot = [&] {
     RelaySnapshot s = SnapshotOf(**driver, (*driver)->now() - start);
     s.listen_address = listen_address;
+    if (srt_legs) s.srt_legs = srt_legs->Legs();
     return s;
   };
 
@@ -193,6 +229,13 @@ int Run(int argc, const char* const* argv) {
     const auto m = metrics->local_endpoint();
     std::printf("metrics %s:%d\n", m.address().to_string().c_str(), m.port());
   }
+  if (srt_legs) {
+    std::fprintf(stderr,
+                 "hitless-relay: SRT callers on %s:%d (streamid #!::r=NAME,m=publish to publish, "
+                 "#!::r=NAME or NAME to read; the stream's secret is the passphrase)\n",
+                 srt_at->address().to_string().c_str(), srt_legs->local_port());
+    std::printf("srt %s:%d\n", srt_at->address().to_string().c_str(), srt_legs->local_port());
+  }
   std::fflush(stdout);
 
   bool stopping = false;
@@ -204,6 +247,7 @@ int Run(int argc, const char* const* argv) {
     if (stopping) return;
     stopping = true;
     if (stats_path) final_stats = RelayStatsJson(snapshot());
+    if (srt_legs) srt_legs->Stop();
     (*driver)->Shutdown();
     if (metrics) metrics->Close();
     stop_signals.cancel();
@@ -227,6 +271,7 @@ int Run(int argc, const char* const* argv) {
                      std::string(next.status().message()).c_str());
       } else {
         if (*latency) next->relay.latency = **latency;
+        if (srt_legs) srt_legs->Reload(next->relay);
         if (auto applied = (*driver)->Reload(*next); !applied.ok()) {
           std::fprintf(stderr, "hitless-relay: SIGHUP: %s\n",
                        std::string(applied.message()).c_str());

@@ -412,6 +412,34 @@ std::string PrometheusText(const RelaySnapshot& s) {
                     sub);
     }
   }
+  for (const SrtLegView& leg : s.srt_legs) {
+    const std::string base =
+        Join({Label("stream", leg.stream), Label("srt_caller", leg.peer),
+              Label("role", leg.publish ? "publisher" : "reader")});
+    e.Gauge("hitless_relay_srt_leg_connected_seconds", "how long an SRT caller has been connected",
+            base, leg.connected.ToSecondsF());
+    e.Counter("hitless_relay_srt_leg_packets_total",
+              "datagrams an SRT publisher fed, or an SRT reader was sent", base,
+              static_cast<double>(leg.packets));
+    e.Counter("hitless_relay_srt_leg_bytes_total", "their bytes", base,
+              static_cast<double>(leg.bytes));
+    e.Counter("hitless_relay_srt_leg_dropped_packets_total",
+              "reader: datagrams its SRT send buffer refused", base,
+              static_cast<double>(leg.dropped));
+    e.Counter("hitless_relay_srt_leg_lost_packets_total",
+              "reader: packets the relay did not have by their release time", base,
+              static_cast<double>(leg.lost));
+    e.Counter("hitless_relay_srt_leg_srt_lost_packets_total", "libsrt: lost on the SRT link", base,
+              static_cast<double>(leg.srt.srt_lost));
+    e.Counter("hitless_relay_srt_leg_srt_retransmitted_packets_total",
+              "libsrt: retransmitted on the SRT link", base,
+              static_cast<double>(leg.srt.srt_retransmitted));
+    e.Counter("hitless_relay_srt_leg_srt_dropped_packets_total",
+              "libsrt: dropped as too late at its latency", base,
+              static_cast<double>(leg.srt.srt_dropped));
+    e.Gauge("hitless_relay_srt_leg_rtt_seconds", "libsrt: the SRT link's round-trip time", base,
+            leg.srt.rtt_ms / 1e3);
+  }
   for (const RelaySnapshot::UpstreamRow& u : s.upstreams) {
     const std::string base =
         Join({Label("stream", u.entry->upstream.stream_id),
@@ -511,6 +539,19 @@ std::string RelayStatsJson(const RelaySnapshot& s) {
       out += "null";
     }
     out += "}";
+  }
+  out += "],\"srt_legs\":[";
+  for (size_t i = 0; i < s.srt_legs.size(); ++i) {
+    const SrtLegView& l = s.srt_legs[i];
+    absl::StrAppendFormat(
+        &out,
+        "%s{\"stream\":\"%s\",\"peer\":\"%s\",\"role\":\"%s\",\"connected_s\":%.1f,"
+        "\"packets\":%d,\"bytes\":%d,\"dropped\":%d,\"lost\":%d,\"srt_lost\":%d,"
+        "\"srt_retransmitted\":%d,\"srt_dropped\":%d,\"rtt_ms\":%.3f}",
+        i ? "," : "", Escape(l.stream, true), Escape(l.peer, true),
+        l.publish ? "publisher" : "reader", l.connected.ToSecondsF(), l.packets, l.bytes,
+        l.dropped, l.lost, l.srt.srt_lost, l.srt.srt_retransmitted, l.srt.srt_dropped,
+        l.srt.rtt_ms);
   }
   out += "]}\n";
   return out;

@@ -18,6 +18,7 @@
 #include "relay/relay.h"
 #include "relay/relay_config.h"
 #include "relay/relay_driver.h"
+#include "relay/srt_legs.h"
 #include "transport/base/time.h"
 
 namespace hitless::relay {
@@ -35,6 +36,7 @@ struct RelaySnapshot {
   Time now;
   Duration uptime;
   std::string listen_address;
+  std::vector<SrtLegView> srt_legs;  // --srt-listen's callers
 };
 
 RelaySnapshot SnapshotOf(const RelayDriver& driver, Duration uptime);

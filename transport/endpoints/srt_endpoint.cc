@@ -22,10 +22,17 @@
 #include "absl/strings/str_cat.h"
 #include "transport/base/clock.h"
 #include "transport/endpoints/query.h"
+#include "transport/endpoints/srt_common.h"
 #include "transport/endpoints/udp_resolve.h"
 
 namespace hitless::endpoints {
 namespace {
+
+using srt_internal::Global;
+using srt_internal::LastError;
+using srt_internal::Program;
+using srt_internal::RejectText;
+using srt_internal::SrtGlobal;
 
 // How soon Stop is seen, and the longest a missed read event can hold an
 // input's datagrams (see Run).
@@ -33,78 +40,6 @@ constexpr int kEpollWaitMs = 10;
 constexpr Duration kRetryInterval = Duration::Seconds(1);
 constexpr size_t kMaxDatagram = 1500;
 constexpr size_t kMaxPendingBytes = 16 << 20;  // input: read but not yet taken by the io thread
-
-// libsrt's process-wide state: started once; its log is watched for the one
-// thing only the log reports, a listener refusing a handshake on its own
-// (wrong or missing passphrase, key length mismatch). Nothing else of
-// libsrt's log is printed but its fatal errors.
-struct SrtGlobal {
-  std::atomic<uint64_t> listener_refusals{0};
-  std::mutex mutex;
-  std::string last_refusal;  // guarded by mutex
-};
-
-void OnSrtLog(void* opaque, int level, const char* /*file*/, int /*line*/, const char* /*area*/,
-              const char* message) {
-  auto* global = static_cast<SrtGlobal*>(opaque);
-  const std::string_view text(message);
-  // "processConnectRequest: rsp(REJECT): 1010 - Incorrect passphrase". Codes
-  // 1001..1999 are libsrt's own (SRT_REJ_* + 1000); 2000 and above are our
-  // listen callback's (already counted there).
-  constexpr std::string_view kReject = "rsp(REJECT): ";
-  if (const size_t at = text.find(kReject); at != std::string_view::npos) {
-    std::string_view rest = text.substr(at + kReject.size());
-    const size_t digits = rest.find_first_not_of("0123456789");
-    int code = 0;
-    const std::string_view number = rest.substr(0, digits);
-    const auto parsed = std::from_chars(number.data(), number.data() + number.size(), code);
-    if (parsed.ec == std::errc() && code > 1000 && code < 2000) {
-      std::string why(rest.substr(digits == std::string_view::npos ? rest.size() : digits));
-      if (why.starts_with(" - ")) why.erase(0, 3);
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      {
-        std::lock_guard lock(global->mutex);
-        global->last_refusal = absl::StrCat(why, " (SRT reject ", code - 1000, ")");
-      }
-      global->listener_refusals.fetch_add(1);
-    }
-    return;
-  }
-  if (level <= LOG_CRIT) std::fprintf(stderr, "libsrt: %s\n", message);
-}
-
-SrtGlobal& Global() {
-  static SrtGlobal* const global = [] {
-    auto* g = new SrtGlobal;  // lives for the process, as libsrt's own state does
-    srt_startup();
-    srt_setloglevel(LOG_WARNING);
-    srt_setlogflags(SRT_LOGF_DISABLE_TIME | SRT_LOGF_DISABLE_THREADNAME |
-                    SRT_LOGF_DISABLE_SEVERITY | SRT_LOGF_DISABLE_EOL);
-    srt_setloghandler(g, &OnSrtLog);
-    return g;
-  }();
-  return *global;
-}
-
-const char* Program() { return program_invocation_short_name; }
-
-std::string LastError() { return srt_getlasterror_str(); }
-
-// Our listen callback's refusals, as the caller reads them.
-std::string RejectText(int reason) {
-  switch (reason) {
-    case SRT_REJX_NOTFOUND:
-      return "the listener serves another streamid (SRT reject 1404 not found)";
-    case SRT_REJX_OVERLOAD:
-      return "the listener has no room for another caller (SRT reject 1402 overload)";
-    case SRT_REJX_FORBIDDEN:
-      return "forbidden by the listener (SRT reject 1403)";
-    default:
-      break;
-  }
-  if (reason >= SRT_REJC_PREDEFINED) return absl::StrCat("refused by the listener (SRT reject ", reason, ")");
-  return absl::StrCat(srt_rejectreason_str(reason), " (SRT reject ", reason, ")");
-}
 
 }  // namespace
 
