@@ -190,7 +190,10 @@ int Run(int argc, const char* const* argv) {
   const auto snapshot = [&] {
     RelaySnapshot s = SnapshotOf(**driver, (*driver)->now() - start);
     s.listen_address = listen_address;
-    if (srt_legs) s.srt_legs = srt_legs->Legs();
+    if (srt_legs) {
+      s.srt_legs = srt_legs->Legs();
+      s.srt_server = srt_legs->server_stats();
+    }
     return s;
   };
 

@@ -412,6 +412,13 @@ std::string PrometheusText(const RelaySnapshot& s) {
                     sub);
     }
   }
+  if (s.srt_server) {
+    e.Counter("hitless_relay_srt_callers_accepted_total", "SRT callers accepted", "",
+              static_cast<double>(s.srt_server->accepted));
+    e.Counter("hitless_relay_srt_callers_refused_total",
+              "SRT handshakes refused (unknown stream, bad streamid, wrong passphrase)", "",
+              static_cast<double>(s.srt_server->refused));
+  }
   for (const SrtLegView& leg : s.srt_legs) {
     const std::string base =
         Join({Label("stream", leg.stream), Label("srt_caller", leg.peer),
@@ -540,7 +547,15 @@ std::string RelayStatsJson(const RelaySnapshot& s) {
     }
     out += "}";
   }
-  out += "],\"srt_legs\":[";
+  out += "],";
+  if (s.srt_server) {
+    absl::StrAppendFormat(&out,
+                          "\"srt\":{\"accepted\":%d,\"refused\":%d,\"last_refusal\":\"%s\","
+                          "\"overflow\":%d},",
+                          s.srt_server->accepted, s.srt_server->refused,
+                          Escape(s.srt_server->last_refusal, true), s.srt_server->overflow);
+  }
+  out += "\"srt_legs\":[";
   for (size_t i = 0; i < s.srt_legs.size(); ++i) {
     const SrtLegView& l = s.srt_legs[i];
     absl::StrAppendFormat(

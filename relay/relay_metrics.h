@@ -37,6 +37,7 @@ struct RelaySnapshot {
   Duration uptime;
   std::string listen_address;
   std::vector<SrtLegView> srt_legs;  // --srt-listen's callers
+  std::optional<endpoints::SrtServer::Stats> srt_server;  // --srt-listen's handshakes
 };
 
 RelaySnapshot SnapshotOf(const RelayDriver& driver, Duration uptime);

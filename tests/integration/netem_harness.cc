@@ -309,9 +309,10 @@ std::string ReadFile(const std::string& path) {
 }
 
 double JsonNumber(const std::string& json, const std::string& key, size_t from) {
-  const size_t at = json.find("\"" + key + "\": ", from);
+  // Pretty ("key": 1) or compact ("key":1) JSON.
+  const size_t at = json.find("\"" + key + "\":", from);
   if (at == std::string::npos) return std::nan("");
-  const char* text = json.c_str() + at + key.size() + 4;
+  const char* text = json.c_str() + at + key.size() + 3;
   char* end = nullptr;
   const double value = std::strtod(text, &end);
   return end == text ? std::nan("") : value;

@@ -145,7 +145,7 @@ std::string ReadFile(const std::string& path);
 
 // The number after "key": in `json` from `from` on (first occurrence), or
 // NaN (also when absent or null). A flat scan, enough for the programs'
-// stats JSON.
+// stats JSON, pretty or compact.
 double JsonNumber(const std::string& json, const std::string& key, size_t from = 0);
 
 }  // namespace hitless::testing

@@ -206,6 +206,113 @@ TEST(SrtEdges, WrongPassphraseIsRefusedAsListenerAndAsCaller) {
   std::remove(recv_stats.c_str());
 }
 
+// The relay's SRT legs: srt-live-transmit publishes into hitless-relay over
+// SRT (streamid #!::r=match,m=publish, the stream's publish secret as the
+// passphrase); a hitless-recv subscribes over Hitless and an SRT reader
+// (srt-live-transmit, #!::r=match, the subscribe secret) reads over SRT:
+// both get every datagram. A reader with the wrong passphrase and one
+// naming an unknown stream are refused, counted.
+TEST(SrtEdges, RelayTakesAnSrtPublisherAndServesAnSrtReader) {
+  if (!Have("srt-live-transmit")) GTEST_SKIP() << "srt-live-transmit missing: apt-get install srt-tools";
+  std::string error;
+  const std::string config = TempPath("srt-relay", ".toml");
+  {
+    std::FILE* f = std::fopen(config.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fprintf(f,
+                 "[[stream]]\nid = \"match\"\npublish_secret = \"publish-secret-1\"\n"
+                 "subscribe_secret = \"read-secret-22\"\nlatency = \"200ms\"\n");
+    std::fclose(f);
+  }
+  const std::string relay_stats = TempPath("srt-relay-stats");
+  Process relay;
+  const auto relay_port =
+      StartEmulator(relay, HITLESS_RELAY_BINARY,
+                    {"--listen", "127.0.0.1:0", "--srt-listen", "127.0.0.1:0", "--config", config,
+                     "--stats-json", relay_stats},
+                    &error);
+  ASSERT_TRUE(relay_port) << error;
+  const auto srt_line = relay.ReadStdoutLine(Millis(5000));
+  ASSERT_TRUE(srt_line && srt_line->rfind("srt ", 0) == 0) << srt_line.value_or("(none)");
+  const uint16_t srt_port = static_cast<uint16_t>(std::stoi(srt_line->substr(srt_line->rfind(':') + 1)));
+  const std::string srt = "srt://127.0.0.1:" + Port(srt_port);
+
+  UdpSocket hitless_sink, srt_sink;
+  ASSERT_TRUE(hitless_sink.Bind("127.0.0.1", 0));
+  ASSERT_TRUE(srt_sink.Bind("127.0.0.1", 0));
+  Collector via_hitless(hitless_sink.fd()), via_srt(srt_sink.fd());
+  Process recv;
+  ASSERT_TRUE(recv.Start({HITLESS_RECV_BINARY,
+                          "hitless://127.0.0.1:" + Port(*relay_port) +
+                              "?stream=match&secret=read-secret-22&latency=200ms",
+                          "udp://127.0.0.1:" + Port(hitless_sink.port())},
+                         &error))
+      << error;
+  Process reader;
+  ASSERT_TRUE(reader.Start({"srt-live-transmit", "-q", "-a:yes",
+                            srt + "?streamid=#!::r=match&passphrase=read-secret-22",
+                            "udp://127.0.0.1:" + Port(srt_sink.port())},
+                           &error))
+      << error;
+  Process wrong_reader, unknown_reader;
+  ASSERT_TRUE(wrong_reader.Start({"srt-live-transmit", "-q",
+                                  srt + "?streamid=#!::r=match&passphrase=not-the-secret",
+                                  "udp://127.0.0.1:" + Port(srt_sink.port())},
+                                 &error))
+      << error;
+  ASSERT_TRUE(unknown_reader.Start({"srt-live-transmit", "-q", srt + "?streamid=#!::r=nosuch",
+                                    "udp://127.0.0.1:" + Port(srt_sink.port())},
+                                   &error))
+      << error;
+  const uint16_t source_port = FreeUdpPort();
+  Process publisher;
+  ASSERT_TRUE(publisher.Start({"srt-live-transmit", "-q", "-a:yes",
+                               "udp://127.0.0.1:" + Port(source_port),
+                               srt + "?streamid=#!::r=match,m=publish&passphrase=publish-secret-1"},
+                              &error))
+      << error;
+  UdpSocket source;
+  ASSERT_TRUE(source.Bind("127.0.0.1", 0));
+  const sockaddr_in to = MakeAddress("127.0.0.1", source_port);
+  constexpr uint64_t kWarmup = 1'000'000;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        SendPaced(source, to, kWarmup, 5, 100, 1316, 1);
+        return via_hitless.count() > 0 && via_srt.count() > 0;
+      },
+      Millis(15000)))
+      << "relay: " << relay.ReadStderr();
+  constexpr uint64_t kCount = 1500;  // 3 s at 500 datagrams/s
+  ASSERT_EQ(SendPaced(source, to, 0, kCount, 500, 1316, 1), kCount);
+  WaitFor([&] { return via_hitless.count() >= kCount && via_srt.count() >= kCount; }, Millis(5000));
+  std::this_thread::sleep_for(Millis(300));
+  via_hitless.Stop();
+  via_srt.Stop();
+  publisher.Stop(Millis(3000));
+  EXPECT_EQ(relay.Stop(Millis(5000)), 0) << relay.ReadStderr();
+  recv.Stop(Millis(3000));
+  reader.Stop(Millis(3000));
+  wrong_reader.Stop(Millis(3000));
+  unknown_reader.Stop(Millis(3000));
+
+  for (Collector* c : {&via_hitless, &via_srt}) {
+    std::set<uint64_t> seen;
+    for (const auto& r : c->Take()) {
+      if (r.seq < kWarmup) seen.insert(r.seq);
+    }
+    EXPECT_EQ(seen.size(), kCount) << (c == &via_hitless ? "via hitless-recv" : "via SRT reader");
+  }
+  const std::string stats = ReadFile(relay_stats);
+  const size_t at = stats.find("\"srt\":");
+  ASSERT_NE(at, std::string::npos) << stats;
+  const std::string srt_json = stats.substr(at, stats.find('}', at) - at + 1);
+  std::printf("relay SRT: %s\n", srt_json.c_str());
+  EXPECT_GE(JsonNumber(srt_json, "accepted"), 2) << srt_json;
+  EXPECT_GE(JsonNumber(srt_json, "refused"), 2) << srt_json;
+  std::remove(relay_stats.c_str());
+  std::remove(config.c_str());
+}
+
 // ffmpeg's -progress output: the last "frame=N".
 double LastFrame(const std::string& progress) {
   const size_t at = progress.rfind("frame=");
