@@ -385,6 +385,11 @@ EncodeDecode RunEncodeDecode(const std::string& name, const std::string& encode_
 // same emulator at the same end-to-end latency are reported beside it.
 TEST(SrtEdges, FfmpegThroughNetemAndRelayDecodesClean) {
   if (!Have("ffmpeg")) GTEST_SKIP() << "ffmpeg missing: apt-get install ffmpeg";
+#if defined(__SANITIZE_ADDRESS__)
+  // Once per CI run is enough for a 45 s real-client test: the release
+  // preset runs it; the SRT code paths run under ASan in the tests above.
+  GTEST_SKIP() << "run in the release preset only";
+#endif
   std::string error;
   // End to end 500 ms: two 50 ms SRT legs on loopback + 400 ms of Hitless
   // over a 60 ms round trip. The plain SRT run gets all 500 ms.
@@ -440,7 +445,6 @@ TEST(SrtEdges, FfmpegThroughNetemAndRelayDecodesClean) {
   std::remove(recv_stats.c_str());
   std::remove(relay_stats.c_str());
 
-#if !defined(__SANITIZE_ADDRESS__)
   // Plain SRT through the same emulator, at the same 500 ms: reported only.
   const uint16_t srt_listen = FreeUdpPort();
   Process plain_net;
@@ -454,7 +458,6 @@ TEST(SrtEdges, FfmpegThroughNetemAndRelayDecodesClean) {
               "%.0f frames, decoder errors: %s\n",
               plain.encoded, plain.decoded,
               plain.decoder_errors.empty() ? "none" : plain.decoder_errors.substr(0, 2000).c_str());
-#endif
 }
 
 }  // namespace
