@@ -68,7 +68,17 @@ absl::Status RelaySrtLegs::Start(const RelayConfig& config) {
 void RelaySrtLegs::Reload(const RelayConfig& config) {
   Access access;
   access.open = config.open;
-  for (const StreamConfig& s : config.streams) access.streams[s.id] = s;
+  for (const StreamConfig& s : config.streams) {
+    access.streams[s.id] = s;
+    for (const std::string* secret : {&s.publish_secret, &s.subscribe_secret}) {
+      if (!secret->empty() && (secret->size() < 10 || secret->size() > 79)) {
+        std::fprintf(stderr,
+                     "hitless-relay: warning: stream \"%s\": a secret of %zu characters cannot be "
+                     "an SRT passphrase (10 to 79): its SRT callers will be refused\n",
+                     QuoteForMessage(s.id).c_str(), secret->size());
+      }
+    }
+  }
   std::lock_guard lock(access_mutex_);
   access_ = std::move(access);
 }
