@@ -271,7 +271,8 @@ uint8_t Relay::Admit(std::span<const uint8_t> peer, const HandshakeBody& request
     }
   }
   if (!publish && stream != nullptr) {
-    if (stream->subscribers.size() >= config_.limits.max_subscribers) {
+    if (stream->subscribers.size() + stream->local_subscribers.size() >=
+        config_.limits.max_subscribers) {
       return refuse(RefuseReason::kSubscriberFull, kRejectBusy);
     }
     // A newcomer's bookkeeping grows to what the stream's other subscribers
@@ -317,7 +318,10 @@ void Relay::Accept(NegotiatedSession session, std::span<const uint8_t> source, T
   p.last_heard = now;
   const bool arq = (session.peer_capabilities & kCapArq) != 0;
   if (p.publisher) {
-    if (stream.publisher != 0) Evict(stream.publisher, EvictReason::kTakeover, now, true);
+    // Mark the stream taken first: evicting the last leg of an unconfigured
+    // stream would otherwise remove the stream this publisher joins.
+    const uint32_t previous = std::exchange(stream.publisher, p.id);
+    if (previous != 0) Evict(previous, EvictReason::kTakeover, now, true);
     session::ReceiverConfig rc = config_.receiver;
     rc.session_id = session.session_id;
     rc.latency = session.latency;

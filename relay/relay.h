@@ -268,6 +268,8 @@ class Relay final : private HandshakeSessionLookup {
   // configure the stream), ResourceExhausted (the stream has a live
   // publisher, or max_streams is reached).
   absl::StatusOr<uint32_t> AttachLocalPublisher(std::string_view stream_id, Time now);
+  // One payload of 1..kMaxDataPayload bytes; others, and unknown or
+  // reader handles, are ignored.
   void OnLocalMedia(uint32_t handle, std::span<const uint8_t> payload, Time now);
   // A local reader of the stream (`subscriber` must outlive the handle).
   // Errors: as AttachLocalPublisher (max_subscribers for a full stream).

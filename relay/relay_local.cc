@@ -3,14 +3,18 @@
 // requesting it). The daemon owns the SRT side and has checked access.
 //
 // A local publisher is a Source without a session: its packets are numbered
-// from 0 and stamped with their arrival time here (the origin), so a stream
-// that had another publisher before is remapped onto the stream's sequence
-// and clock as a restarted publisher process is (OnSourcePacket).
+// on from the stream's highest and stamped with their arrival time here (the
+// origin). Numbered from 0 instead, a second local publisher of a stream
+// with fewer than kMergeWindow / 2 packets would look like a continuation
+// (the same clock) and its first packets would be taken for duplicates. A
+// stream whose clock was another's (a hitless publisher's) is remapped onto
+// the stream's clock as a restarted publisher process is (OnSourcePacket).
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
 #include "relay/relay.h"
 #include "relay/relay_parts.h"
+#include "transport/wire/data.h"
 
 namespace hitless::relay {
 
@@ -36,12 +40,14 @@ absl::StatusOr<uint32_t> Relay::AttachLocalPublisher(std::string_view stream_id,
     }
   }
   Stream& s = StreamFor(stream_id);
-  if (s.publisher != 0) Evict(s.publisher, EvictReason::kTakeover, now, true);
   const uint32_t handle = next_local_++;
+  // Ours before the silent predecessor goes: its eviction would otherwise
+  // remove an idle stream (RemoveStreamIfIdle) from under `s`.
   s.local_publisher = handle;
+  if (s.publisher != 0) Evict(s.publisher, EvictReason::kTakeover, now, true);
   s.local_source = std::make_unique<Source>();
   s.local_source->stream = &s;
-  s.local_seq = 0;
+  s.local_seq = s.highest + 1;
   ++s.stats.publishers;
   local_legs_[handle] = s.id;
   return handle;
@@ -50,7 +56,8 @@ absl::StatusOr<uint32_t> Relay::AttachLocalPublisher(std::string_view stream_id,
 void Relay::OnLocalMedia(uint32_t handle, std::span<const uint8_t> payload, Time now) {
   now_ = now;
   const auto leg = local_legs_.find(handle);
-  if (leg == local_legs_.end() || payload.empty() || payload.size() > kMaxBodySize) return;
+  // Larger than a DATA payload: no hop could send or keep it.
+  if (leg == local_legs_.end() || payload.empty() || payload.size() > kMaxDataPayload) return;
   Stream& s = *streams_.at(leg->second);
   if (s.local_publisher != handle) return;
   const int64_t ts_us = (now - Time::Zero()).ToMicroseconds();

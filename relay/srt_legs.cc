@@ -86,8 +86,10 @@ void RelaySrtLegs::Reload(const RelayConfig& config) {
 void RelaySrtLegs::Stop() {
   server_.Stop();
   timer_.cancel();
-  for (auto& [caller, leg] : legs_) {
-    if (leg->handle != 0) driver_.WithCore([&](Relay& relay, Time) { relay.DetachLocal(leg->handle); });
+  for (const auto& entry : legs_) {
+    // Not a structured binding: clang before 16 cannot capture one.
+    const uint32_t handle = entry.second->handle;
+    if (handle != 0) driver_.WithCore([handle](Relay& relay, Time) { relay.DetachLocal(handle); });
   }
   legs_.clear();
 }

@@ -37,15 +37,31 @@ double SendBudget::fec_budget(double media_rate, Time now, double min_headroom) 
   return budget_ ? std::min(*budget_, ramp) : ramp;
 }
 
-Duration SendBudget::QueueThreshold() const {
+Duration SendBudget::DelayThreshold() const {
   const Duration base = base_rtt().value_or(Duration::Zero());
   const auto fraction = Duration::Nanoseconds(
       std::llround(static_cast<double>(base.ToNanoseconds()) * config_.queue_delay_fraction));
   return std::max(config_.min_queue_delay, fraction);
 }
 
+Duration SendBudget::JitterThreshold() const {
+  return Duration::Nanoseconds(
+      std::llround(static_cast<double>(rtt_jitter_.ToNanoseconds()) * config_.jitter_multiple));
+}
+
+bool SendBudget::JitterBound() const { return JitterThreshold() > DelayThreshold(); }
+
+Duration SendBudget::QueueThreshold() const {
+  return std::max(DelayThreshold(), JitterThreshold());
+}
+
 void SendBudget::NoteRtt(Duration rtt, Time now) {
   if (!window_min_rtt_ || rtt < *window_min_rtt_) window_min_rtt_ = rtt;
+  if (last_rtt_) {
+    const Duration d = rtt > *last_rtt_ ? rtt - *last_rtt_ : *last_rtt_ - rtt;
+    rtt_jitter_ = rtt_jitter_ + (d - rtt_jitter_) / 16;
+  }
+  last_rtt_ = rtt;
   const Duration span = config_.base_window / static_cast<int64_t>(base_.size());
   Bucket* head = &base_[base_head_];
   if (!head->min) {
@@ -116,7 +132,11 @@ void SendBudget::CloseWindow(double seconds, uint64_t bytes, Time now) {
   const std::optional<Duration> base = base_rtt();
   queueing_delay_ = window_min_rtt_ && base ? std::max(*window_min_rtt_ - *base, Duration::Zero())
                                             : Duration::Zero();
-  congested_ = queueing_delay_ > QueueThreshold();
+  congested_windows_ = queueing_delay_ > QueueThreshold() ? congested_windows_ + 1 : 0;
+  // Persistence is asked only where jitter sets the threshold: a path
+  // without it is cut on the first window, as a queue is the only thing
+  // that moves its minimum.
+  congested_ = congested_windows_ >= (JitterBound() ? config_.congestion_windows : 1);
   const double ceiling = config_.probe_headroom * delivery_rate_;
   if (congested_) {
     if (now >= hold_until_ || !budget_) {
