@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -21,6 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "transport/base/clock.h"
+#include "transport/endpoints/cross_thread_wake.h"
 #include "transport/endpoints/query.h"
 #include "transport/endpoints/srt_common.h"
 #include "transport/endpoints/udp_resolve.h"
@@ -581,6 +581,7 @@ struct SrtInput::Shared {
   uint64_t overflow = 0;                         // guarded: dropped, io thread too slow
   std::atomic<bool> stopped{false};
   boost::asio::io_context* io = nullptr;
+  std::unique_ptr<CrossThreadWake> wake;  // the link thread wakes the io thread
   DatagramHandler on_datagram;  // io thread only
   InputStats stats;             // io thread only
   std::vector<uint8_t> taking_bytes;
@@ -624,6 +625,10 @@ absl::Status SrtInput::Start(boost::asio::io_context& io, DatagramHandler on_dat
   shared_->io = &io;
   shared_->on_datagram = std::move(on_datagram);
   std::weak_ptr<Shared> weak = shared_;
+  shared_->wake = std::make_unique<CrossThreadWake>(io, [weak] {
+    if (const auto s = weak.lock()) s->Deliver();
+  });
+  if (auto started = shared_->wake->Start(); !started.ok()) return started;
   return link_->Start([weak](std::span<const uint8_t> datagram, Time at) {
     const auto shared = weak.lock();
     if (!shared) return;
@@ -636,9 +641,7 @@ absl::Status SrtInput::Start(boost::asio::io_context& io, DatagramHandler on_dat
     shared->items.emplace_back(static_cast<uint32_t>(datagram.size()), at);
     if (!shared->posted) {
       shared->posted = true;
-      boost::asio::post(*shared->io, [weak] {
-        if (const auto s = weak.lock()) s->Deliver();
-      });
+      shared->wake->Signal();
     }
   });
 }
@@ -646,6 +649,7 @@ absl::Status SrtInput::Start(boost::asio::io_context& io, DatagramHandler on_dat
 void SrtInput::Stop() {
   shared_->stopped = true;
   link_->Stop();
+  if (shared_->wake) shared_->wake->Close();
 }
 
 InputStats SrtInput::stats() const {

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio/post.hpp>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -17,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "transport/base/clock.h"
+#include "transport/endpoints/cross_thread_wake.h"
 #include "transport/endpoints/query.h"
 #include "transport/endpoints/srt_common.h"
 
@@ -78,7 +78,7 @@ struct SrtServer::State {
   // The io thread's side of a batch.
   std::vector<Event> taking;
   std::vector<uint8_t> taking_bytes;
-  std::shared_ptr<const char> alive = std::make_shared<const char>(0);
+  std::unique_ptr<CrossThreadWake> wake;  // the SRT thread wakes the io thread
 
   static int OnListen(void* opaque, SRTSOCKET socket, int /*hs_version*/,
                       const sockaddr* /*peer*/, const char* streamid) {
@@ -125,10 +125,7 @@ struct SrtServer::State {
     events.push_back(std::move(event));
     if (!posted) {
       posted = true;
-      std::weak_ptr<const char> weak = alive;
-      boost::asio::post(*io, [this, weak] {
-        if (weak.lock()) Deliver();
-      });
+      wake->Signal();
     }
   }
 
@@ -283,6 +280,8 @@ absl::Status SrtServer::Start(boost::asio::io_context& io, AdmitFn admit, Handle
   st.io = &io;
   st.admit = std::move(admit);
   st.handlers = std::move(handlers);
+  st.wake = std::make_unique<CrossThreadWake>(io, [&st] { st.Deliver(); });
+  if (auto started = st.wake->Start(); !started.ok()) return started;
   st.eid = srt_epoll_create();
   if (st.eid < 0) return absl::UnavailableError(absl::StrCat("srt epoll: ", LastError()));
   srt_epoll_set(st.eid, SRT_EPOLL_ENABLE_EMPTY);
@@ -330,6 +329,7 @@ void SrtServer::Stop() {
   for (SRTSOCKET s : all) srt_close(s);
   if (st.listener != SRT_INVALID_SOCK) srt_close(std::exchange(st.listener, SRT_INVALID_SOCK));
   if (st.eid >= 0) srt_epoll_release(std::exchange(st.eid, -1));
+  if (st.wake) st.wake->Close();
 }
 
 SrtServer::SendResult SrtServer::Send(uint64_t caller, std::span<const uint8_t> datagram) {
