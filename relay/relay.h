@@ -352,6 +352,9 @@ class Relay final : private HandshakeSessionLookup {
   // A packet one of the stream's sources accepted: merge and fan out.
   void OnSourcePacket(Source& source, const session::StreamPacket& packet, Time now);
   bool TakeHandshakeToken(Time now);
+  // A local leg may join `stream_id`: configured (or an open relay) and
+  // within max_streams. Counts a refusal.
+  absl::Status AdmitLocal(std::string_view stream_id);
   size_t StreamMemory(const Stream& stream) const;
   // HandshakeSessionLookup
   Known FindById(uint32_t session_id) const override;

@@ -14,21 +14,28 @@
 #include "absl/strings/str_format.h"
 #include "relay/relay.h"
 #include "relay/relay_parts.h"
+#include "transport/base/status_macros.h"
 #include "transport/wire/data.h"
 
 namespace hitless::relay {
 
-absl::StatusOr<uint32_t> Relay::AttachLocalPublisher(std::string_view stream_id, Time now) {
+absl::Status Relay::AdmitLocal(std::string_view stream_id) {
   if (!config_.open && ConfigFor(stream_id) == nullptr) {
     ++stats_.refused[static_cast<size_t>(RefuseReason::kUnknownStream)];
     return absl::FailedPreconditionError(
         absl::StrFormat("no stream \"%s\" is configured", stream_id));
   }
-  const auto it = streams_.find(std::string(stream_id));
-  if (it == streams_.end() && streams_.size() >= config_.limits.max_streams) {
+  if (!streams_.contains(std::string(stream_id)) &&
+      streams_.size() >= config_.limits.max_streams) {
     ++stats_.refused[static_cast<size_t>(RefuseReason::kStreamsFull)];
     return absl::ResourceExhaustedError("the relay serves its most streams");
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> Relay::AttachLocalPublisher(std::string_view stream_id, Time now) {
+  RETURN_IF_ERROR(AdmitLocal(stream_id));
+  const auto it = streams_.find(std::string(stream_id));
   if (it != streams_.end()) {
     const Stream& s = *it->second;
     const bool live_session =
@@ -71,16 +78,7 @@ void Relay::OnLocalMedia(uint32_t handle, std::span<const uint8_t> payload, Time
 
 absl::StatusOr<uint32_t> Relay::AttachLocalSubscriber(std::string_view stream_id,
                                                       LocalSubscriber* subscriber) {
-  if (!config_.open && ConfigFor(stream_id) == nullptr) {
-    ++stats_.refused[static_cast<size_t>(RefuseReason::kUnknownStream)];
-    return absl::FailedPreconditionError(
-        absl::StrFormat("no stream \"%s\" is configured", stream_id));
-  }
-  const auto it = streams_.find(std::string(stream_id));
-  if (it == streams_.end() && streams_.size() >= config_.limits.max_streams) {
-    ++stats_.refused[static_cast<size_t>(RefuseReason::kStreamsFull)];
-    return absl::ResourceExhaustedError("the relay serves its most streams");
-  }
+  RETURN_IF_ERROR(AdmitLocal(stream_id));
   Stream& s = StreamFor(stream_id);
   if (s.subscribers.size() + s.local_subscribers.size() >= config_.limits.max_subscribers) {
     ++stats_.refused[static_cast<size_t>(RefuseReason::kSubscriberFull)];

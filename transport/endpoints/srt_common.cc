@@ -5,6 +5,7 @@
 #include <srt/srt.h>
 #include <sys/syslog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -79,5 +80,19 @@ std::string RejectText(int reason) {
   return absl::StrCat(srt_rejectreason_str(reason), " (SRT reject ", reason, ")");
 }
 
+
+bool ReadLegFigures(SRTSOCKET socket, bool receiving, SrtLegStats& out) {
+  SRT_TRACEBSTATS perf{};
+  if (srt_bstats(socket, &perf, 0) != 0) return false;
+  const auto n = [](int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(v, 0)); };
+  out.srt_lost = n(receiving ? perf.pktRcvLossTotal : perf.pktSndLossTotal);
+  out.srt_retransmitted = n(receiving ? perf.pktRcvRetrans : perf.pktRetransTotal);
+  out.srt_dropped = n(receiving ? perf.pktRcvDropTotal : perf.pktSndDropTotal);
+  out.srt_packets = n(receiving ? perf.pktRecvTotal : perf.pktSentTotal);
+  out.rtt_ms = perf.msRTT;
+  out.buffer_ms = receiving ? perf.msRcvBuf : perf.msSndBuf;
+  out.latency_ms = receiving ? perf.msRcvTsbPdDelay : perf.msSndTsbPdDelay;
+  return true;
+}
 
 }  // namespace hitless::endpoints::srt_internal

@@ -3,9 +3,13 @@
 // error and reject texts.
 #pragma once
 
+#include <srt/srt.h>
+
 #include <atomic>
 #include <mutex>
 #include <string>
+
+#include "transport/endpoints/media.h"
 
 namespace hitless::endpoints::srt_internal {
 
@@ -28,5 +32,9 @@ std::string LastError();
 // Why a caller was refused: libsrt's reason (SRT_REJ_*) or a listener's
 // (SRT_REJX_*), with its number.
 std::string RejectText(int reason);
+// libsrt's counters of one connection (srt_bstats) into `out`'s srt_*, RTT,
+// buffer and latency figures, for its receiving or its sending side. False
+// (out untouched) when libsrt has none (a broken connection).
+bool ReadLegFigures(SRTSOCKET socket, bool receiving, SrtLegStats& out);
 
 }  // namespace hitless::endpoints::srt_internal

@@ -454,18 +454,7 @@ void SrtLink::Read(SRTSOCKET s) {
 }
 
 void SrtLink::Refresh(Peer& peer) const {
-  SRT_TRACEBSTATS perf{};
-  if (srt_bstats(peer.socket, &perf, 0) != 0) return;
-  const bool in = direction_ == Direction::kInput;
-  const auto n = [](int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(v, 0)); };
-  SrtLegStats& f = peer.figures;
-  f.srt_lost = n(in ? perf.pktRcvLossTotal : perf.pktSndLossTotal);
-  f.srt_retransmitted = n(in ? perf.pktRcvRetrans : perf.pktRetransTotal);
-  f.srt_dropped = n(in ? perf.pktRcvDropTotal : perf.pktSndDropTotal);
-  f.srt_packets = n(in ? perf.pktRecvTotal : perf.pktSentTotal);
-  f.rtt_ms = perf.msRTT;
-  f.buffer_ms = in ? perf.msRcvBuf : perf.msSndBuf;
-  f.latency_ms = in ? perf.msRcvTsbPdDelay : perf.msSndTsbPdDelay;
+  srt_internal::ReadLegFigures(peer.socket, direction_ == Direction::kInput, peer.figures);
 }
 
 void SrtLink::AddFigures(const SrtLegStats& from, SrtLegStats& into) {

@@ -362,17 +362,7 @@ SrtLegStats SrtServer::LegStats(uint64_t caller, bool receiving) const {
   std::lock_guard lock(state_->mutex);
   const auto it = state_->callers.find(caller);
   if (it == state_->callers.end()) return out;
-  SRT_TRACEBSTATS perf{};
-  if (srt_bstats(it->second, &perf, 0) != 0) return out;
-  const auto n = [](int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(v, 0)); };
-  out.connected = 1;
-  out.srt_lost = n(receiving ? perf.pktRcvLossTotal : perf.pktSndLossTotal);
-  out.srt_retransmitted = n(receiving ? perf.pktRcvRetrans : perf.pktRetransTotal);
-  out.srt_dropped = n(receiving ? perf.pktRcvDropTotal : perf.pktSndDropTotal);
-  out.srt_packets = n(receiving ? perf.pktRecvTotal : perf.pktSentTotal);
-  out.rtt_ms = perf.msRTT;
-  out.buffer_ms = receiving ? perf.msRcvBuf : perf.msSndBuf;
-  out.latency_ms = receiving ? perf.msRcvTsbPdDelay : perf.msSndTsbPdDelay;
+  if (srt_internal::ReadLegFigures(it->second, receiving, out)) out.connected = 1;
   return out;
 }
 
