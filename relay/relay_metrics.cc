@@ -446,6 +446,17 @@ std::string PrometheusText(const RelaySnapshot& s) {
               static_cast<double>(leg.srt.srt_dropped));
     e.Gauge("hitless_relay_srt_leg_rtt_seconds", "libsrt: the SRT link's round-trip time", base,
             leg.srt.rtt_ms / 1e3);
+    if (!leg.publish && leg.ts.is_ts) {
+      e.Counter("hitless_relay_srt_leg_ts_cc_errors_total",
+                "reader: MPEG-TS continuity-counter errors in what it was sent", base,
+                static_cast<double>(leg.ts.cc_errors));
+      e.Counter("hitless_relay_srt_leg_ts_packets_lost_total",
+                "reader: TS packets in datagrams the relay did not have by their release time",
+                base, static_cast<double>(leg.ts.packets_lost));
+      e.Gauge("hitless_relay_srt_leg_ts_pcr_interval_max_seconds",
+              "reader: the largest PCR interval in what it was sent", base,
+              leg.ts.pcr_interval_max_ms / 1e3);
+    }
   }
   for (const RelaySnapshot::UpstreamRow& u : s.upstreams) {
     const std::string base =
@@ -562,11 +573,12 @@ std::string RelayStatsJson(const RelaySnapshot& s) {
         &out,
         "%s{\"stream\":\"%s\",\"peer\":\"%s\",\"role\":\"%s\",\"connected_s\":%.1f,"
         "\"packets\":%d,\"bytes\":%d,\"dropped\":%d,\"lost\":%d,\"srt_lost\":%d,"
-        "\"srt_retransmitted\":%d,\"srt_dropped\":%d,\"rtt_ms\":%.3f}",
+        "\"srt_retransmitted\":%d,\"srt_dropped\":%d,\"rtt_ms\":%.3f,\"ts_cc_errors\":%d,"
+        "\"ts_packets_lost\":%d,\"ts_pcr_interval_max_ms\":%.1f}",
         i ? "," : "", Escape(l.stream, true), Escape(l.peer, true),
         l.publish ? "publisher" : "reader", l.connected.ToSecondsF(), l.packets, l.bytes,
         l.dropped, l.lost, l.srt.srt_lost, l.srt.srt_retransmitted, l.srt.srt_dropped,
-        l.srt.rtt_ms);
+        l.srt.rtt_ms, l.ts.cc_errors, l.ts.packets_lost, l.ts.pcr_interval_max_ms);
   }
   out += "]}\n";
   return out;

@@ -22,6 +22,7 @@ struct RelaySrtLegs::Leg final : public LocalSubscriber, public session::MediaSi
   uint64_t bytes = 0;
   uint64_t dropped = 0;
   std::unique_ptr<session::RouteMerge> merge;  // readers
+  mpegts::TsHealth ts;                         // readers: what they were sent
 
   // LocalSubscriber: the stream's packets as the relay accepts them.
   void OnStreamPacket(const session::StreamPacket& packet, Duration origin_transit,
@@ -31,7 +32,8 @@ struct RelaySrtLegs::Leg final : public LocalSubscriber, public session::MediaSi
     if (next && (!owner->timer_at_ || *next < *owner->timer_at_)) owner->ArmTimer();
   }
   // MediaSink: the merge's in-order release, into the SRT socket.
-  void DeliverMedia(std::span<const uint8_t> payload, Time) override {
+  void DeliverMedia(std::span<const uint8_t> payload, Time now) override {
+    ts.OnDatagram(payload, now);
     switch (owner->server_.Send(caller, payload)) {
       case endpoints::SrtServer::SendResult::kSent:
         ++packets;
@@ -206,6 +208,7 @@ std::vector<SrtLegView> RelaySrtLegs::Legs() const {
   std::vector<SrtLegView> out;
   const Time now = driver_.now();
   for (const auto& [caller, leg] : legs_) {
+    if (leg->merge) leg->ts.SetDatagramsLost(leg->merge->stats().lost);
     out.push_back({.caller = caller,
                    .stream = leg->request.stream,
                    .peer = leg->peer,
@@ -215,7 +218,8 @@ std::vector<SrtLegView> RelaySrtLegs::Legs() const {
                    .bytes = leg->bytes,
                    .dropped = leg->dropped,
                    .lost = leg->merge ? leg->merge->stats().lost : 0,
-                   .srt = server_.LegStats(caller, leg->request.publish)});
+                   .srt = server_.LegStats(caller, leg->request.publish),
+                   .ts = leg->ts.stats()});
   }
   std::sort(out.begin(), out.end(),
             [](const SrtLegView& a, const SrtLegView& b) { return a.caller < b.caller; });

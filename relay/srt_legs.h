@@ -10,7 +10,8 @@
 // the relay accepts them, go through a RouteMerge (one route) that releases
 // them in order at origin + the stream's latency, into the SRT socket. So an
 // SRT reader at the relay sees what a hitless-recv there would, and SRT's
-// own latency comes on top.
+// own latency comes on top. What a reader is sent is checked as MPEG-TS
+// (mpegts::TsHealth: continuity errors, PCR, PAT/PMT), as hitless-recv does.
 //
 // State: the SRT server, the legs by caller id, one timer for every
 // reader's next release. Single-threaded: the io_context's thread (the SRT
@@ -29,6 +30,7 @@
 #include "relay/relay.h"
 #include "relay/relay_driver.h"
 #include "transport/endpoints/srt_server.h"
+#include "transport/mpegts/ts_health.h"
 #include "transport/session/route_merge.h"
 
 namespace hitless::relay {
@@ -44,6 +46,7 @@ struct SrtLegView {
   uint64_t dropped = 0;   // reader: SRT send buffer full; publisher: none
   uint64_t lost = 0;      // reader: no packet by its release time (RouteMerge)
   endpoints::SrtLegStats srt;  // libsrt's figures of the leg
+  mpegts::TsHealthStats ts;    // reader: MPEG-TS health of what it was sent
 };
 
 class RelaySrtLegs {
