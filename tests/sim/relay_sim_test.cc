@@ -483,5 +483,79 @@ TEST(RelaySimTest, ReloadKeepsUnchangedStreamsAndEvictsRemovedOnes) {
   EXPECT_GE(keep.connection->stats().shutdowns_received, 1u);
 }
 
+// The last packets before the input stops, lost on a hop: no later packet
+// reveals them to the receiver, so the hop's sender (hitless-send, or the
+// relay's subscriber hop) resends them when a REPORT a round trip later
+// still does not count them. Without it the stream's tail is lost for good
+// (an encoder that stops or restarts behind an SRT input).
+struct TailRun {
+  uint64_t sender_resent = 0;
+  uint64_t hop_resent = 0;
+  uint64_t unique = 0;
+  uint64_t missing = 0;
+  uint64_t sent = 0;
+};
+
+// Media runs 1000..4000 ms over two 20 ms hops; each hop loses what enters
+// it in [from, from + length) ms (length 0: nothing).
+TailRun RunWithTailOutages(int64_t up_from, int64_t up_length, int64_t down_from,
+                           int64_t down_length) {
+  Simulator sim(6);
+  End sender(sim, Caller(MediaDirection::kSend, Duration::Milliseconds(300)));
+  RelayNode relay(sim, OpenRelay(Duration::Milliseconds(300)));
+  End receiver(sim, Caller(MediaDirection::kReceive, Duration::Milliseconds(300)));
+  const auto outage_at = [](int64_t from_ms, int64_t length_ms) {
+    netem::DirectionConfig d = Spec("delay 20ms");
+    if (length_ms == 0) return d;
+    netem::TimelineEvent outage;
+    outage.kind = netem::TimelineEvent::Kind::kOutage;
+    outage.at = Duration::Milliseconds(from_ms);
+    outage.duration = Duration::Milliseconds(length_ms);
+    d.timeline.push_back(outage);
+    return d;
+  };
+  sender.port =
+      sim.Connect(sender.id(), relay.id(), outage_at(up_from, up_length), Spec("delay 20ms")).first;
+  receiver.port = sim.Connect(receiver.id(), relay.id(), Spec("delay 20ms"),
+                              outage_at(down_from, down_length))
+                      .first;
+  relay.Open();
+  receiver.Open(100);
+  sim.RunFor(Duration::Milliseconds(500));
+  sender.Open(7);
+  sim.RunFor(Duration::Milliseconds(500));
+  sender.StartMedia(4'000'000, Duration::Seconds(3));
+  sim.RunFor(Duration::Seconds(4));
+  TailRun run;
+  const auto hops = relay.relay->Subscribers("match1");
+  if (hops.size() == 1) run.hop_resent = hops[0]->stats().trailing_resent;
+  run.sender_resent = sender.connection->sender()->stats().trailing_resent;
+  run.unique = receiver.checker.unique();
+  run.missing = receiver.checker.missing(sender.media_sent);
+  run.sent = sender.media_sent;
+  std::printf("tail lost (up %lld+%lld ms, down %lld+%lld ms): sender resent %llu, hop resent "
+              "%llu, receiver got %llu of %llu\n",
+              static_cast<long long>(up_from), static_cast<long long>(up_length),
+              static_cast<long long>(down_from), static_cast<long long>(down_length),
+              static_cast<unsigned long long>(run.sender_resent),
+              static_cast<unsigned long long>(run.hop_resent),
+              static_cast<unsigned long long>(run.unique), static_cast<unsigned long long>(run.sent));
+  return run;
+}
+
+TEST(RelaySimTest, LastPacketsLostOnTheFirstHopAreResentBySender) {
+  const TailRun run = RunWithTailOutages(3995, 15, 0, 0);
+  EXPECT_GE(run.sender_resent, 1u);
+  EXPECT_EQ(run.missing, 0u);
+  EXPECT_EQ(run.unique, run.sent);
+}
+
+TEST(RelaySimTest, LastPacketsLostOnTheRelayHopAreResentByTheHop) {
+  const TailRun run = RunWithTailOutages(0, 0, 4016, 20);
+  EXPECT_GE(run.hop_resent, 1u);
+  EXPECT_EQ(run.missing, 0u);
+  EXPECT_EQ(run.unique, run.sent);
+}
+
 }  // namespace
 }  // namespace hitless::relay

@@ -236,6 +236,7 @@ void SenderSession::SendData(const Header& header, int64_t seq, std::span<const 
     }
     ++stats_.media_in;
     buffer_.StoreMeta(seq, send_time, head + payload.size());
+    if (seq >= next_seq_) last_data_at_ = now;
     next_seq_ = std::max(next_seq_, seq + 1);
     if (!first_seq_) first_seq_ = seq;
     ++stats_.data_sent;
@@ -261,6 +262,7 @@ void SenderSession::SendData(const Header& header, int64_t seq, std::span<const 
   ++stats_.media_in;
   if (!slot.empty()) buffer_.Commit(seq, send_time, size);
   const std::span<uint8_t> datagram = out.first(size);
+  if (seq >= next_seq_) last_data_at_ = now;
   next_seq_ = std::max(next_seq_, seq + 1);
   if (!first_seq_) first_seq_ = seq;
   ++stats_.data_sent;
@@ -326,6 +328,23 @@ void SenderSession::ResendLeading(const ReportBody& report, Time now) {
   ranges_.clear();
   ranges_.push_back({*first_seq_, unknown});
   stats_.leading_resent += static_cast<uint64_t>(unknown);
+  policy_.OnNack(ranges_, now);
+}
+
+void SenderSession::ResendTrailing(const ReportBody& report, Time now) {
+  // A loss is revealed to the receiver by a later packet; the last ones
+  // before the input paused or ended have none. A REPORT whose highest is
+  // below what we sent, well over a round trip after we sent it, means
+  // they never arrived: resend them as if NACKed (the policy checks the
+  // deadline and the budget, and does not repeat within a round trip).
+  if (!first_seq_ || report.received == 0) return;
+  const int64_t missing = (next_seq_ - 1) - UnwrapOwn(report.highest_sequence);
+  if (missing <= 0 || missing > kMaxTrailingResend) return;
+  const Duration in_flight = rtt_.srtt() + rtt_.srtt() / 2 + Duration::Milliseconds(10);
+  if (now - last_data_at_ < in_flight) return;
+  ranges_.clear();
+  ranges_.push_back({next_seq_ - missing, missing});
+  stats_.trailing_resent += static_cast<uint64_t>(missing);
   policy_.OnNack(ranges_, now);
 }
 
@@ -422,6 +441,7 @@ void SenderSession::OnReport(const PacketView& packet, Time now) {
       ApplyBudget(now);
     }
     ResendLeading(*report, now);
+    ResendTrailing(*report, now);
     previous_report_ = *report;
     stats_.last_report = *std::move(report);
   }

@@ -123,6 +123,10 @@ struct SenderStats {
   // The session's first packets resent because the first REPORT showed the
   // receiver never got them (it cannot NACK what came before its first).
   uint64_t leading_resent = 0;
+  // The last packets before the input paused (or ended), resent because a
+  // REPORT an RTT later still did not count them (no later packet could
+  // reveal them to the receiver).
+  uint64_t trailing_resent = 0;
   // REPORTs counting DATA that reached the receiver after its release time.
   uint64_t late_reported = 0;
   bool shutdown_received = false;
@@ -217,7 +221,9 @@ class SenderSession : private FecRepairSink {
   // receiver's counts show it never got them (a receiver cannot know about
   // packets before the first it receives, so it never NACKs them).
   void ResendLeading(const ReportBody& report, Time now);
+  void ResendTrailing(const ReportBody& report, Time now);
   static constexpr int64_t kMaxLeadingResend = 64;
+  static constexpr int64_t kMaxTrailingResend = 64;
   // Stores and sends a DATA datagram for `seq` (payload under `header`),
   // then codes it for FEC when `fec`.
   void SendData(const Header& header, int64_t seq, std::span<const uint8_t> payload, Time send_time,
@@ -238,6 +244,7 @@ class SenderSession : private FecRepairSink {
   int64_t next_seq_;
   std::optional<int64_t> first_seq_;  // the first DATA of this session
   bool leading_checked_ = false;
+  Time last_data_at_;  // when the newest sequence (next_seq_ - 1) was first sent
   Time last_media_stamp_;  // the newest DATA stamp (OnMedia's `arrived` never goes below it)
   Duration upstream_transit_;
   std::array<uint32_t, 16> keepalive_stamps_{};  // relay hop: recent KEEPALIVE timestamps
