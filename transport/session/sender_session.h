@@ -221,6 +221,10 @@ class SenderSession : private FecRepairSink {
   // receiver's counts show it never got them (a receiver cannot know about
   // packets before the first it receives, so it never NACKs them).
   void ResendLeading(const ReportBody& report, Time now);
+  // Every REPORT: resends the newest packets (at most kMaxTrailingResend)
+  // when the receiver's highest is still below them 1.5 RTT + 10 ms after
+  // they were sent (the input paused or ended: no later packet reveals
+  // their loss). The policy checks deadline, budget and repeats.
   void ResendTrailing(const ReportBody& report, Time now);
   static constexpr int64_t kMaxLeadingResend = 64;
   static constexpr int64_t kMaxTrailingResend = 64;
