@@ -11,34 +11,16 @@
 #include <span>
 #include <vector>
 
+#include "tests/fuzz/fuzz_input.h"
 #include "transport/session/route_merge.h"
 
 namespace {
 
+using hitless::fuzzing::Check;
+using hitless::fuzzing::Input;
+
 using hitless::Duration;
 using hitless::Time;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-class Input {
- public:
-  explicit Input(std::span<const uint8_t> data) : data_(data) {}
-  bool empty() const { return data_.empty(); }
-  template <typename T>
-  T Take() {
-    T v{};
-    for (size_t i = 0; i < sizeof(T) && !data_.empty(); ++i) {
-      v = static_cast<T>(v | static_cast<T>(static_cast<uint64_t>(data_[0]) << (8 * i)));
-      data_ = data_.subspan(1);
-    }
-    return v;
-  }
-
- private:
-  std::span<const uint8_t> data_;
-};
 
 // Payloads carry a marker byte (0xA5) the merge must hand on unchanged.
 struct Sink final : hitless::session::MediaSink {

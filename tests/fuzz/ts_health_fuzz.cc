@@ -18,42 +18,19 @@
 #include <span>
 #include <vector>
 
+#include "tests/fuzz/fuzz_input.h"
 #include "transport/mpegts/ts_health.h"
 
 namespace {
+
+using hitless::fuzzing::Check;
+using hitless::fuzzing::Input;
 
 using hitless::Duration;
 using hitless::Time;
 namespace mpegts = hitless::mpegts;
 
 constexpr size_t kMaxDatagram = 2048;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-class Input {
- public:
-  explicit Input(std::span<const uint8_t> data) : data_(data) {}
-  bool empty() const { return data_.empty(); }
-  template <typename T>
-  T Take() {
-    T v{};
-    for (size_t i = 0; i < sizeof(T) && !data_.empty(); ++i) {
-      v = static_cast<T>(v | static_cast<T>(static_cast<uint64_t>(data_[0]) << (8 * i)));
-      data_ = data_.subspan(1);
-    }
-    return v;
-  }
-  std::span<const uint8_t> TakeBytes(size_t n) {
-    const auto out = data_.first(std::min(n, data_.size()));
-    data_ = data_.subspan(out.size());
-    return out;
-  }
-
- private:
-  std::span<const uint8_t> data_;
-};
 
 // TsHealth's own test of a datagram, restated: whole 188-byte packets, each
 // starting with the sync byte.
