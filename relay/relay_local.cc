@@ -25,8 +25,7 @@ absl::Status Relay::AdmitLocal(std::string_view stream_id) {
     return absl::FailedPreconditionError(
         absl::StrFormat("no stream \"%s\" is configured", stream_id));
   }
-  if (!streams_.contains(std::string(stream_id)) &&
-      streams_.size() >= config_.limits.max_streams) {
+  if (!streams_.contains(std::string(stream_id)) && streams_.size() >= config_.limits.max_streams) {
     ++stats_.refused[static_cast<size_t>(RefuseReason::kStreamsFull)];
     return absl::ResourceExhaustedError("the relay serves its most streams");
   }

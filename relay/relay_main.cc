@@ -22,8 +22,8 @@
 #include "relay/metrics_server.h"
 #include "relay/relay_config.h"
 #include "relay/relay_driver.h"
-#include "relay/srt_legs.h"
 #include "relay/relay_metrics.h"
+#include "relay/srt_legs.h"
 #include "transport/apps/flags.h"
 #include "transport/crypto/cookie.h"
 

@@ -420,9 +420,8 @@ std::string PrometheusText(const RelaySnapshot& s) {
               static_cast<double>(s.srt_server->refused));
   }
   for (const SrtLegView& leg : s.srt_legs) {
-    const std::string base =
-        Join({Label("stream", leg.stream), Label("srt_caller", leg.peer),
-              Label("role", leg.publish ? "publisher" : "reader")});
+    const std::string base = Join({Label("stream", leg.stream), Label("srt_caller", leg.peer),
+                                   Label("role", leg.publish ? "publisher" : "reader")});
     e.Gauge("hitless_relay_srt_leg_connected_seconds", "how long an SRT caller has been connected",
             base, leg.connected.ToSecondsF());
     e.Counter("hitless_relay_srt_leg_packets_total",
@@ -576,9 +575,9 @@ std::string RelayStatsJson(const RelaySnapshot& s) {
         "\"srt_retransmitted\":%d,\"srt_dropped\":%d,\"rtt_ms\":%.3f,\"ts_cc_errors\":%d,"
         "\"ts_packets_lost\":%d,\"ts_pcr_interval_max_ms\":%.1f}",
         i ? "," : "", Escape(l.stream, true), Escape(l.peer, true),
-        l.publish ? "publisher" : "reader", l.connected.ToSecondsF(), l.packets, l.bytes,
-        l.dropped, l.lost, l.srt.srt_lost, l.srt.srt_retransmitted, l.srt.srt_dropped,
-        l.srt.rtt_ms, l.ts.cc_errors, l.ts.packets_lost, l.ts.pcr_interval_max_ms);
+        l.publish ? "publisher" : "reader", l.connected.ToSecondsF(), l.packets, l.bytes, l.dropped,
+        l.lost, l.srt.srt_lost, l.srt.srt_retransmitted, l.srt.srt_dropped, l.srt.rtt_ms,
+        l.ts.cc_errors, l.ts.packets_lost, l.ts.pcr_interval_max_ms);
   }
   out += "]}\n";
   return out;

@@ -36,7 +36,7 @@ struct RelaySnapshot {
   Time now;
   Duration uptime;
   std::string listen_address;
-  std::vector<SrtLegView> srt_legs;  // --srt-listen's callers
+  std::vector<SrtLegView> srt_legs;                       // --srt-listen's callers
   std::optional<endpoints::SrtServer::Stats> srt_server;  // --srt-listen's handshakes
 };
 

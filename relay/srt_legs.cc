@@ -58,13 +58,13 @@ RelaySrtLegs::~RelaySrtLegs() { Stop(); }
 
 absl::Status RelaySrtLegs::Start(const RelayConfig& config) {
   Reload(config);
-  return server_.Start(io_, [this](std::string_view streamid) { return Admit(streamid); },
-                       {.on_connect =
-                            [this](uint64_t caller, const std::string& streamid,
-                                   const std::string& peer) { OnConnect(caller, streamid, peer); },
-                        .on_data = [this](uint64_t caller, std::span<const uint8_t> d,
-                                          Time at) { OnData(caller, d, at); },
-                        .on_close = [this](uint64_t caller) { OnClose(caller); }});
+  return server_.Start(
+      io_, [this](std::string_view streamid) { return Admit(streamid); },
+      {.on_connect = [this](uint64_t caller, const std::string& streamid,
+                            const std::string& peer) { OnConnect(caller, streamid, peer); },
+       .on_data = [this](uint64_t caller, std::span<const uint8_t> d,
+                         Time at) { OnData(caller, d, at); },
+       .on_close = [this](uint64_t caller) { OnClose(caller); }});
 }
 
 void RelaySrtLegs::Reload(const RelayConfig& config) {

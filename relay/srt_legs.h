@@ -40,11 +40,11 @@ struct SrtLegView {
   std::string stream;
   std::string peer;
   bool publish = false;
-  Duration connected;     // for how long
-  uint64_t packets = 0;   // publisher: fed to the relay; reader: sent to SRT
+  Duration connected;    // for how long
+  uint64_t packets = 0;  // publisher: fed to the relay; reader: sent to SRT
   uint64_t bytes = 0;
-  uint64_t dropped = 0;   // reader: SRT send buffer full; publisher: none
-  uint64_t lost = 0;      // reader: no packet by its release time (RouteMerge)
+  uint64_t dropped = 0;        // reader: SRT send buffer full; publisher: none
+  uint64_t lost = 0;           // reader: no packet by its release time (RouteMerge)
   endpoints::SrtLegStats srt;  // libsrt's figures of the leg
   mpegts::TsHealthStats ts;    // reader: MPEG-TS health of what it was sent
 };

@@ -36,7 +36,8 @@ absl::StatusOr<SrtStreamRequest> ParseSrtStreamId(std::string_view id) {
       const std::string_view item = rest.substr(0, comma);
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       const size_t eq = item.find('=');
-      if (eq == std::string_view::npos) return Invalid(absl::StrCat("\"", std::string(item), "\" is not key=value"));
+      if (eq == std::string_view::npos)
+        return Invalid(absl::StrCat("\"", std::string(item), "\" is not key=value"));
       const std::string_view key = item.substr(0, eq);
       const std::string_view value = item.substr(eq + 1);
       if (key == "r") {
@@ -48,7 +49,8 @@ absl::StatusOr<SrtStreamRequest> ParseSrtStreamId(std::string_view id) {
         } else if (value == "request") {
           publish = false;
         } else {
-          return Invalid(absl::StrCat("m=", std::string(value), ": the relay serves m=request and m=publish"));
+          return Invalid(
+              absl::StrCat("m=", std::string(value), ": the relay serves m=request and m=publish"));
         }
       }
     }

@@ -40,9 +40,10 @@ bool Have(const char* tool) {
   return std::system((std::string("command -v ") + tool + " >/dev/null 2>&1").c_str()) == 0;
 }
 
-std::optional<uint16_t> StartNetem(Process& p, uint16_t to, const std::vector<std::string>& impair) {
-  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--forward",
-                                   "127.0.0.1:" + Port(to), "--quiet"};
+std::optional<uint16_t> StartNetem(Process& p, uint16_t to,
+                                   const std::vector<std::string>& impair) {
+  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--forward", "127.0.0.1:" + Port(to),
+                                   "--quiet"};
   args.insert(args.end(), impair.begin(), impair.end());
   std::string error;
   auto port = StartEmulator(p, HITLESS_NETEM_BINARY, args, &error);
@@ -63,7 +64,8 @@ std::string SrtSection(const std::string& json, const std::string& section) {
 // listener) -> hitless-netem (2% loss) -> hitless-recv (srt listener) ->
 // srt-live-transmit (caller) -> UDP: every datagram arrives once.
 TEST(SrtEdges, SrtLiveTransmitFeedsHitlessSendAndReadsHitlessRecv) {
-  if (!Have("srt-live-transmit")) GTEST_SKIP() << "srt-live-transmit missing: apt-get install srt-tools";
+  if (!Have("srt-live-transmit"))
+    GTEST_SKIP() << "srt-live-transmit missing: apt-get install srt-tools";
   std::string error;
   const uint16_t recv_port = FreeUdpPort();
   const uint16_t srt_in = FreeUdpPort();
@@ -80,30 +82,31 @@ TEST(SrtEdges, SrtLiveTransmitFeedsHitlessSendAndReadsHitlessRecv) {
                          &error))
       << error;
   Process net;
-  const auto net_port = StartNetem(net, recv_port, {"--loss", "2%", "--delay", "10ms", "--seed", "7"});
+  const auto net_port =
+      StartNetem(net, recv_port, {"--loss", "2%", "--delay", "10ms", "--seed", "7"});
   ASSERT_TRUE(net_port);
   Process send;
-  ASSERT_TRUE(send.Start({HITLESS_SEND_BINARY, "--stats-json", send_stats,
-                          "srt://:" + Port(srt_in) + "?latency=120",
-                          "hitless://127.0.0.1:" + Port(*net_port) + "?latency=250ms"},
-                         &error))
+  ASSERT_TRUE(send.Start(
+      {HITLESS_SEND_BINARY, "--stats-json", send_stats, "srt://:" + Port(srt_in) + "?latency=120",
+       "hitless://127.0.0.1:" + Port(*net_port) + "?latency=250ms"},
+      &error))
       << error;
   // The consumer: srt-live-transmit calls hitless-recv and writes UDP here.
   UdpSocket sink;
   ASSERT_TRUE(sink.Bind("127.0.0.1", 0));
   Collector collector(sink.fd());
   Process consumer;
-  ASSERT_TRUE(consumer.Start({"srt-live-transmit", "-q", "-a:yes",
-                              "srt://127.0.0.1:" + Port(srt_out) + "?latency=120",
-                              "udp://127.0.0.1:" + Port(sink.port())},
-                             &error))
+  ASSERT_TRUE(consumer.Start(
+      {"srt-live-transmit", "-q", "-a:yes", "srt://127.0.0.1:" + Port(srt_out) + "?latency=120",
+       "udp://127.0.0.1:" + Port(sink.port())},
+      &error))
       << error;
   // The producer: UDP into srt-live-transmit, which calls hitless-send.
   Process producer;
-  ASSERT_TRUE(producer.Start({"srt-live-transmit", "-q", "-a:yes",
-                              "udp://127.0.0.1:" + Port(source_port),
-                              "srt://127.0.0.1:" + Port(srt_in) + "?latency=120"},
-                             &error))
+  ASSERT_TRUE(
+      producer.Start({"srt-live-transmit", "-q", "-a:yes", "udp://127.0.0.1:" + Port(source_port),
+                      "srt://127.0.0.1:" + Port(srt_in) + "?latency=120"},
+                     &error))
       << error;
   UdpSocket source;
   ASSERT_TRUE(source.Bind("127.0.0.1", 0));
@@ -135,11 +138,12 @@ TEST(SrtEdges, SrtLiveTransmitFeedsHitlessSendAndReadsHitlessRecv) {
   }
   const std::string send_json = ReadFile(send_stats);
   const std::string recv_json = ReadFile(recv_stats);
-  std::printf("srt-live-transmit -> hitless -> srt-live-transmit: %zu of %llu, %llu duplicates\n"
-              "send input %s\nrecv output %s\n",
-              seen.size(), static_cast<unsigned long long>(kCount),
-              static_cast<unsigned long long>(duplicates), SrtSection(send_json, "input").c_str(),
-              SrtSection(recv_json, "output").c_str());
+  std::printf(
+      "srt-live-transmit -> hitless -> srt-live-transmit: %zu of %llu, %llu duplicates\n"
+      "send input %s\nrecv output %s\n",
+      seen.size(), static_cast<unsigned long long>(kCount),
+      static_cast<unsigned long long>(duplicates), SrtSection(send_json, "input").c_str(),
+      SrtSection(recv_json, "output").c_str());
   EXPECT_EQ(seen.size(), kCount) << send_json << recv_json;
   EXPECT_EQ(duplicates, 0u);
   // The Hitless hop repaired what the emulator dropped.
@@ -155,7 +159,8 @@ TEST(SrtEdges, SrtLiveTransmitFeedsHitlessSendAndReadsHitlessRecv) {
 // hitless-send listening (srt-live-transmit calls with the wrong one), and
 // hitless-recv calling (srt-live-transmit listens with another one).
 TEST(SrtEdges, WrongPassphraseIsRefusedAsListenerAndAsCaller) {
-  if (!Have("srt-live-transmit")) GTEST_SKIP() << "srt-live-transmit missing: apt-get install srt-tools";
+  if (!Have("srt-live-transmit"))
+    GTEST_SKIP() << "srt-live-transmit missing: apt-get install srt-tools";
   std::string error;
   const uint16_t srt_in = FreeUdpPort();
   const uint16_t srt_peer = FreeUdpPort();
@@ -170,22 +175,23 @@ TEST(SrtEdges, WrongPassphraseIsRefusedAsListenerAndAsCaller) {
                          &error))
       << error;
   Process wrong_caller;
-  ASSERT_TRUE(wrong_caller.Start({"srt-live-transmit", "-q",
-                                  "srt://127.0.0.1:" + Port(srt_in) + "?passphrase=not-the-right-one",
-                                  "udp://127.0.0.1:" + Port(unused)},
-                                 &error))
+  ASSERT_TRUE(
+      wrong_caller.Start({"srt-live-transmit", "-q",
+                          "srt://127.0.0.1:" + Port(srt_in) + "?passphrase=not-the-right-one",
+                          "udp://127.0.0.1:" + Port(unused)},
+                         &error))
       << error;
   Process listener;
-  ASSERT_TRUE(listener.Start({"srt-live-transmit", "-q",
-                              "srt://:" + Port(srt_peer) + "?passphrase=the-right-one",
-                              "udp://127.0.0.1:" + Port(unused)},
-                             &error))
+  ASSERT_TRUE(listener.Start(
+      {"srt-live-transmit", "-q", "srt://:" + Port(srt_peer) + "?passphrase=the-right-one",
+       "udp://127.0.0.1:" + Port(unused)},
+      &error))
       << error;
   Process recv;
-  ASSERT_TRUE(recv.Start({HITLESS_RECV_BINARY, "--stats-json", recv_stats,
-                          "hitless://127.0.0.1:0?mode=listener",
-                          "srt://127.0.0.1:" + Port(srt_peer) + "?passphrase=not-the-right-one"},
-                         &error))
+  ASSERT_TRUE(recv.Start(
+      {HITLESS_RECV_BINARY, "--stats-json", recv_stats, "hitless://127.0.0.1:0?mode=listener",
+       "srt://127.0.0.1:" + Port(srt_peer) + "?passphrase=not-the-right-one"},
+      &error))
       << error;
   std::this_thread::sleep_for(Millis(2500));
   EXPECT_EQ(send.Stop(Millis(5000)), 0) << send.ReadStderr();
@@ -213,7 +219,8 @@ TEST(SrtEdges, WrongPassphraseIsRefusedAsListenerAndAsCaller) {
 // both get every datagram. A reader with the wrong passphrase and one
 // naming an unknown stream are refused, counted.
 TEST(SrtEdges, RelayTakesAnSrtPublisherAndServesAnSrtReader) {
-  if (!Have("srt-live-transmit")) GTEST_SKIP() << "srt-live-transmit missing: apt-get install srt-tools";
+  if (!Have("srt-live-transmit"))
+    GTEST_SKIP() << "srt-live-transmit missing: apt-get install srt-tools";
   std::string error;
   const std::string config = TempPath("srt-relay", ".toml");
   {
@@ -226,15 +233,15 @@ TEST(SrtEdges, RelayTakesAnSrtPublisherAndServesAnSrtReader) {
   }
   const std::string relay_stats = TempPath("srt-relay-stats");
   Process relay;
-  const auto relay_port =
-      StartEmulator(relay, HITLESS_RELAY_BINARY,
-                    {"--listen", "127.0.0.1:0", "--srt-listen", "127.0.0.1:0", "--config", config,
-                     "--stats-json", relay_stats},
-                    &error);
+  const auto relay_port = StartEmulator(relay, HITLESS_RELAY_BINARY,
+                                        {"--listen", "127.0.0.1:0", "--srt-listen", "127.0.0.1:0",
+                                         "--config", config, "--stats-json", relay_stats},
+                                        &error);
   ASSERT_TRUE(relay_port) << error;
   const auto srt_line = relay.ReadStdoutLine(Millis(5000));
   ASSERT_TRUE(srt_line && srt_line->rfind("srt ", 0) == 0) << srt_line.value_or("(none)");
-  const uint16_t srt_port = static_cast<uint16_t>(std::stoi(srt_line->substr(srt_line->rfind(':') + 1)));
+  const uint16_t srt_port =
+      static_cast<uint16_t>(std::stoi(srt_line->substr(srt_line->rfind(':') + 1)));
   const std::string srt = "srt://127.0.0.1:" + Port(srt_port);
 
   UdpSocket hitless_sink, srt_sink;
@@ -249,16 +256,16 @@ TEST(SrtEdges, RelayTakesAnSrtPublisherAndServesAnSrtReader) {
                          &error))
       << error;
   Process reader;
-  ASSERT_TRUE(reader.Start({"srt-live-transmit", "-q", "-a:yes",
-                            srt + "?streamid=#!::r=match&passphrase=read-secret-22",
-                            "udp://127.0.0.1:" + Port(srt_sink.port())},
-                           &error))
+  ASSERT_TRUE(reader.Start(
+      {"srt-live-transmit", "-q", "-a:yes", srt + "?streamid=#!::r=match&passphrase=read-secret-22",
+       "udp://127.0.0.1:" + Port(srt_sink.port())},
+      &error))
       << error;
   Process wrong_reader, unknown_reader;
-  ASSERT_TRUE(wrong_reader.Start({"srt-live-transmit", "-q",
-                                  srt + "?streamid=#!::r=match&passphrase=not-the-secret",
-                                  "udp://127.0.0.1:" + Port(srt_sink.port())},
-                                 &error))
+  ASSERT_TRUE(wrong_reader.Start(
+      {"srt-live-transmit", "-q", srt + "?streamid=#!::r=match&passphrase=not-the-secret",
+       "udp://127.0.0.1:" + Port(srt_sink.port())},
+      &error))
       << error;
   ASSERT_TRUE(unknown_reader.Start({"srt-live-transmit", "-q", srt + "?streamid=#!::r=nosuch",
                                     "udp://127.0.0.1:" + Port(srt_sink.port())},
@@ -266,10 +273,10 @@ TEST(SrtEdges, RelayTakesAnSrtPublisherAndServesAnSrtReader) {
       << error;
   const uint16_t source_port = FreeUdpPort();
   Process publisher;
-  ASSERT_TRUE(publisher.Start({"srt-live-transmit", "-q", "-a:yes",
-                               "udp://127.0.0.1:" + Port(source_port),
-                               srt + "?streamid=#!::r=match,m=publish&passphrase=publish-secret-1"},
-                              &error))
+  ASSERT_TRUE(
+      publisher.Start({"srt-live-transmit", "-q", "-a:yes", "udp://127.0.0.1:" + Port(source_port),
+                       srt + "?streamid=#!::r=match,m=publish&passphrase=publish-secret-1"},
+                      &error))
       << error;
   UdpSocket source;
   ASSERT_TRUE(source.Bind("127.0.0.1", 0));
@@ -329,17 +336,44 @@ constexpr int kSeconds = 20;
 constexpr int kFps = 50;
 
 std::vector<std::string> EncoderArgs(const std::string& url, const std::string& progress) {
-  return {"ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-re",
-          "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=" + std::to_string(kFps),
-          "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
-          "-t", std::to_string(kSeconds), "-c:v", "libx264", "-preset", "ultrafast",
-          "-tune", "zerolatency", "-g", std::to_string(kFps), "-b:v", "4M", "-c:a", "aac",
-          "-progress", progress, "-f", "mpegts", url};
+  return {"ffmpeg",
+          "-nostdin",
+          "-hide_banner",
+          "-v",
+          "error",
+          "-re",
+          "-f",
+          "lavfi",
+          "-i",
+          "testsrc2=size=1280x720:rate=" + std::to_string(kFps),
+          "-f",
+          "lavfi",
+          "-i",
+          "sine=frequency=1000:sample_rate=48000",
+          "-t",
+          std::to_string(kSeconds),
+          "-c:v",
+          "libx264",
+          "-preset",
+          "ultrafast",
+          "-tune",
+          "zerolatency",
+          "-g",
+          std::to_string(kFps),
+          "-b:v",
+          "4M",
+          "-c:a",
+          "aac",
+          "-progress",
+          progress,
+          "-f",
+          "mpegts",
+          url};
 }
 
 std::vector<std::string> DecoderArgs(const std::string& url, const std::string& progress) {
-  return {"ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", url,
-          "-progress", progress, "-f", "null", "-"};
+  return {"ffmpeg", "-nostdin",  "-hide_banner", "-v", "error", "-i",
+          url,      "-progress", progress,       "-f", "null",  "-"};
 }
 
 // Runs an encoder into `encode_url` and a decoder from `decode_url`; the
@@ -393,25 +427,27 @@ TEST(SrtEdges, FfmpegThroughNetemAndRelayDecodesClean) {
   std::string error;
   // End to end 500 ms: two 50 ms SRT legs on loopback + 400 ms of Hitless
   // over a 60 ms round trip. The plain SRT run gets all 500 ms.
-  const std::vector<std::string> impair = {"--loss", "5%", "--delay", "30ms", "--jitter", "5ms",
-                                           "--seed", "12"};
+  const std::vector<std::string> impair = {"--loss",   "5%",  "--delay", "30ms",
+                                           "--jitter", "5ms", "--seed",  "12"};
   const uint16_t srt_in = FreeUdpPort();
   const uint16_t srt_out = FreeUdpPort();
   const std::string recv_stats = TempPath("ffmpeg-recv");
   const std::string relay_stats = TempPath("ffmpeg-relay");
 
   Process relay;
-  const auto relay_port = StartEmulator(
-      relay, HITLESS_RELAY_BINARY, {"--listen", "127.0.0.1:0", "--stats-json", relay_stats}, &error);
+  const auto relay_port =
+      StartEmulator(relay, HITLESS_RELAY_BINARY,
+                    {"--listen", "127.0.0.1:0", "--stats-json", relay_stats}, &error);
   ASSERT_TRUE(relay_port) << error;
   Process net;
   const auto net_port = StartNetem(net, *relay_port, impair);
   ASSERT_TRUE(net_port);
   Process recv;
-  ASSERT_TRUE(recv.Start({HITLESS_RECV_BINARY, "--stats-json", recv_stats,
-                          "hitless://127.0.0.1:" + Port(*relay_port) + "?stream=match&latency=400ms",
-                          "srt://:" + Port(srt_out) + "?latency=50"},
-                         &error))
+  ASSERT_TRUE(
+      recv.Start({HITLESS_RECV_BINARY, "--stats-json", recv_stats,
+                  "hitless://127.0.0.1:" + Port(*relay_port) + "?stream=match&latency=400ms",
+                  "srt://:" + Port(srt_out) + "?latency=50"},
+                 &error))
       << error;
   Process send;
   ASSERT_TRUE(send.Start({HITLESS_SEND_BINARY, "srt://:" + Port(srt_in) + "?latency=50",
@@ -430,11 +466,11 @@ TEST(SrtEdges, FfmpegThroughNetemAndRelayDecodesClean) {
   const std::string recv_json = ReadFile(recv_stats);
   const size_t ts_at = recv_json.find("\"ts\":");
   const std::string ts = ts_at == std::string::npos ? "" : recv_json.substr(ts_at, 600);
-  std::printf("ffmpeg -> Hitless (netem 5%% 30+-5 ms, relay) -> ffmpeg: encoded %.0f, decoded %.0f "
-              "frames, decoder errors: %s\n%s\n",
-              hitless.encoded, hitless.decoded,
-              hitless.decoder_errors.empty() ? "none" : hitless.decoder_errors.c_str(),
-              ts.c_str());
+  std::printf(
+      "ffmpeg -> Hitless (netem 5%% 30+-5 ms, relay) -> ffmpeg: encoded %.0f, decoded %.0f "
+      "frames, decoder errors: %s\n%s\n",
+      hitless.encoded, hitless.decoded,
+      hitless.decoder_errors.empty() ? "none" : hitless.decoder_errors.c_str(), ts.c_str());
   // The bar is zero CC errors and zero decode errors. Not met every
   // run yet: about one run in three loses 1-2 datagrams (7-14 TS packets)
   // at these settings (see the README, "SRT at the edges"), so this guards
@@ -459,10 +495,11 @@ TEST(SrtEdges, FfmpegThroughNetemAndRelayDecodesClean) {
       "ffmpeg-srt", "srt://127.0.0.1:" + Port(*plain_port) + "?latency=500000&pkt_size=1316",
       "srt://:" + Port(srt_listen) + "?mode=listener&latency=500000", [] {});
   plain_net.Stop(Millis(3000));
-  std::printf("ffmpeg -> plain SRT (same netem, latency 500 ms) -> ffmpeg: encoded %.0f, decoded "
-              "%.0f frames, decoder errors: %s\n",
-              plain.encoded, plain.decoded,
-              plain.decoder_errors.empty() ? "none" : plain.decoder_errors.substr(0, 2000).c_str());
+  std::printf(
+      "ffmpeg -> plain SRT (same netem, latency 500 ms) -> ffmpeg: encoded %.0f, decoded "
+      "%.0f frames, decoder errors: %s\n",
+      plain.encoded, plain.decoded,
+      plain.decoder_errors.empty() ? "none" : plain.decoder_errors.substr(0, 2000).c_str());
 }
 
 }  // namespace

@@ -516,9 +516,9 @@ TailRun RunWithTailOutages(int64_t up_from, int64_t up_length, int64_t down_from
   };
   sender.port =
       sim.Connect(sender.id(), relay.id(), outage_at(up_from, up_length), Spec("delay 20ms")).first;
-  receiver.port = sim.Connect(receiver.id(), relay.id(), Spec("delay 20ms"),
-                              outage_at(down_from, down_length))
-                      .first;
+  receiver.port =
+      sim.Connect(receiver.id(), relay.id(), Spec("delay 20ms"), outage_at(down_from, down_length))
+          .first;
   relay.Open();
   receiver.Open(100);
   sim.RunFor(Duration::Milliseconds(500));
@@ -533,13 +533,14 @@ TailRun RunWithTailOutages(int64_t up_from, int64_t up_length, int64_t down_from
   run.unique = receiver.checker.unique();
   run.missing = receiver.checker.missing(sender.media_sent);
   run.sent = sender.media_sent;
-  std::printf("tail lost (up %lld+%lld ms, down %lld+%lld ms): sender resent %llu, hop resent "
-              "%llu, receiver got %llu of %llu\n",
-              static_cast<long long>(up_from), static_cast<long long>(up_length),
-              static_cast<long long>(down_from), static_cast<long long>(down_length),
-              static_cast<unsigned long long>(run.sender_resent),
-              static_cast<unsigned long long>(run.hop_resent),
-              static_cast<unsigned long long>(run.unique), static_cast<unsigned long long>(run.sent));
+  std::printf(
+      "tail lost (up %lld+%lld ms, down %lld+%lld ms): sender resent %llu, hop resent "
+      "%llu, receiver got %llu of %llu\n",
+      static_cast<long long>(up_from), static_cast<long long>(up_length),
+      static_cast<long long>(down_from), static_cast<long long>(down_length),
+      static_cast<unsigned long long>(run.sender_resent),
+      static_cast<unsigned long long>(run.hop_resent), static_cast<unsigned long long>(run.unique),
+      static_cast<unsigned long long>(run.sent));
   return run;
 }
 

@@ -17,8 +17,8 @@
 
 #include "transport/base/time.h"
 #include "transport/endpoints/media.h"
-#include "transport/mpegts/ts_health.h"
 #include "transport/io/connection_driver.h"
+#include "transport/mpegts/ts_health.h"
 #include "transport/session/route_merge.h"
 
 namespace hitless::apps {

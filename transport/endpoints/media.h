@@ -42,30 +42,30 @@ using EndHandler = std::function<void(absl::Status status)>;
 // An srt:// leg's own figures: its connections (Hitless's view) and libsrt's
 // counters (srt_bstats), summed over every connection the leg has had.
 struct SrtLegStats {
-  uint32_t connected = 0;       // connections up now
-  uint64_t connects = 0;        // connections made (accepted or called)
-  uint64_t disconnects = 0;     // connections lost (peer closed, broken, timed out)
-  uint64_t refused = 0;         // handshakes refused: by the peer (caller) or by us (listener)
-  uint64_t replaced = 0;        // input listener: a new caller took over from the old one
-  uint64_t not_connected = 0;   // output: datagrams written with no SRT peer connected
-  std::string last_refusal;     // why the last handshake was refused ("" = none)
+  uint32_t connected = 0;      // connections up now
+  uint64_t connects = 0;       // connections made (accepted or called)
+  uint64_t disconnects = 0;    // connections lost (peer closed, broken, timed out)
+  uint64_t refused = 0;        // handshakes refused: by the peer (caller) or by us (listener)
+  uint64_t replaced = 0;       // input listener: a new caller took over from the old one
+  uint64_t not_connected = 0;  // output: datagrams written with no SRT peer connected
+  std::string last_refusal;    // why the last handshake was refused ("" = none)
   // libsrt (srt_bstats), this leg's direction: packets lost on the SRT link
   // (receiver: detected, sender: reported), retransmitted, and dropped by
   // SRT as too late (its own TLPKTDROP at its latency).
   uint64_t srt_lost = 0;
   uint64_t srt_retransmitted = 0;
   uint64_t srt_dropped = 0;
-  uint64_t srt_packets = 0;     // data packets sent / received by libsrt (originals)
-  double rtt_ms = 0;            // current connection's smoothed RTT (0 = none)
-  double buffer_ms = 0;         // current connection's buffer (receive or send), ms
-  double latency_ms = 0;        // negotiated TSBPD latency of the current connection
+  uint64_t srt_packets = 0;  // data packets sent / received by libsrt (originals)
+  double rtt_ms = 0;         // current connection's smoothed RTT (0 = none)
+  double buffer_ms = 0;      // current connection's buffer (receive or send), ms
+  double latency_ms = 0;     // negotiated TSBPD latency of the current connection
 };
 
 struct InputStats {
-  uint64_t datagrams = 0;  // delivered to the handler
-  uint64_t bytes = 0;      // delivered to the handler
-  uint64_t errors = 0;     // failed receive/read calls
-  DropCounters drops;      // read but not delivered (kOversized: larger than the buffer)
+  uint64_t datagrams = 0;          // delivered to the handler
+  uint64_t bytes = 0;              // delivered to the handler
+  uint64_t errors = 0;             // failed receive/read calls
+  DropCounters drops;              // read but not delivered (kOversized: larger than the buffer)
   std::optional<SrtLegStats> srt;  // srt:// inputs only
 };
 

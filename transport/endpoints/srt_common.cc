@@ -76,10 +76,10 @@ std::string RejectText(int reason) {
     default:
       break;
   }
-  if (reason >= SRT_REJC_PREDEFINED) return absl::StrCat("refused by the listener (SRT reject ", reason, ")");
+  if (reason >= SRT_REJC_PREDEFINED)
+    return absl::StrCat("refused by the listener (SRT reject ", reason, ")");
   return absl::StrCat(srt_rejectreason_str(reason), " (SRT reject ", reason, ")");
 }
-
 
 bool ReadLegFigures(SRTSOCKET socket, bool receiving, SrtLegStats& out) {
   SRT_TRACEBSTATS perf{};

@@ -105,7 +105,7 @@ class SrtLink {
   const SrtSpec spec_;
   const std::string url_;
   const Direction direction_;
-  const io::UdpEndpoint address_;             // listener: bind; caller/rendezvous: the peer
+  const io::UdpEndpoint address_;               // listener: bind; caller/rendezvous: the peer
   const std::optional<io::UdpEndpoint> local_;  // caller/rendezvous: bind first
   ReadFn on_read_;
   std::thread thread_;
@@ -128,7 +128,8 @@ class SrtLink {
 
 absl::StatusOr<SRTSOCKET> SrtLink::NewSocket() const {
   const SRTSOCKET s = srt_create_socket();
-  if (s == SRT_INVALID_SOCK) return absl::UnavailableError(absl::StrCat("srt socket: ", LastError()));
+  if (s == SRT_INVALID_SOCK)
+    return absl::UnavailableError(absl::StrCat("srt socket: ", LastError()));
   bool ok = true;
   const auto set_int = [&](SRT_SOCKOPT opt, int value) {
     ok = ok && srt_setsockflag(s, opt, &value, sizeof value) == 0;
@@ -194,9 +195,9 @@ absl::Status SrtLink::Start(ReadFn on_read) {
     sockaddr_storage bound{};
     int len = sizeof bound;
     if (srt_getsockname(listener_, reinterpret_cast<sockaddr*>(&bound), &len) == 0) {
-      local_port_ = ntohs(bound.ss_family == AF_INET6
-                              ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                              : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+      local_port_ =
+          ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     }
     const int events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
     srt_epoll_add_usock(eid_, listener_, &events);
@@ -377,8 +378,8 @@ void SrtLink::OnCallDone(Time now) {
   }
   if (why != last_call_failure_) {
     last_call_failure_ = why;
-    std::fprintf(stderr, "%s: cannot connect to %s: %s; retrying every %lld s\n",
-                 Label().c_str(), io::FormatEndpoint(address_).c_str(), why.c_str(),
+    std::fprintf(stderr, "%s: cannot connect to %s: %s; retrying every %lld s\n", Label().c_str(),
+                 io::FormatEndpoint(address_).c_str(), why.c_str(),
                  static_cast<long long>(kRetryInterval.ToMilliseconds() / 1000));
   }
 }
@@ -428,8 +429,8 @@ void SrtLink::Promote(SRTSOCKET s, const std::string& peer) {
   srt_getsockflag(s, SRTO_STREAMID, streamid, &len);
   int latency = 0;
   int latency_len = sizeof latency;
-  srt_getsockflag(s, direction_ == Direction::kInput ? SRTO_RCVLATENCY : SRTO_PEERLATENCY,
-                  &latency, &latency_len);
+  srt_getsockflag(s, direction_ == Direction::kInput ? SRTO_RCVLATENCY : SRTO_PEERLATENCY, &latency,
+                  &latency_len);
   std::fprintf(stderr, "%s: connected %s %s (SRT latency %d ms%s%s%s)\n", Label().c_str(),
                spec_.mode == SrtMode::kListener ? "from" : "to", peer.c_str(), latency,
                len > 0 ? ", streamid \"" : "", len > 0 ? QuoteForMessage(streamid).c_str() : "",
@@ -470,8 +471,8 @@ void SrtLink::AddFigures(const SrtLegStats& from, SrtLegStats& into) {
 void SrtLink::Drop(SRTSOCKET s, const char* why) {
   {
     std::lock_guard lock(mutex_);
-    const auto it = std::find_if(peers_.begin(), peers_.end(),
-                                 [s](const Peer& p) { return p.socket == s; });
+    const auto it =
+        std::find_if(peers_.begin(), peers_.end(), [s](const Peer& p) { return p.socket == s; });
     if (it == peers_.end()) return;
     Refresh(*it);
     AddFigures(it->figures, stats_);
@@ -482,8 +483,7 @@ void SrtLink::Drop(SRTSOCKET s, const char* why) {
   srt_epoll_remove_usock(eid_, s);
   srt_close(s);
   std::fprintf(stderr, "%s: disconnected (%s); %s\n", Label().c_str(), why,
-               spec_.mode == SrtMode::kListener ? "waiting for the next caller"
-                                                : "calling again");
+               spec_.mode == SrtMode::kListener ? "waiting for the next caller" : "calling again");
   next_call_ = Time();  // a lost caller calls again at once
 }
 
@@ -524,8 +524,8 @@ SrtLink::SendResult SrtLink::Send(std::span<const uint8_t> datagram) {
                      static_cast<int>(datagram.size()), &control) >= 0) {
       continue;
     }
-    result = srt_getlasterror(nullptr) == SRT_EASYNCSND ? SendResult::kBufferFull
-                                                         : SendResult::kFailed;
+    result =
+        srt_getlasterror(nullptr) == SRT_EASYNCSND ? SendResult::kBufferFull : SendResult::kFailed;
   }
   return result;
 }
@@ -571,8 +571,8 @@ struct SrtInput::Shared {
   std::atomic<bool> stopped{false};
   boost::asio::io_context* io = nullptr;
   std::unique_ptr<CrossThreadWake> wake;  // the link thread wakes the io thread
-  DatagramHandler on_datagram;  // io thread only
-  InputStats stats;             // io thread only
+  DatagramHandler on_datagram;            // io thread only
+  InputStats stats;                       // io thread only
   std::vector<uint8_t> taking_bytes;
   std::vector<std::pair<uint32_t, Time>> taking_items;
 
@@ -653,8 +653,7 @@ uint16_t SrtInput::local_port() const { return link_->local_port(); }
 SrtOutput::SrtOutput(std::unique_ptr<SrtLink> link) : link_(std::move(link)) {}
 SrtOutput::~SrtOutput() { link_->Stop(); }
 
-absl::StatusOr<std::unique_ptr<SrtOutput>> SrtOutput::Create(const SrtSpec& spec,
-                                                             std::string url) {
+absl::StatusOr<std::unique_ptr<SrtOutput>> SrtOutput::Create(const SrtSpec& spec, std::string url) {
   auto link = MakeLink(spec, std::move(url), SrtLink::Direction::kOutput);
   if (!link.ok()) return link.status();
   return std::unique_ptr<SrtOutput>(new SrtOutput(*std::move(link)));

@@ -80,8 +80,8 @@ struct SrtServer::State {
   std::vector<uint8_t> taking_bytes;
   std::unique_ptr<CrossThreadWake> wake;  // the SRT thread wakes the io thread
 
-  static int OnListen(void* opaque, SRTSOCKET socket, int /*hs_version*/,
-                      const sockaddr* /*peer*/, const char* streamid) {
+  static int OnListen(void* opaque, SRTSOCKET socket, int /*hs_version*/, const sockaddr* /*peer*/,
+                      const char* streamid) {
     auto* self = static_cast<State*>(opaque);
     Admission verdict;
     {
@@ -143,8 +143,8 @@ struct SrtServer::State {
           handlers.on_connect(e.caller, e.streamid, e.peer);
           break;
         case EventKind::kData:
-          handlers.on_data(e.caller, std::span<const uint8_t>(taking_bytes).subspan(e.offset, e.size),
-                           e.at);
+          handlers.on_data(e.caller,
+                           std::span<const uint8_t>(taking_bytes).subspan(e.offset, e.size), e.at);
           break;
         case EventKind::kClose:
           handlers.on_close(e.caller);
@@ -290,15 +290,14 @@ absl::Status SrtServer::Start(boost::asio::io_context& io, AdmitFn admit, Handle
   const bool no = false;
   const int latency = static_cast<int>(st.options.latency.ToMilliseconds());
   const io::UdpEndpoint& at = st.options.listen;
-  const bool ok =
-      st.listener != SRT_INVALID_SOCK &&
-      srt_setsockflag(st.listener, SRTO_TRANSTYPE, &live, sizeof live) == 0 &&
-      srt_setsockflag(st.listener, SRTO_RCVSYN, &no, sizeof no) == 0 &&
-      srt_setsockflag(st.listener, SRTO_SNDSYN, &no, sizeof no) == 0 &&
-      srt_setsockflag(st.listener, SRTO_LATENCY, &latency, sizeof latency) == 0 &&
-      srt_bind(st.listener, at.data(), static_cast<int>(at.size())) == 0 &&
-      srt_listen_callback(st.listener, &State::OnListen, &st) == 0 &&
-      srt_listen(st.listener, 64) == 0;
+  const bool ok = st.listener != SRT_INVALID_SOCK &&
+                  srt_setsockflag(st.listener, SRTO_TRANSTYPE, &live, sizeof live) == 0 &&
+                  srt_setsockflag(st.listener, SRTO_RCVSYN, &no, sizeof no) == 0 &&
+                  srt_setsockflag(st.listener, SRTO_SNDSYN, &no, sizeof no) == 0 &&
+                  srt_setsockflag(st.listener, SRTO_LATENCY, &latency, sizeof latency) == 0 &&
+                  srt_bind(st.listener, at.data(), static_cast<int>(at.size())) == 0 &&
+                  srt_listen_callback(st.listener, &State::OnListen, &st) == 0 &&
+                  srt_listen(st.listener, 64) == 0;
   if (!ok) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen for SRT on ", io::FormatEndpoint(at), ": ", LastError()));

@@ -311,8 +311,9 @@ absl::StatusOr<SrtSpec> ParseSrt(std::string_view authority, const QueryParams& 
       }
     } else if (key == "latency" || key == "rcvlatency" || key == "peerlatency") {
       ASSIGN_OR_RETURN(Duration d, ParseMilliseconds(key, value, Duration(), kMaxLatency, ctx));
-      (key == "latency" ? spec.latency : key == "rcvlatency" ? spec.rcvlatency : spec.peerlatency) =
-          d;
+      (key == "latency"      ? spec.latency
+       : key == "rcvlatency" ? spec.rcvlatency
+                             : spec.peerlatency) = d;
     } else if (key == "conntimeo" || key == "peeridletimeo") {
       ASSIGN_OR_RETURN(Duration d, ParseMilliseconds(key, value, Duration::Milliseconds(50),
                                                      Duration::Seconds(600), ctx));
@@ -345,8 +346,7 @@ absl::StatusOr<SrtSpec> ParseSrt(std::string_view authority, const QueryParams& 
       auto pct = ParseDecimal(value, 5, 100);
       if (!pct.ok()) return ctx.Wrap(key, pct.status());
       spec.oheadbw = static_cast<int>(*pct);
-    } else if (key == "enforcedencryption" || key == "enforced_encryption" ||
-               key == "tlpktdrop") {
+    } else if (key == "enforcedencryption" || key == "enforced_encryption" || key == "tlpktdrop") {
       ASSIGN_OR_RETURN(bool on, ParseSrtBool(key, value, ctx));
       (key == "tlpktdrop" ? spec.tlpktdrop : spec.enforcedencryption) = on;
     } else if (key == "rcvbuf" || key == "sndbuf") {
@@ -373,11 +373,12 @@ absl::StatusOr<SrtSpec> ParseSrt(std::string_view authority, const QueryParams& 
       if (!port.ok()) return ctx.Wrap(key, port.status());
       spec.local_port = static_cast<uint16_t>(*port);
     } else {
-      return ctx.Error("unknown key \"", Av(key),
-                       "\" for srt:// (accepted: mode, latency, rcvlatency, peerlatency, "
-                       "passphrase, pbkeylen, streamid, conntimeo, peeridletimeo, maxbw, "
-                       "inputbw, oheadbw, enforcedencryption (enforced_encryption), tlpktdrop, rcvbuf, sndbuf, "
-                       "payloadsize, transtype, adapter, port)");
+      return ctx.Error(
+          "unknown key \"", Av(key),
+          "\" for srt:// (accepted: mode, latency, rcvlatency, peerlatency, "
+          "passphrase, pbkeylen, streamid, conntimeo, peeridletimeo, maxbw, "
+          "inputbw, oheadbw, enforcedencryption (enforced_encryption), tlpktdrop, rcvbuf, sndbuf, "
+          "payloadsize, transtype, adapter, port)");
     }
   }
   if (spec.pbkeylen != 0 && spec.passphrase.empty()) {
@@ -392,8 +393,9 @@ absl::StatusOr<SrtSpec> ParseSrt(std::string_view authority, const QueryParams& 
       return ctx.Error("mode=", SrtModeName(spec.mode), " needs a remote port in 1..65535");
     }
   } else if (!spec.adapter.empty() || spec.local_port) {
-    return ctx.Error("adapter= and port= set the local side of a caller or rendezvous; a "
-                     "listener binds HOST:PORT of the URL itself");
+    return ctx.Error(
+        "adapter= and port= set the local side of a caller or rendezvous; a "
+        "listener binds HOST:PORT of the URL itself");
   }
   spec.host = std::move(hp.host);
   spec.port = hp.port;

@@ -97,24 +97,24 @@ struct SrtSpec {
   std::string host;   // caller/rendezvous: the peer; listener: local address ("" = any)
   uint16_t port = 0;  // the peer's port (caller/rendezvous) or the one to listen on
   SrtMode mode = SrtMode::kCaller;
-  std::optional<Duration> latency;      // SRTO_LATENCY (both directions); nullopt = 120 ms
-  std::optional<Duration> rcvlatency;   // SRTO_RCVLATENCY
-  std::optional<Duration> peerlatency;  // SRTO_PEERLATENCY
-  std::string passphrase;               // "" = no encryption
-  int pbkeylen = 0;                     // 0 (libsrt's default, 16), 16, 24 or 32
-  std::string streamid;                 // SRTO_STREAMID ("" = none)
-  std::optional<Duration> conntimeo;    // SRTO_CONNTIMEO
-  std::optional<Duration> peeridletimeo;  // SRTO_PEERIDLETIMEO
-  std::optional<int64_t> maxbw;         // SRTO_MAXBW, bytes/s (-1 = infinite, 0 = relative)
-  std::optional<int> oheadbw;           // SRTO_OHEADBW, percent 5..100
-  std::optional<int64_t> inputbw;       // SRTO_INPUTBW, bytes/s
+  std::optional<Duration> latency;         // SRTO_LATENCY (both directions); nullopt = 120 ms
+  std::optional<Duration> rcvlatency;      // SRTO_RCVLATENCY
+  std::optional<Duration> peerlatency;     // SRTO_PEERLATENCY
+  std::string passphrase;                  // "" = no encryption
+  int pbkeylen = 0;                        // 0 (libsrt's default, 16), 16, 24 or 32
+  std::string streamid;                    // SRTO_STREAMID ("" = none)
+  std::optional<Duration> conntimeo;       // SRTO_CONNTIMEO
+  std::optional<Duration> peeridletimeo;   // SRTO_PEERIDLETIMEO
+  std::optional<int64_t> maxbw;            // SRTO_MAXBW, bytes/s (-1 = infinite, 0 = relative)
+  std::optional<int> oheadbw;              // SRTO_OHEADBW, percent 5..100
+  std::optional<int64_t> inputbw;          // SRTO_INPUTBW, bytes/s
   std::optional<bool> enforcedencryption;  // SRTO_ENFORCEDENCRYPTION (default true)
-  std::optional<bool> tlpktdrop;        // SRTO_TLPKTDROP (default true)
-  std::optional<uint64_t> rcvbuf;       // SRTO_RCVBUF bytes
-  std::optional<uint64_t> sndbuf;       // SRTO_SNDBUF bytes
-  std::optional<int> payloadsize;       // SRTO_PAYLOADSIZE (default 1316)
-  std::string adapter;                  // caller/rendezvous: local address to bind
-  std::optional<uint16_t> local_port;   // caller/rendezvous: local port (`port=`)
+  std::optional<bool> tlpktdrop;           // SRTO_TLPKTDROP (default true)
+  std::optional<uint64_t> rcvbuf;          // SRTO_RCVBUF bytes
+  std::optional<uint64_t> sndbuf;          // SRTO_SNDBUF bytes
+  std::optional<int> payloadsize;          // SRTO_PAYLOADSIZE (default 1316)
+  std::string adapter;                     // caller/rendezvous: local address to bind
+  std::optional<uint16_t> local_port;      // caller/rendezvous: local port (`port=`)
 };
 
 struct EndpointSpec {

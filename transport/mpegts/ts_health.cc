@@ -74,8 +74,8 @@ void TsHealth::OnPacket(std::span<const uint8_t, kTsPacketSize> p, Time now) {
       const uint8_t flags = p[5];
       discontinuity = flags & 0x80;
       if ((flags & 0x10) && length >= 7) {  // PCR: 33-bit base, 6 reserved, 9-bit extension
-        const int64_t base = (int64_t{p[6]} << 25) | (int64_t{p[7]} << 17) |
-                             (int64_t{p[8]} << 9) | (int64_t{p[9]} << 1) | (p[10] >> 7);
+        const int64_t base = (int64_t{p[6]} << 25) | (int64_t{p[7]} << 17) | (int64_t{p[8]} << 9) |
+                             (int64_t{p[9]} << 1) | (p[10] >> 7);
         const int64_t pcr = base * 300 + (((p[10] & 0x1) << 8) | p[11]);
         if (st.last_pcr < 0) ++stats_.pcr_pids;
         if (st.last_pcr >= 0 && !discontinuity) {
@@ -163,8 +163,9 @@ std::vector<TsPidStats> TsHealth::PidStats(size_t limit) const {
                    .pcr_discontinuities = st.pcr_discontinuities});
   }
   if (out.size() > limit) {
-    std::partial_sort(out.begin(), out.begin() + static_cast<ptrdiff_t>(limit), out.end(),
-                      [](const TsPidStats& a, const TsPidStats& b) { return a.packets > b.packets; });
+    std::partial_sort(
+        out.begin(), out.begin() + static_cast<ptrdiff_t>(limit), out.end(),
+        [](const TsPidStats& a, const TsPidStats& b) { return a.packets > b.packets; });
     out.resize(limit);
     std::sort(out.begin(), out.end(),
               [](const TsPidStats& a, const TsPidStats& b) { return a.pid < b.pid; });

@@ -32,9 +32,9 @@ struct TsPidStats {
   uint16_t pid = 0;
   uint64_t packets = 0;
   uint64_t cc_errors = 0;
-  bool pcr = false;                   // carried a PCR at least once
-  double pcr_interval_max_ms = 0;     // largest gap between PCRs (stream time)
-  uint64_t pcr_discontinuities = 0;   // PCR jumps back or > 1 s without the flag
+  bool pcr = false;                  // carried a PCR at least once
+  double pcr_interval_max_ms = 0;    // largest gap between PCRs (stream time)
+  uint64_t pcr_discontinuities = 0;  // PCR jumps back or > 1 s without the flag
 };
 
 struct TsHealthStats {
@@ -74,12 +74,12 @@ class TsHealth {
     uint64_t packets = 0;
     uint64_t cc_errors = 0;
     uint64_t pcr_discontinuities = 0;
-    int64_t last_pcr = -1;            // 27 MHz units; -1 = none yet
-    int64_t pcr_interval_max = 0;     // 27 MHz units
-    std::optional<Time> last_table;   // PAT/PMT arrival
-    int8_t last_cc = -1;              // -1 = none yet
-    bool repeated = false;            // the last packet repeated its predecessor
-    bool pmt = false;                 // the PAT names this PID as a PMT
+    int64_t last_pcr = -1;           // 27 MHz units; -1 = none yet
+    int64_t pcr_interval_max = 0;    // 27 MHz units
+    std::optional<Time> last_table;  // PAT/PMT arrival
+    int8_t last_cc = -1;             // -1 = none yet
+    bool repeated = false;           // the last packet repeated its predecessor
+    bool pmt = false;                // the PAT names this PID as a PMT
   };
 
   void OnPacket(std::span<const uint8_t, kTsPacketSize> packet, Time now);

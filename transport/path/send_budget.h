@@ -17,18 +17,18 @@
 //     nothing is idle: neither moves anything.
 // Congestion: queueing delay above max(min_queue_delay, queue_delay_fraction
 // x base RTT, jitter_multiple x the RTT jitter); where the jitter term sets
-// the threshold, in `congestion_windows` windows in a row. The jitter term and the persistence matter on a jittery
-// path: a window's minimum of a few REPORTs' RTTs stays well above the 30 s
+// the threshold, in `congestion_windows` windows in a row. The jitter term and the persistence
+// matter on a jittery path: a window's minimum of a few REPORTs' RTTs stays well above the 30 s
 // minimum (about 2.3 sigma for Gaussian jitter, 16 ms at +-5 ms each way,
 // and now and then much more), which read as a queue cut the budget of a
 // path with room to the stream's own rate (repairs capped, packets lost).
 // The jitter is RFC 3550's: the mean difference of consecutive RTT samples;
 // a queue that grows steadily hardly moves it and rises window after window,
 // so a bottleneck is still found (0.3-0.4 s later at 83 ms of queue per
-// second under that jitter, in the unit test's model). Drop-tail loss at a bottleneck always comes with a full
-// queue, so this also catches loss that rises with the send rate.
-// Budget (bytes/s), like the delay-based controllers for real-time media
-// (WebRTC's GCC, draft-ietf-rmcat-gcc; SCReAM, RFC 8298):
+// second under that jitter, in the unit test's model). Drop-tail loss at a bottleneck always comes
+// with a full queue, so this also catches loss that rises with the send rate. Budget (bytes/s),
+// like the delay-based controllers for real-time media (WebRTC's GCC, draft-ietf-rmcat-gcc; SCReAM,
+// RFC 8298):
 //   - no congestion seen yet: `probe_headroom` x the smoothed delivery rate
 //     (capacity unknown; the path has carried everything sent so far);
 //   - on congestion: `decrease` x the window's delivery rate (what the
