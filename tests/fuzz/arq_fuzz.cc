@@ -77,12 +77,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         rx_seq += in.Take<int8_t>();
         const auto origin = static_cast<arq::ArrivalOrigin>(in.Take<uint8_t>() % 3);
         const arq::ArrivalResult r = tracker.OnPacket(rx_seq, now, origin);
-        if (r.kind == arq::ArrivalKind::kNew) {
-          Check(r.gap_count >= 0 && r.gap_count <= 256);
-          if (r.gap_count > 0) {
-            tracker.SetDeadline(r.gap_first, r.gap_count,
-                                now + Duration::Microseconds(in.Take<uint16_t>()) * 8);
+        Check(r.gap_count >= 0 && r.gap_count <= 256);
+        Check(r.gap_count == 0 || r.kind == arq::ArrivalKind::kNew ||
+              r.kind == arq::ArrivalKind::kLate);
+        if (r.gap_count > 0) {
+          for (int64_t s = r.gap_first; s < r.gap_first + r.gap_count; ++s) {
+            Check(tracker.IsMissing(s));
           }
+          tracker.SetDeadline(r.gap_first, r.gap_count,
+                              now + Duration::Microseconds(in.Take<uint16_t>()) * 8);
         }
         break;
       }

@@ -63,6 +63,7 @@ ArrivalResult LossTracker::OnNewHighest(int64_t seq, Time now) {
   ++stats_.received;
   if (!highest_) {
     highest_ = seq;
+    start_ = seq;
     MarkReceived(seq);
     return result;
   }
@@ -120,6 +121,7 @@ ArrivalResult LossTracker::OnOlder(int64_t seq, Time now, ArrivalOrigin origin) 
   Missing* found = FindMissing(seq);
   if (found == nullptr) {
     ++stats_.late;
+    if (seq < start_) return ExtendStart(seq, now);
     return {.kind = ArrivalKind::kLate};
   }
   Missing& m = *found;
@@ -147,6 +149,39 @@ ArrivalResult LossTracker::OnOlder(int64_t seq, Time now, ArrivalOrigin origin) 
   Remove(m);
   PruneTimers();
   return {.kind = ArrivalKind::kRecovered};
+}
+
+ArrivalResult LossTracker::ExtendStart(int64_t seq, Time now) {
+  // A packet from before the first one we got: the stream began no later
+  // than this, so every sequence between it and the old start that has not
+  // arrived is missing (the first packets of a stream reordered behind a
+  // later one). Below the lowest arrival the receiver cannot know; the
+  // sender resends that prefix (SenderSession::ResendLeading).
+  ArrivalResult result{.kind = ArrivalKind::kLate};
+  const int64_t gap = start_ - seq - 1;
+  start_ = seq;
+  if (gap <= 0) return result;
+  // Beyond the room for missing entries the stream did not begin here: a
+  // stale packet (e.g. from before a restart) opens nothing.
+  if (gap > config_.max_start_extension ||
+      static_cast<size_t>(gap) + missing_count_ > config_.max_missing) {
+    return result;
+  }
+  ++stats_.gap_events;
+  stats_.gaps_detected += static_cast<uint64_t>(gap);
+  const Time earliest = now + ReorderTolerance(now);
+  const Time first_nack = !config_.nack ? Time::Infinite() : earliest;
+  const Time deadline = ClampTime(now + config_.default_lifetime);
+  for (int64_t s = seq + 1; s < seq + 1 + gap; ++s) {
+    Track(s, Missing{.detected = now,
+                     .earliest_nack = earliest,
+                     .next_nack = first_nack,
+                     .deadline = deadline});
+  }
+  PruneTimers();
+  result.gap_first = seq + 1;
+  result.gap_count = gap;
+  return result;
 }
 
 void LossTracker::SetDeadline(int64_t first, int64_t count, Time deadline) {

@@ -24,6 +24,12 @@
 // the sender's last-chance copies cover the retransmission itself
 // (retransmit_policy.h). tests/unit/arq/arq_sim_test.cc checks it.
 //
+// The start: tracking begins at the first packet received. A later packet
+// from below it (the stream's first packets reordered behind a later one)
+// moves the start down to it, and the sequences in between that have not
+// arrived become missing like any gap (at most max_start_extension, within
+// max_missing; a stale packet further below opens nothing).
+//
 // Reorder tolerance: a tracked missing sequence that then arrives as an
 // ORIGINAL was reordered, not lost; its delay since detection feeds a maximum
 // that halves every reorder_half_life, and tolerance = clamp(k x that max,
@@ -77,6 +83,10 @@ struct LossTrackerConfig {
   Duration min_renack_interval = Duration::Milliseconds(1);
   // Deadline of a missing sequence whose owner never calls SetDeadline.
   Duration default_lifetime = Duration::Seconds(10);
+  // Most sequences a packet from below the start may open as missing (the
+  // first packets reordered behind a later one: 8192 is 0.9 s at 100
+  // Mbit/s); a packet further below is stale and opens nothing.
+  int64_t max_start_extension = 8192;
   // False: never NACK (no ARQ negotiated); missing sequences are only
   // tracked, counted and abandoned at their deadline.
   bool nack = true;
@@ -111,8 +121,10 @@ enum class ArrivalKind : uint8_t {
 
 struct ArrivalResult {
   ArrivalKind kind = ArrivalKind::kNew;
-  // kNew only: the newly tracked missing sequences [gap_first, gap_first +
-  // gap_count), just below the packet. The owner should SetDeadline them.
+  // The newly tracked missing sequences [gap_first, gap_first + gap_count):
+  // for kNew just below the packet; for kLate from before the first packet
+  // received (the stream's start moved down to it), just above it. The
+  // owner should SetDeadline them.
   int64_t gap_first = 0;
   int64_t gap_count = 0;
 };
@@ -246,6 +258,7 @@ class LossTracker {
 
   ArrivalResult OnNewHighest(int64_t seq, Time now);
   ArrivalResult OnOlder(int64_t seq, Time now, ArrivalOrigin origin);
+  ArrivalResult ExtendStart(int64_t seq, Time now);
   Missing* FindMissing(int64_t seq);
   const Missing* FindMissing(int64_t seq) const;
   void Track(int64_t seq, const Missing& m);
@@ -283,6 +296,7 @@ class LossTracker {
   int64_t window_;  // 2^receive_window_log2
   std::vector<uint64_t> received_bits_;
   std::optional<int64_t> highest_;
+  int64_t start_ = 0;  // lowest sequence accounted for (the first received, or lower)
   std::vector<Missing> missing_;  // window_ slots, by seq & (window_ - 1)
   size_t missing_count_ = 0;
   int64_t lowest_missing_ = 0;  // no tracked seq is below it

@@ -69,7 +69,7 @@ void RetransmitPolicy::Refill(Time now) {
   tokens_ = std::min(tokens_, depth_);
 }
 
-void RetransmitPolicy::OnNack(std::span<const NackRange> ranges, Time now) {
+void RetransmitPolicy::OnNack(std::span<const NackRange> ranges, Time now, NackKind kind) {
   size_t budget = config_.max_seqs_per_nack;
   const std::optional<int64_t> lowest = buffer_->lowest_seq();
   const std::optional<int64_t> highest = buffer_->highest_seq();
@@ -96,12 +96,12 @@ void RetransmitPolicy::OnNack(std::span<const NackRange> ranges, Time now) {
         break;
       }
       --budget;
-      Consider(s, now);
+      Consider(s, now, kind);
     }
   }
 }
 
-void RetransmitPolicy::Consider(int64_t seq, Time now) {
+void RetransmitPolicy::Consider(int64_t seq, Time now, NackKind kind) {
   StoredPacket* p = buffer_->Find(seq);
   if (p == nullptr) {
     ++stats_.unknown_seq;
@@ -127,7 +127,7 @@ void RetransmitPolicy::Consider(int64_t seq, Time now) {
     return;
   }
   int copies = 1;
-  if (deadline - now < Scale(link_.srtt, config_.last_chance_rtts)) {
+  if (kind == NackKind::kUnaskable || deadline - now < Scale(link_.srtt, config_.last_chance_rtts)) {
     copies = CopiesFor(link_.loss_rate, config_.target_residual_loss, config_.max_copies,
                        config_.min_loss_for_copies);
     if (copies > 1) ++stats_.last_chance;

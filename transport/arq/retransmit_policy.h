@@ -33,7 +33,8 @@
 //      the media's way.
 //      A blocked head request waits (counted capped once) until tokens
 //      accrue or its deadline check (rule 2) fails at pop time.
-//   6. Last chance: when deadline - now < last_chance_rtts x SRTT, no further
+//   6. Last chance: when deadline - now < last_chance_rtts x SRTT (or the
+//      request is kUnaskable: no NACK will repeat it), no further
 //      round trip is possible: the receiver's next NACK for this packet
 //      cannot be answered before now + 1.125 SRTT (rule 3) and the answer
 //      must leave one_way (SRTT/2) before the deadline, so 1.75 SRTT with a
@@ -94,6 +95,13 @@ struct RetransmitPolicyConfig {
   size_t max_seqs_per_nack = 65536;                    // examined per OnNack
 };
 
+// Who asks. kReceiver: the receiver's NACK, which it repeats until the
+// packet arrives. kUnaskable: the sender's own inference of packets the
+// receiver cannot know it lacks (a stream's first packets lost before any
+// arrived: SenderSession::ResendLeading): nobody will ask again, so rule 6's
+// copies are sent whatever the time left.
+enum class NackKind : uint8_t { kReceiver, kUnaskable };
+
 // What the owner knows about the path the retransmissions take.
 struct LinkEstimate {
   Duration srtt = Duration::Milliseconds(100);
@@ -152,7 +160,7 @@ class RetransmitPolicy {
   // any order and overlap; a range with count <= 0 or first outside
   // +-kMaxSeq is skipped and counted; at most max_seqs_per_nack sequences are
   // examined per call (the rest counted nack_overflow).
-  void OnNack(std::span<const NackRange> ranges, Time now);
+  void OnNack(std::span<const NackRange> ranges, Time now, NackKind kind = NackKind::kReceiver);
 
   // Replaces `out` with what to send now, earliest deadline first, within the
   // bandwidth cap and at most `max_packets`; requests that can no longer make
@@ -174,7 +182,7 @@ class RetransmitPolicy {
   const RetransmitPolicyStats& stats() const { return stats_; }
 
  private:
-  void Consider(int64_t seq, Time now);
+  void Consider(int64_t seq, Time now, NackKind kind);
   void Refill(Time now);
   Time Deadline(const StoredPacket& p) const { return p.send_time + config_.latency; }
   Duration CopySpacing(Time deadline, Time now, uint32_t copies_left) const;

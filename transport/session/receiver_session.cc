@@ -180,7 +180,7 @@ void ReceiverSession::Accept(int64_t seq, int64_t ts_us, std::span<const uint8_t
                            now);
     }
   }
-  if (arrival.kind == arq::ArrivalKind::kNew && arrival.gap_count > 0) {
+  if (arrival.gap_count > 0) {
     SetGapDeadlines(arrival.gap_first, arrival.gap_count);
   }
 }

@@ -238,7 +238,10 @@ void SenderSession::SendData(const Header& header, int64_t seq, std::span<const 
     buffer_.StoreMeta(seq, send_time, head + payload.size());
     if (seq >= next_seq_) last_data_at_ = now;
     next_seq_ = std::max(next_seq_, seq + 1);
-    if (!first_seq_) first_seq_ = seq;
+    if (!first_seq_) {
+      first_seq_ = seq;
+      first_data_at_ = now;
+    }
     ++stats_.data_sent;
     stats_.data_bytes += head + payload.size();
     SendParts(head, payload, now);
@@ -264,7 +267,10 @@ void SenderSession::SendData(const Header& header, int64_t seq, std::span<const 
   const std::span<uint8_t> datagram = out.first(size);
   if (seq >= next_seq_) last_data_at_ = now;
   next_seq_ = std::max(next_seq_, seq + 1);
-  if (!first_seq_) first_seq_ = seq;
+  if (!first_seq_) {
+    first_seq_ = seq;
+    first_data_at_ = now;
+  }
   ++stats_.data_sent;
   stats_.data_bytes += size;
   if (paths_) {
@@ -315,6 +321,10 @@ void SenderSession::OnRepair(const FecRepair& repair) {
 
 void SenderSession::ResendLeading(const ReportBody& report, Time now) {
   if (!first_seq_ || leading_checked_ || report.received == 0) return;
+  // Only a report sent after the first packets had time to arrive, however
+  // reordered: until then "not yet arrived" looks like "lost".
+  const Duration settle = rtt_.srtt() + std::max(rtt_.rttvar() * 4, Duration::Milliseconds(10));
+  if (now - first_data_at_ < settle) return;
   leading_checked_ = true;
   // The receiver counts from the first packet it got: every later sequence
   // up to its highest is either received or counted lost (repairs count in
@@ -328,7 +338,7 @@ void SenderSession::ResendLeading(const ReportBody& report, Time now) {
   ranges_.clear();
   ranges_.push_back({*first_seq_, unknown});
   stats_.leading_resent += static_cast<uint64_t>(unknown);
-  policy_.OnNack(ranges_, now);
+  policy_.OnNack(ranges_, now, arq::NackKind::kUnaskable);
 }
 
 void SenderSession::ResendTrailing(const ReportBody& report, Time now) {

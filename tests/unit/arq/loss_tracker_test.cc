@@ -139,6 +139,48 @@ TEST(LossTrackerTest, DuplicatesLateAndTooOld) {
   EXPECT_EQ(t.OnPacket(1500, At(1), kOrig).kind, ArrivalKind::kRecovered);
 }
 
+// The stream's first packets reordered behind a later one: a packet from
+// below the first received moves the start down, and what lies between and
+// has not arrived is missing like any gap (and is NACKed).
+TEST(LossTrackerTest, APacketFromBeforeTheFirstOpensTheGapAboveIt) {
+  LossTracker t;
+  t.OnPacket(10, At(0), kOrig);
+  t.OnPacket(11, At(0), kOrig);
+  const ArrivalResult r = t.OnPacket(5, At(1), kOrig);
+  EXPECT_EQ(r.kind, ArrivalKind::kLate);
+  EXPECT_EQ(r.gap_first, 6);
+  EXPECT_EQ(r.gap_count, 4);
+  for (int64_t s = 6; s <= 9; ++s) EXPECT_TRUE(t.IsMissing(s)) << s;
+  EXPECT_EQ(t.OnPacket(7, At(2), kOrig).kind, ArrivalKind::kRecovered);
+  // Lower still: only the sequence between it and 5 opens.
+  const ArrivalResult lower = t.OnPacket(3, At(2), kOrig);
+  EXPECT_EQ(lower.gap_first, 4);
+  EXPECT_EQ(lower.gap_count, 1);
+  // The one just below the start opens nothing.
+  EXPECT_EQ(t.OnPacket(2, At(2), kOrig).gap_count, 0);
+  EXPECT_EQ(t.missing_count(), 4u);  // 4, 6, 8, 9
+  // Counted as lost (7 came by reorder): the sender's leading-packet
+  // accounting sees them as known.
+  EXPECT_EQ(t.Report().lost, 4u);
+  std::vector<NackRange> nacks;
+  t.CollectNacks(At(100), Duration::Milliseconds(50), nacks);
+  ASSERT_EQ(nacks.size(), 3u);
+  EXPECT_EQ(nacks[0], (NackRange{4, 1}));
+  EXPECT_EQ(nacks[1], (NackRange{6, 1}));
+  EXPECT_EQ(nacks[2], (NackRange{8, 2}));
+}
+
+// A packet far below the start is stale (e.g. from before the sender
+// restarted its numbering): it opens nothing.
+TEST(LossTrackerTest, AStalePacketFarBelowTheStartOpensNothing) {
+  LossTracker t({.max_start_extension = 100});
+  t.OnPacket(1000, At(0), kOrig);
+  const ArrivalResult r = t.OnPacket(800, At(1), kOrig);
+  EXPECT_EQ(r.kind, ArrivalKind::kLate);
+  EXPECT_EQ(r.gap_count, 0);
+  EXPECT_EQ(t.missing_count(), 0u);
+}
+
 TEST(LossTrackerTest, RecoveriesAreSplitByOriginWithTheirMargin) {
   LossTracker t;
   t.OnPacket(0, At(0), kOrig);
