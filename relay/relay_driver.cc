@@ -76,6 +76,7 @@ absl::Status RelayDriver::StartUpstream(const UpstreamEntry& entry) {
                                   ? io::UdpEndpoint(boost::asio::ip::address_v4::any(), 0)
                                   : io::UdpEndpoint(boost::asio::ip::address_v6::any(), 0);
   RETURN_IF_ERROR(Open(up->socket, any));
+  recv_.EnableArrivalTimes(up->socket.gate->fd());
   // The socket must exist before the core's first SendUpstream.
   const size_t expected = relay_->upstream_count();
   if (upstreams_.size() < expected + 1) upstreams_.resize(expected + 1);
@@ -123,8 +124,7 @@ void RelayDriver::Drain(Socket& s, std::optional<size_t> upstream) {
       continue;
     }
     if (n == 0) break;
-    const Time now = clock_.Now();
-    const io::RecvBatch::Clocks clocks = io::RecvBatch::ReadClocks(now);
+    const io::RecvBatch::Clocks clocks = io::RecvBatch::ReadClocks(clock_.Now());
     for (int i = 0; i < n; ++i) {
       if (recv_.truncated(i) || recv_.data(i).size() > kMaxDatagramSize) {
         ++s.stats.truncated_in;
@@ -134,14 +134,15 @@ void RelayDriver::Drain(Socket& s, std::optional<size_t> upstream) {
       ++s.stats.datagrams_in;
       s.stats.bytes_in += data.size();
       const io::UdpEndpoint source = recv_.source(i);
+      const Time arrival = recv_.arrival(static_cast<size_t>(i), clocks);
+      const Time now = clock_.Arrival(arrival);
       if (upstream) {
         relay_->OnUpstreamDatagram(*upstream, data, AddressBytes(source), now);
       } else {
         const uint64_t out_before = listen_.stats.datagrams_out;
         relay_->OnDatagram(data, AddressBytes(source), now);
         if (listen_.stats.datagrams_out != out_before && caused_sends_.size() < 16 * 64) {
-          caused_sends_.push_back(
-              {recv_.arrival(static_cast<size_t>(i), clocks), listen_.stats.datagrams_out});
+          caused_sends_.push_back({arrival, listen_.stats.datagrams_out});
         }
       }
     }

@@ -127,7 +127,7 @@ class RelayDriver final : public RelayIo {
   static constexpr size_t kBatch = 256;
   boost::asio::io_context& io_;
   RelayDriverOptions options_;
-  SteadyClock clock_;
+  ArrivalClock clock_;  // datagrams are stamped with their kernel arrival
   Socket listen_;
   std::vector<std::unique_ptr<UpstreamSocket>> upstreams_;  // by core index; null: removed
   boost::asio::steady_timer timer_;

@@ -20,6 +20,26 @@ class SteadyClock final : public Clock {
   Time Now() const override;
 };
 
+// The I/O layer's clock for a protocol core: CLOCK_MONOTONIC, and a
+// datagram's kernel arrival stamp in place of the time it was read (a read
+// delayed by batching or by a busy CPU must not read as path delay: RTT
+// samples, jitter and release times are measured from it). Never earlier
+// than a time it gave before, so the core's `now` never goes back.
+class ArrivalClock final : public Clock {
+ public:
+  Time Now() const override { return Stamp(clock_.Now()); }
+  // `arrival` (at most Now()), or the last time given if that is later.
+  Time Arrival(Time arrival) const { return Stamp(arrival); }
+
+ private:
+  Time Stamp(Time t) const {
+    if (t > last_) last_ = t;
+    return last_;
+  }
+  SteadyClock clock_;
+  mutable Time last_ = Time::Zero();
+};
+
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(Time start = Time::Zero()) : now_(start) {}

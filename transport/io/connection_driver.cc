@@ -64,6 +64,8 @@ absl::Status ConnectionDriver::OpenSocket(PathSocket& s, const UdpEndpoint& loca
   s.gate = *std::move(gate);
   s.send.EnableGso(s.gate->fd());  // where the kernel has UDP_SEGMENT
   recv_.EnableGro(s.gate->fd());   // and UDP_GRO
+  // Reads wait up to kReadHold to batch: each datagram keeps its arrival.
+  recv_.EnableArrivalTimes(s.gate->fd());
   return absl::OkStatus();
 }
 
@@ -160,7 +162,7 @@ size_t ConnectionDriver::Drain(size_t socket) {
     }
     if (n == 0) break;
     read += static_cast<size_t>(n);
-    const Time now = clock_.Now();
+    const io::RecvBatch::Clocks clocks = io::RecvBatch::ReadClocks(clock_.Now());
     for (int i = 0; i < n; ++i) {
       if (recv_.truncated(i)) {
         ++stats_.truncated_in;
@@ -174,8 +176,8 @@ size_t ConnectionDriver::Drain(size_t socket) {
       ++stats_.paths[path].datagrams_in;
       stats_.paths[path].bytes_in += data.size();
       const UdpEndpoint source = recv_.source(i);
-      const session::DatagramResult r =
-          connection_->OnDatagram(data, AddressBytes(source), now, reply_);
+      const session::DatagramResult r = connection_->OnDatagram(
+          data, AddressBytes(source), clock_.Arrival(recv_.arrival(i, clocks)), reply_);
       if (r.adopt_source_as_peer && !caller_) peers_[r.path_id] = source;
       if (r.reply_size > 0) {
         SendTo(socket, std::span<const uint8_t>(reply_).first(r.reply_size), source);

@@ -160,7 +160,7 @@ class ConnectionDriver final : public session::DatagramSink {
 
   boost::asio::io_context& io_;
   ConnectionDriverOptions options_;
-  SteadyClock clock_;
+  ArrivalClock clock_;  // datagrams are stamped with their kernel arrival
   // Caller: one per path (index = path id). Listener: one.
   std::vector<std::unique_ptr<PathSocket>> sockets_;
   boost::asio::steady_timer timer_;
