@@ -16,6 +16,8 @@ packages=(
   # side-by-side benchmarks (tests/bench/compare_srt.sh) and the SRT-edge
   # tests (srt-live-transmit; ffmpeg encodes and decodes through Hitless)
   srt-tools jq ffmpeg
+  # hitless-scenario report plots
+  python3-matplotlib
   # relay metrics check (promtool) and fetch
   prometheus curl
 )

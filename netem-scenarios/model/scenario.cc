@@ -26,13 +26,11 @@
 #include "absl/strings/str_cat.h"
 #include "netem-scenarios/model/spec.h"
 #include "netem-scenarios/model/strings.h"
+#include "netem-scenarios/model/toml_parse.h"
 #include "transport/base/status_macros.h"
 
 namespace hitless::netem {
-namespace {
-
-using internal::Cat;
-using internal::Lower;
+namespace internal {
 
 std::string Where(std::string_view source, const toml::source_region& region) {
   return Cat(source, ":", region.begin.line, ":", region.begin.column);
@@ -195,54 +193,30 @@ absl::StatusOr<DirectionConfig> BuildDirection(const RawDirection& both, const R
   return config;
 }
 
-std::string Stem(std::string_view source) {
-  const size_t slash = source.find_last_of('/');
-  if (slash != std::string_view::npos) source.remove_prefix(slash + 1);
-  const size_t dot = source.rfind('.');
-  if (dot != std::string_view::npos && dot > 0) source = source.substr(0, dot);
-  return std::string(source);
-}
-
-}  // namespace
-
-absl::StatusOr<Scenario> ParseScenario(std::string_view toml_text, std::string_view source) {
-  toml::table root;
-  RETURN_IF_ERROR(ParseToml(toml_text, source, root));
-
-  Scenario scenario;
-  scenario.name = Stem(source);
-  RawDirection both, forward, reverse;
-  for (auto&& [key, node] : root) {
+absl::Status ParseDirections(std::string_view source, const toml::table& table,
+                             std::string_view prefix, bool ignore_other_keys,
+                             DirectionConfig& forward, DirectionConfig& reverse) {
+  RawDirection both, fwd, rev;
+  for (auto&& [key, node] : table) {
     const std::string_view k = key.str();
-    if (k == "name") {
-      ASSIGN_OR_RETURN(scenario.name, GetString(source, node, k));
-    } else if (k == "description") {
-      ASSIGN_OR_RETURN(scenario.description, GetString(source, node, k));
-    } else if (k == "seed") {
-      const auto* seed = node.as_integer();
-      if (seed == nullptr || seed->get() < 0) {
-        return ErrorAt(source, node, "\"seed\" must be a non-negative integer");
-      }
-      scenario.seed = static_cast<uint64_t>(seed->get());
-    } else if (k == "duration") {
-      ASSIGN_OR_RETURN(scenario.duration, GetDuration(source, node, k));
-    } else if (k == "both") {
-      RETURN_IF_ERROR(ParseDirection(source, node, k, both));
+    const std::string section = prefix.empty() ? std::string(k) : Cat(prefix, ".", k);
+    if (k == "both") {
+      RETURN_IF_ERROR(ParseDirection(source, node, section, both));
     } else if (k == "forward") {
-      RETURN_IF_ERROR(ParseDirection(source, node, k, forward));
+      RETURN_IF_ERROR(ParseDirection(source, node, section, fwd));
     } else if (k == "reverse") {
-      RETURN_IF_ERROR(ParseDirection(source, node, k, reverse));
-    } else {
-      return UnknownKey(source, key, "",
-                        "name, description, seed, duration, both, forward or reverse");
+      RETURN_IF_ERROR(ParseDirection(source, node, section, rev));
+    } else if (!ignore_other_keys) {
+      return UnknownKey(source, key, prefix.empty() ? "" : Cat(" in [", prefix, "]"),
+                        "both, forward or reverse");
     }
   }
-  ASSIGN_OR_RETURN(scenario.forward, BuildDirection(both, forward));
-  ASSIGN_OR_RETURN(scenario.reverse, BuildDirection(both, reverse));
-  return scenario;
+  ASSIGN_OR_RETURN(forward, BuildDirection(both, fwd));
+  ASSIGN_OR_RETURN(reverse, BuildDirection(both, rev));
+  return absl::OkStatus();
 }
 
-absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
     const int err = errno;
@@ -262,6 +236,58 @@ absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
   const bool failed = std::ferror(f) != 0;
   std::fclose(f);
   if (failed) return absl::DataLossError(Cat(path, ": read error"));
+  return text;
+}
+
+std::string Stem(std::string_view source) {
+  const size_t slash = source.find_last_of('/');
+  if (slash != std::string_view::npos) source.remove_prefix(slash + 1);
+  const size_t dot = source.rfind('.');
+  if (dot != std::string_view::npos && dot > 0) source = source.substr(0, dot);
+  return std::string(source);
+}
+
+}  // namespace internal
+
+using internal::ErrorAt;
+using internal::GetDuration;
+using internal::GetString;
+using internal::ParseToml;
+using internal::Stem;
+using internal::UnknownKey;
+
+absl::StatusOr<Scenario> ParseScenario(std::string_view toml_text, std::string_view source) {
+  toml::table root;
+  RETURN_IF_ERROR(ParseToml(toml_text, source, root));
+
+  Scenario scenario;
+  scenario.name = Stem(source);
+  for (auto&& [key, node] : root) {
+    const std::string_view k = key.str();
+    if (k == "name") {
+      ASSIGN_OR_RETURN(scenario.name, GetString(source, node, k));
+    } else if (k == "description") {
+      ASSIGN_OR_RETURN(scenario.description, GetString(source, node, k));
+    } else if (k == "seed") {
+      const auto* seed = node.as_integer();
+      if (seed == nullptr || seed->get() < 0) {
+        return ErrorAt(source, node, "\"seed\" must be a non-negative integer");
+      }
+      scenario.seed = static_cast<uint64_t>(seed->get());
+    } else if (k == "duration") {
+      ASSIGN_OR_RETURN(scenario.duration, GetDuration(source, node, k));
+    } else if (k != "both" && k != "forward" && k != "reverse") {
+      return UnknownKey(source, key, "",
+                        "name, description, seed, duration, both, forward or reverse");
+    }
+  }
+  RETURN_IF_ERROR(
+      internal::ParseDirections(source, root, "", true, scenario.forward, scenario.reverse));
+  return scenario;
+}
+
+absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, internal::ReadSmallFile(path));
   return ParseScenario(text, path);
 }
 

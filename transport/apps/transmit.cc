@@ -586,6 +586,8 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   flags.AddValue("latency", "DURATION", "end-to-end latency (overrides the URL's latency=)",
                  "120ms");
   flags.AddValue("stats-json", "FILE", "write every counter as JSON at exit");
+  flags.AddValue("stats-series", "FILE",
+                 "append every counter as one JSON line each second (a time series)");
   flags.AddValue("status-interval", "DURATION",
                  "status line period on stderr (default 1s on a terminal, off otherwise)");
   flags.AddValue("duration", "DURATION", "stop after this long");
@@ -692,6 +694,16 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   if (const auto path = flags.GetString("stats-json")) {
     if (auto ok = CheckWritable("--stats-json", *path); !ok.ok()) return UsageError(side, ok);
   }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> series_file(nullptr, &std::fclose);
+  if (const auto path = flags.GetString("stats-series")) {
+    series_file.reset(std::fopen(path->c_str(), "w"));
+    if (!series_file) {
+      return UsageError(
+          side, absl::InvalidArgumentError(absl::StrFormat("--stats-series: cannot write %s: %s",
+                                                           *path, std::strerror(errno))));
+    }
+  }
+  std::FILE* const series = series_file.get();
   if (const auto* verify = media_spec.As<endpoints::VerifySpec>();
       verify && !verify->report_path.empty()) {
     if (auto ok = CheckWritable("verify report=", verify->report_path); !ok.ok()) {
@@ -792,7 +804,8 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   }
   absl::Status failure;
   bool stopping = false;
-  boost::asio::steady_timer drain_timer(io), status_timer(io), duration_timer(io), notice_timer(io);
+  boost::asio::steady_timer drain_timer(io), status_timer(io), duration_timer(io), notice_timer(io),
+      series_timer(io);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
 
   const auto stop = [&](absl::Status why) {
@@ -805,6 +818,7 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
     notice_timer.cancel();
     drain_timer.cancel();
     status_timer.cancel();
+    series_timer.cancel();
     duration_timer.cancel();
     merge_timer.cancel();
   };
@@ -1039,13 +1053,9 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
   };
   arm_status();
 
-  io.run();
-  if (status_every && terminal && drivers.size() == 1) std::fprintf(stderr, "\n");
-
-  if (output) {
-    if (auto closed = output->Close(); !closed.ok() && failure.ok()) failure = closed;
-  }
-  if (const auto path = flags.GetString("stats-json")) {
+  // Every counter as JSON: at exit (--stats-json) and each second
+  // (--stats-series, one line each).
+  const auto stats_json = [&] {
     update_ts_lost();
     const endpoints::InputStats in = input ? input->stats() : endpoints::InputStats{};
     const endpoints::OutputStats out = output ? output->stats() : endpoints::OutputStats{};
@@ -1065,6 +1075,30 @@ int RunTransmit(Side side, int argc, const char* const* argv) {
       c.ts = output ? &ts_health : nullptr;
       json = RoutesJson(c, parts, merge ? &*merge : nullptr);
     }
+    return json;
+  };
+  std::function<void()> arm_series = [&] {
+    if (series == nullptr) return;
+    series_timer.expires_after(std::chrono::seconds(1));
+    series_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      std::string line = stats_json();
+      std::replace(line.begin(), line.end(), '\n', ' ');
+      std::fprintf(series, "%s\n", line.c_str());
+      std::fflush(series);
+      arm_series();
+    });
+  };
+  arm_series();
+
+  io.run();
+  if (status_every && terminal && drivers.size() == 1) std::fprintf(stderr, "\n");
+
+  if (output) {
+    if (auto closed = output->Close(); !closed.ok() && failure.ok()) failure = closed;
+  }
+  if (const auto path = flags.GetString("stats-json")) {
+    const std::string json = stats_json();
     const std::string tmp = *path + ".tmp";
     std::ofstream file(tmp, std::ios::trunc);
     file << json;
