@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -471,11 +472,11 @@ void Run::WriteSummary(const RunResult& result) {
 }
 
 absl::StatusOr<RunResult> Run::Go() {
-  ::mkdir(options_.out_dir.c_str(), 0755);
-  struct stat st {};
-  if (::stat(options_.out_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.out_dir, ec);
+  if (!std::filesystem::is_directory(options_.out_dir)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--out ", options_.out_dir, ": not a directory"));
+        absl::StrCat("--out ", options_.out_dir, ": cannot make the directory: ", ec.message()));
   }
   const Time start = clock_.Now();
   if (auto wired = Wire(); !wired.ok()) {

@@ -120,6 +120,10 @@ int RunOne(const std::string& file, const Programs& programs, const std::string&
                route->name.c_str(), route->description.c_str(), d.ToMillisecondsF() / 1000,
                route->stream.latency.ToMillisecondsF(), route->stream.bitrate_text.c_str(),
                out_dir.c_str());
+  std::fprintf(stderr,
+               "hitless-scenario: loopback mode: each host is a process on 127.0.0.1 with its "
+               "own ports, each link a hitless-netem (one network namespace per host is not "
+               "built yet)\n");
   RunOptions options;
   options.out_dir = out_dir;
   options.duration = duration;
@@ -226,7 +230,6 @@ int Main(int argc, char** argv) {
   };
   if (command == "run") {
     bool passed = false;
-    ::mkdir("scenario-out", 0755);
     return RunOne(target, *programs, out_for(target), *duration, flags.GetSwitch("quiet"), &passed);
   }
   std::string error;
@@ -235,11 +238,6 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "hitless-scenario: %s\n",
                  error.empty() ? absl::StrCat(target, ": no .toml files").c_str() : error.c_str());
     return kExitUsage;
-  }
-  if (const auto out = flags.GetString("out")) {
-    ::mkdir(out->c_str(), 0755);
-  } else {
-    ::mkdir("scenario-out", 0755);
   }
   std::vector<std::pair<std::string, int>> results;
   for (const std::string& f : files) {

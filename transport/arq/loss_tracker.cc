@@ -314,13 +314,16 @@ size_t LossTracker::CollectNacks(Time now, Duration rtt, std::vector<NackRange>&
 }
 
 Time LossTracker::NextNack(const Missing& m, Time now) const {
-  const Duration fast = std::max(rtt_ / config_.near_deadline_divisor, config_.min_renack_interval);
+  // A hop far shorter than the budget (a receiver beside its relay) must not
+  // NACK every millisecond while the relay itself still waits for the packet.
+  const Duration floor = std::max(config_.min_renack_interval, config_.latency / 64);
+  const Duration fast = std::max(rtt_ / config_.near_deadline_divisor, floor);
   const Duration near = Scale(rtt_, config_.near_deadline_rtts);
   Time next;
   if (m.deadline - now < near) {
     next = now + fast;
   } else {
-    next = now + std::max(Scale(rtt_, config_.renack_rtt_factor), config_.min_renack_interval);
+    next = now + std::max(Scale(rtt_, config_.renack_rtt_factor), floor);
     // Enter the fast zone on time rather than up to a whole interval late.
     next = std::max(std::min(next, m.deadline - near), now + fast);
   }
@@ -443,8 +446,12 @@ Duration LossTracker::FecHold(Time now) const {
 }
 
 Duration LossTracker::ReorderTolerance(Time now) const {
+  const Duration budget_share = config_.latency_reorder_divisor > 0
+                                    ? config_.latency / config_.latency_reorder_divisor
+                                    : Duration::Zero();
   const Duration cap =
-      std::max(config_.min_reorder_tolerance, std::min(config_.max_reorder_tolerance, rtt_ / 2));
+      std::max(config_.min_reorder_tolerance,
+               std::min(config_.max_reorder_tolerance, std::max(rtt_ / 2, budget_share)));
   const double ns = DecayedReorderNs(now) * config_.reorder_tolerance_factor;
   const Duration learned = ns >= static_cast<double>(cap.ToNanoseconds())
                                ? cap

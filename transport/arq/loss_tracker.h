@@ -33,7 +33,7 @@
 // Reorder tolerance: a tracked missing sequence that then arrives as an
 // ORIGINAL was reordered, not lost; its delay since detection feeds a maximum
 // that halves every reorder_half_life, and tolerance = clamp(k x that max,
-// min_reorder_tolerance, min(max_reorder_tolerance, RTT/2)); with several
+// min_reorder_tolerance, min(max_reorder_tolerance, max(RTT/2, latency/8))); with several
 // paths at least k x their delivery skew (SetPathSkew).
 //
 // Sequences are 64-bit unwrapped indices (SerialUnwrapper at the edge);
@@ -71,8 +71,16 @@ struct LossTrackerConfig {
   int receive_window_log2 = 17;
   Duration default_rtt = Duration::Milliseconds(100);  // until an RTT is given
   Duration min_reorder_tolerance = Duration::Milliseconds(1);
-  Duration max_reorder_tolerance = Duration::Milliseconds(50);  // also <= RTT/2
-  double reorder_tolerance_factor = 1.25;                       // k
+  Duration max_reorder_tolerance = Duration::Milliseconds(50);  // also <= the cap below
+  // The session's latency (zero: unknown). The tolerance is capped at
+  // max(RTT/2, latency / latency_reorder_divisor): waiting out reordering
+  // longer than half a round trip costs repair rounds only when the budget
+  // holds few of them; with a budget of many round trips (a short hop behind
+  // a relay that forwards in arrival order, a path that reorders by more
+  // than its RTT/2) a NACK for every reordered packet costs far more.
+  Duration latency = Duration::Zero();
+  int latency_reorder_divisor = 8;
+  double reorder_tolerance_factor = 1.25;  // k
   Duration reorder_half_life = Duration::Seconds(10);
   // Normal re-NACK interval, in RTTs. A little over one so that a NACK is not
   // repeated while its answer is still in flight.
@@ -80,6 +88,7 @@ struct LossTrackerConfig {
   // Below this many RTTs to the deadline, re-NACK every RTT / divisor.
   double near_deadline_rtts = 2.0;
   int near_deadline_divisor = 4;
+  // Re-NACKs are at least this far apart, and at least latency / 64.
   Duration min_renack_interval = Duration::Milliseconds(1);
   // Deadline of a missing sequence whose owner never calls SetDeadline.
   Duration default_lifetime = Duration::Seconds(10);
@@ -296,7 +305,7 @@ class LossTracker {
   int64_t window_;  // 2^receive_window_log2
   std::vector<uint64_t> received_bits_;
   std::optional<int64_t> highest_;
-  int64_t start_ = 0;  // lowest sequence accounted for (the first received, or lower)
+  int64_t start_ = 0;             // lowest sequence accounted for (the first received, or lower)
   std::vector<Missing> missing_;  // window_ slots, by seq & (window_ - 1)
   size_t missing_count_ = 0;
   int64_t lowest_missing_ = 0;  // no tracked seq is below it

@@ -33,6 +33,7 @@ uint32_t ClampU32(int64_t v) {
 arq::LossTrackerConfig TrackerConfig(const ReceiverConfig& config) {
   arq::LossTrackerConfig loss = config.loss;
   loss.nack = loss.nack && config.arq;
+  if (loss.latency <= Duration::Zero()) loss.latency = config.latency;
   if (config.fec && loss.nack && loss.fec_hold_cap <= Duration::Zero()) {
     loss.fec_hold_cap = std::min(config.latency / 4, Duration::Milliseconds(60));
   }
