@@ -130,9 +130,12 @@ absl::Status ParseExpect(std::string_view source, const toml::table& t, RouteExp
       out.max_overhead = *f;
     } else if (k == "max_latency_p99") {
       ASSIGN_OR_RETURN(out.max_latency_p99, GetDuration(source, node, k));
+    } else if (k == "max_loss_time") {
+      ASSIGN_OR_RETURN(out.max_loss_time, GetDuration(source, node, k));
     } else {
-      return UnknownKey(source, key, " in [expect]",
-                        "max_residual_loss, max_late, max_overhead or max_latency_p99");
+      return UnknownKey(
+          source, key, " in [expect]",
+          "max_residual_loss, max_late, max_overhead, max_latency_p99 or max_loss_time");
     }
   }
   return absl::OkStatus();

@@ -38,6 +38,7 @@
 //   max_late = "0%"                   # packets released after their deadline
 //   max_overhead = "30%"              # sender bytes out / media bytes - 1
 //   max_latency_p99 = "510ms"         # end-to-end delay of the 99th percentile
+//   max_loss_time = "3s"              # stream time lost: lost x packet interval
 //
 // Topology rules, checked here: the links form a graph in which every
 // receiver is reachable from the sender, each relay has a way in and a way
@@ -99,6 +100,7 @@ struct RouteExpect {
   std::optional<double> max_late;           // fraction
   std::optional<double> max_overhead;       // fraction
   std::optional<Duration> max_latency_p99;
+  std::optional<Duration> max_loss_time;  // lost packets x the packet interval
 };
 
 struct RouteScenario {

@@ -417,6 +417,18 @@ void Run::Judge(RunResult& result) {
            loss ? absl::StrFormat("%s (%.0f of %.0f)", Pct(*loss), *sent - *unique, *sent) : "n/a",
            loss && *loss <= *x.max_residual_loss + 1e-12});
     }
+    if (x.max_loss_time) {
+      // The stream's packet interval from what was sent over the run.
+      const double seconds = duration_.ToMillisecondsF() / 1000;
+      const std::optional<double> lost_s =
+          sent && unique && *sent > 0
+              ? std::optional<double>(std::max(0.0, *sent - *unique) * seconds / *sent)
+              : std::nullopt;
+      result.verdicts.push_back({absl::StrFormat("stream time lost <= %.2f s (%s)",
+                                                 x.max_loss_time->ToMillisecondsF() / 1000, h.name),
+                                 lost_s ? absl::StrFormat("%.2f s", *lost_s) : "n/a",
+                                 lost_s && *lost_s <= x.max_loss_time->ToMillisecondsF() / 1000});
+    }
     if (x.max_late) {
       const auto late = JsonNumber(recv, {"\"receiver\"", "late"});
       const auto f = sent && late ? Fraction(*late, *sent) : std::nullopt;

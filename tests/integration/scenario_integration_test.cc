@@ -56,6 +56,15 @@ Ran RunScenario(const std::string& file, const std::string& duration) {
   return r;
 }
 
+// The passing runs judge timing (latency p99, nothing late): once per CI run
+// is enough, in the release preset; under ASan the programs run several
+// times slower. The runner itself runs under ASan in the tests below.
+#if defined(__SANITIZE_ADDRESS__)
+#define SKIP_UNDER_ASAN() GTEST_SKIP() << "run in the release preset only"
+#else
+#define SKIP_UNDER_ASAN() (void)0
+#endif
+
 void ExpectPassedWithOutputs(const Ran& r) {
   EXPECT_EQ(r.exit, 0) << r.stdout_text << r.stderr_text;
   EXPECT_NE(r.stdout_text.find(": PASS"), std::string::npos) << r.stdout_text;
@@ -72,18 +81,21 @@ void ExpectPassedWithOutputs(const Ran& r) {
 }
 
 TEST(Scenario, CleanFiberPasses) {
+  SKIP_UNDER_ASAN();
   const Ran r = RunScenario(std::string(HITLESS_ROUTES_DIR) + "/clean-fiber.toml", "5s");
   ExpectPassedWithOutputs(r);
   EXPECT_NE(r.stdout_text.find("residual loss <= 0%"), std::string::npos) << r.stdout_text;
 }
 
 TEST(Scenario, ThroughARelayPasses) {
+  SKIP_UNDER_ASAN();
   const Ran r = RunScenario(std::string(HITLESS_ROUTES_DIR) + "/broadband-relay.toml", "8s");
   ExpectPassedWithOutputs(r);
   EXPECT_TRUE(Exists(r.out + "/relay-cloud.json"));
 }
 
 TEST(Scenario, BondedCellularMultipathPasses) {
+  SKIP_UNDER_ASAN();
   const Ran r = RunScenario(std::string(HITLESS_ROUTES_DIR) + "/bonded-cellular.toml", "8s");
   ExpectPassedWithOutputs(r);
   // Three links, three emulators.
@@ -91,6 +103,7 @@ TEST(Scenario, BondedCellularMultipathPasses) {
 }
 
 TEST(Scenario, RelayKilledOnOneOfTwoRoutesPasses) {
+  SKIP_UNDER_ASAN();
   const Ran r =
       RunScenario(std::string(HITLESS_ROUTES_DIR) + "/relay-killed-second-route.toml", "14s");
   ExpectPassedWithOutputs(r);

@@ -160,7 +160,7 @@ TEST(RouteTest, TheLibraryParses) {
     auto r = LoadRouteScenarioFile(dir + "/" + name);
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_FALSE(r->description.empty()) << name;
-    EXPECT_TRUE(r->expect.max_residual_loss || r->expect.max_late) << name;
+    EXPECT_TRUE(r->expect.max_residual_loss || r->expect.max_loss_time) << name;
   }
   closedir(d);
   EXPECT_GE(files, 7);
