@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,8 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -84,8 +87,9 @@ absl::Status Child::Restart() {
 std::optional<int> Child::Poll() {
   if (pid_ <= 0 || status_) return status_;
   int raw = 0;
-  const pid_t r = ::waitpid(pid_, &raw, WNOHANG);
-  if (r == pid_) status_ = StatusOf(raw);
+  ::rusage usage{};
+  const pid_t r = ::wait4(pid_, &raw, WNOHANG, &usage);
+  if (r == pid_) Reaped(raw, usage);
   return status_;
 }
 
@@ -93,7 +97,8 @@ void Child::Kill() {
   if (!running()) return;
   ::kill(pid_, SIGKILL);
   int raw = 0;
-  if (::waitpid(pid_, &raw, 0) == pid_) status_ = StatusOf(raw);
+  ::rusage usage{};
+  if (::wait4(pid_, &raw, 0, &usage) == pid_) Reaped(raw, usage);
 }
 
 std::optional<int> Child::Wait(int timeout_ms) {
@@ -133,6 +138,32 @@ absl::StatusOr<uint16_t> Child::WaitListening(int timeout_ms) {
       argv_.empty() ? "?" : argv_[0], status_ ? " exited (status " : " did not start listening (",
       status_ ? std::to_string(*status_) : std::to_string(timeout_ms) + " ms", "); see ",
       stderr_path_));
+}
+
+void Child::Reaped(int raw, const ::rusage& usage) {
+  status_ = StatusOf(raw);
+  const auto seconds = [](const ::timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  cpu_before_ += seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+std::optional<double> Child::CpuSeconds() const {
+  if (pid_ <= 0) return std::nullopt;
+  if (status_) return cpu_before_;
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::atof(field.c_str());
+    if (i == 15) stime = std::atof(field.c_str());
+  }
+  return cpu_before_ + (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 std::string LastLineStartingWith(const std::string& path, const std::string& prefix) {

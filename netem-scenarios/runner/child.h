@@ -4,6 +4,7 @@
 // leaves no process behind; Stop() is the orderly way.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -43,14 +44,20 @@ class Child {
   const std::vector<std::string>& argv() const { return argv_; }
   void set_argv(std::vector<std::string> argv) { argv_ = std::move(argv); }
   int restarts() const { return restarts_; }
+  // User + system CPU seconds (all threads) of every run of the child so
+  // far: /proc while it runs, its rusage once reaped.
+  std::optional<double> CpuSeconds() const;
 
  private:
+  void Reaped(int raw, const ::rusage& usage);
+
   std::vector<std::string> argv_;
   std::string stdout_path_;
   std::string stderr_path_;
   pid_t pid_ = -1;
   std::optional<int> status_;
   int restarts_ = 0;
+  double cpu_before_ = 0;  // of the runs already reaped
 };
 
 // The last line of a text file that starts with `prefix` (empty if none).

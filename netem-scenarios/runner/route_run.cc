@@ -1,6 +1,9 @@
 // RouteRun (route_run.h): wiring, watching, judging.
 #include "netem-scenarios/runner/route_run.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,6 +102,9 @@ class Run {
   void Progress(double elapsed_s);
   void StopAll();
   void Judge(RunResult& result);
+  SystemFigures HitlessFigures();
+  SystemFigures RunSrt();
+  double CpuOf(const char* prefix) const;
   void WriteSummary(const RunResult& result);
 
   const RouteScenario& route_;
@@ -464,6 +470,20 @@ void Run::WriteSummary(const RunResult& result) {
     absl::StrAppendFormat(&j, "%s\n  {\"expectation\": \"%s\", \"measured\": \"%s\", \"pass\": %s}",
                           i ? "," : "", v.expectation, v.measured, v.pass ? "true" : "false");
   }
+  absl::StrAppend(&j, "],\n \"compared\": [");
+  const auto num = [](const std::optional<double>& v) {
+    return v ? absl::StrFormat("%.6g", *v) : std::string("null");
+  };
+  for (size_t i = 0; i < result.compared.size(); ++i) {
+    const SystemFigures& c = result.compared[i];
+    absl::StrAppendFormat(&j,
+                          "%s\n  {\"system\": \"%s\", \"note\": \"%s\", \"sent\": %s, "
+                          "\"received\": %s, \"latency_p50_ms\": %s, \"latency_p99_ms\": %s, "
+                          "\"overhead\": %s, \"cpu_seconds_per_gb\": %s}",
+                          i ? "," : "", c.system, absl::StrReplaceAll(c.note, {{"\"", "'"}}),
+                          num(c.sent), num(c.received), num(c.p50_ms), num(c.p99_ms),
+                          num(c.overhead), num(c.cpu_s_per_gb));
+  }
   absl::StrAppend(&j, "],\n \"problems\": [");
   for (size_t i = 0; i < result.problems.size(); ++i) {
     absl::StrAppendFormat(&j, "%s\"%s\"", i ? ", " : "",
@@ -481,6 +501,172 @@ void Run::WriteSummary(const RunResult& result) {
   }
   absl::StrAppend(&j, "}}\n");
   WriteFile(Path("summary.json"), j);
+}
+
+double Run::CpuOf(const char* prefix) const {
+  double cpu = 0;
+  for (const auto& p : procs_) {
+    if (p->name.rfind(prefix, 0) == 0) cpu += p->child->CpuSeconds().value_or(0);
+  }
+  return cpu;
+}
+
+SystemFigures Run::HitlessFigures() {
+  SystemFigures f;
+  f.system = "hitless";
+  const std::string send = ReadFile(Path("send.json"));
+  f.sent = JsonNumber(send, {"\"input\"", "datagrams"});
+  const auto media = JsonNumber(send, {"\"input\"", "bytes"});
+  const auto out = JsonNumber(send, {"bytes_out"});
+  for (const RouteHost& h : route_.hosts) {
+    if (h.role != HostRole::kReceiver) continue;
+    const std::string verify = ReadFile(Path("verify-" + h.name + ".json"));
+    f.received = JsonNumber(verify, {"unique"});
+    f.p50_ms = JsonNumber(verify, {"latency_ms", "p50"});
+    f.p99_ms = JsonNumber(verify, {"latency_ms", "p99"});
+    break;  // the first receiver
+  }
+  if (media && out && *media > 0) f.overhead = *out / *media - 1;
+  if (media && *media > 0) f.cpu_s_per_gb = (CpuOf("send") + CpuOf("recv-")) / (*media / 1e9);
+  return f;
+}
+
+// The same test stream through srt-live-transmit over the route's one link,
+// at the same latency:
+//   hitless-probe send -> udp -> srt-live-transmit (caller) -> hitless-netem
+//   -> srt-live-transmit (listener) -> udp -> hitless-probe recv
+// libsrt's buffers are sized for (latency + 100 ms) x rate x 1.5, never
+// below its defaults (the deployment guide's rule), so they do not cap the
+// stream. Overhead: what the emulator received in the media direction /
+// media bytes - 1 (for Hitless: the sender's bytes out, the same thing).
+SystemFigures Run::RunSrt() {
+  SystemFigures f;
+  f.system = "srt";
+  if (programs_.srt.empty()) {
+    f.note = "srt-live-transmit not installed (apt-get install srt-tools)";
+    return f;
+  }
+  if (programs_.probe.empty()) {
+    f.note = "hitless-probe not found";
+    return f;
+  }
+  if (route_.links.size() != 1 || route_.hosts.size() != 2) {
+    f.note = "n/a: single-link routes only (Debian's libsrt has no bonding; relays not carried)";
+    return f;
+  }
+  const auto free_port = []() -> uint16_t {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    uint16_t port = 0;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port = ntohs(a.sin_port);
+    }
+    if (fd >= 0) ::close(fd);
+    return port;
+  };
+  // Equal glass-to-glass latency: SRT's latency counts from the sender's
+  // clock at the receiver, so it plays latency + one-way delay after input;
+  // Hitless's budget is end to end. SRT gets the budget less the link's
+  // mean one-way delay.
+  const int64_t latency_ms = std::max<int64_t>(
+      20, (route_.stream.latency - route_.links[0].media.params.delay.delay).ToMilliseconds());
+  const uint64_t pkts =
+      std::max<uint64_t>(25600, route_.stream.bitrate * static_cast<uint64_t>(latency_ms + 100) *
+                                    3 / (8ULL * 1000 * 1316 * 2));
+  const std::string tuning =
+      absl::StrFormat("&fc=%d&rcvbuf=%d&sndbuf=%d", pkts, pkts * 1456, pkts * 1456);
+  std::vector<std::unique_ptr<Proc>> chain;
+  const auto start = [&](const std::string& name, std::vector<std::string> argv,
+                         bool listens) -> absl::StatusOr<Proc*> {
+    auto p = std::make_unique<Proc>();
+    p->name = name;
+    if (auto st = p->child->Start(std::move(argv), Path(name + ".out"), Path(name + ".err"));
+        !st.ok()) {
+      return st;
+    }
+    if (listens) {
+      auto port = p->child->WaitListening(5000);
+      if (!port.ok()) return port.status();
+      p->port = *port;
+    }
+    chain.push_back(std::move(p));
+    return chain.back().get();
+  };
+  const std::string probe_json = Path("srt-probe.json");
+  const double seconds = duration_.ToMillisecondsF() / 1000;
+  auto recv =
+      start("srt-probe-recv",
+            {programs_.probe, "recv", "--listen", "127.0.0.1:0", "--idle", "3s", "--duration",
+             absl::StrFormat("%.0fs", seconds + 60), "--stats-json", probe_json},
+            true);
+  if (!recv.ok()) {
+    f.note = std::string(recv.status().message());
+    return f;
+  }
+  const uint16_t srt_listen = free_port();
+  auto rx = start("srt-rx",
+                  {programs_.srt, "-q",
+                   absl::StrFormat("srt://127.0.0.1:%d?mode=listener&latency=%d%s", srt_listen,
+                                   latency_ms, tuning),
+                   absl::StrFormat("udp://127.0.0.1:%d", (*recv)->port)},
+                  false);
+  const std::string link_file = Path("srt-link.toml");
+  WriteFile(link_file, route_.links[0].netem_toml);
+  auto net = start("srt-link",
+                   {programs_.netem, "--listen", "127.0.0.1:0", "--forward",
+                    absl::StrCat("127.0.0.1:", srt_listen), "--scenario", link_file, "--quiet",
+                    "--stats-json", Path("srt-link.json")},
+                   true);
+  if (!rx.ok() || !net.ok()) {
+    f.note = "could not start the SRT chain (see srt-*.err)";
+    return f;
+  }
+  const uint16_t udp_in = free_port();
+  auto tx = start("srt-tx",
+                  {programs_.srt, "-q", absl::StrFormat("udp://127.0.0.1:%d", udp_in),
+                   absl::StrFormat("srt://127.0.0.1:%d?mode=caller&latency=%d%s", (*net)->port,
+                                   latency_ms, tuning)},
+                  false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the caller connects
+  auto send = start("srt-probe-send",
+                    {programs_.probe, "send", "--to", absl::StrCat("127.0.0.1:", udp_in),
+                     "--bitrate", route_.stream.bitrate_text, "--duration",
+                     absl::StrFormat("%dms", duration_.ToMilliseconds())},
+                    false);
+  if (!tx.ok() || !send.ok()) {
+    f.note = "could not start the SRT chain (see srt-*.err)";
+    return f;
+  }
+  std::fprintf(stderr, "hitless-scenario: the same stream over srt-live-transmit (%.0f s)\n",
+               seconds);
+  while ((*send)->child->running() &&
+         !(options_.interrupted != nullptr && options_.interrupted->load())) {
+    (*send)->child->Poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds((route_.stream.latency + Duration::Seconds(2)).ToMilliseconds()));
+  const double cpu =
+      (*tx)->child->CpuSeconds().value_or(0) + (*rx)->child->CpuSeconds().value_or(0);
+  for (Proc* p : {*send, *tx, *rx, *recv, *net}) p->child->Stop(3000);
+  const std::string probe = ReadFile(probe_json);
+  const std::string link = ReadFile(Path("srt-link.json"));
+  // hitless-probe send's last line: "sent N datagrams of ...".
+  const std::string sent_line = LastLineStartingWith(Path("srt-probe-send.out"), "sent ");
+  if (!sent_line.empty()) f.sent = std::strtod(sent_line.c_str() + 5, nullptr);
+  f.received = JsonNumber(probe, {"unique"});
+  f.p50_ms = JsonNumber(probe, {"p50"});
+  f.p99_ms = JsonNumber(probe, {"p99"});
+  const auto wire = JsonNumber(link, {"\"forward\"", "bytes_received"});
+  const double media = f.sent.value_or(0) * 1316;
+  if (wire && media > 0) f.overhead = *wire / media - 1;
+  if (media > 0) f.cpu_s_per_gb = cpu / (media / 1e9);
+  if (!f.received) f.note = "no probe report (see srt-*.err)";
+  return f;
 }
 
 absl::StatusOr<RunResult> Run::Go() {
@@ -501,6 +687,10 @@ absl::StatusOr<RunResult> Run::Go() {
   result.interrupted = interrupted_;
   result.problems = problems_;
   if (!interrupted_) Judge(result);
+  if (options_.compare_srt && !interrupted_) {
+    result.compared.push_back(HitlessFigures());
+    result.compared.push_back(RunSrt());
+  }
   WriteSummary(result);
   return result;
 }
@@ -527,6 +717,8 @@ absl::StatusOr<Programs> FindPrograms(const std::string& self) {
   find("hitless-recv", "transport/apps", p.recv);
   find("hitless-relay", "relay", p.relay);
   find("hitless-netem", "netem-scenarios/emulator", p.netem);
+  if (auto f = Find(dir, "hitless-probe", "netem-scenarios/runner")) p.probe = *f;
+  if (auto f = Find(dir, "srt-live-transmit", "")) p.srt = *f;
   for (const std::string& c :
        {dir + "/scenario_report.py", dir + "/../../netem-scenarios/runner/scenario_report.py"}) {
     if (::access(c.c_str(), R_OK) == 0 && p.report.empty()) p.report = c;
@@ -556,6 +748,22 @@ std::string VerdictTable(const netem::RouteScenario& route, const RunResult& res
                           static_cast<int>(width), v.expectation, v.measured);
   }
   for (const std::string& p : result.problems) absl::StrAppend(&out, "  FAIL  ", p, "\n");
+  if (!result.compared.empty()) {
+    absl::StrAppend(&out, "  side by side, same link and latency:\n",
+                    "    system   lost / sent        p50 ms   p99 ms   overhead   CPU s/GB\n");
+    for (const SystemFigures& c : result.compared) {
+      if (!c.received || !c.sent) {
+        absl::StrAppendFormat(&out, "    %-7s  %s\n", c.system, c.note);
+        continue;
+      }
+      absl::StrAppendFormat(
+          &out, "    %-7s  %-17s  %7.1f  %7.1f  %8s  %9s\n", c.system,
+          absl::StrFormat("%.0f / %.0f", std::max(0.0, *c.sent - *c.received), *c.sent),
+          c.p50_ms.value_or(0), c.p99_ms.value_or(0),
+          c.overhead ? absl::StrFormat("%.1f%%", 100 * *c.overhead) : "n/a",
+          c.cpu_s_per_gb ? absl::StrFormat("%.1f", *c.cpu_s_per_gb) : "n/a");
+    }
+  }
   return out;
 }
 

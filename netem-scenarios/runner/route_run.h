@@ -27,6 +27,8 @@ namespace hitless::scenario {
 struct Programs {
   std::string send, recv, relay, netem;
   std::string report;  // scenario_report.py; empty if not found
+  std::string probe;   // hitless-probe (for --compare)
+  std::string srt;     // srt-live-transmit, from PATH; empty if not installed
 };
 
 // Finds the programs beside `self` (installed), in the build tree's layout,
@@ -35,6 +37,9 @@ absl::StatusOr<Programs> FindPrograms(const std::string& self);
 
 struct RunOptions {
   std::string out_dir;
+  // Also carry the same test stream through srt-live-transmit over the same
+  // link, at the same latency (single-link routes only), and report both.
+  bool compare_srt = false;
   std::optional<Duration> duration;  // overrides the file's
   bool progress = true;              // a line per second on stderr
   const std::atomic<bool>* interrupted = nullptr;
@@ -46,9 +51,17 @@ struct Verdict {
   bool pass = false;
 };
 
+// One system's figures over the route, for the side-by-side table.
+struct SystemFigures {
+  std::string system;  // "hitless", "srt"
+  std::string note;    // why figures are missing, when they are
+  std::optional<double> sent, received, p50_ms, p99_ms, overhead, cpu_s_per_gb;
+};
+
 struct RunResult {
   std::vector<Verdict> verdicts;
-  std::vector<std::string> problems;  // a process that crashed, a missing file
+  std::vector<SystemFigures> compared;  // with compare_srt: hitless, then srt
+  std::vector<std::string> problems;    // a process that crashed, a missing file
   bool interrupted = false;
   bool pass() const;
 };

@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "netem-scenarios/model/route.h"
 #include "netem-scenarios/runner/child.h"
 #include "netem-scenarios/runner/route_run.h"
@@ -109,7 +110,7 @@ void WriteReport(const Programs& programs, const std::string& out_dir) {
 }
 
 int RunOne(const std::string& file, const Programs& programs, const std::string& out_dir,
-           std::optional<Duration> duration, bool quiet, bool* passed) {
+           std::optional<Duration> duration, bool quiet, bool compare_srt, bool* passed) {
   auto route = netem::LoadRouteScenarioFile(file);
   if (!route.ok()) {
     std::fprintf(stderr, "hitless-scenario: %s\n", std::string(route.status().message()).c_str());
@@ -128,6 +129,7 @@ int RunOne(const std::string& file, const Programs& programs, const std::string&
   options.out_dir = out_dir;
   options.duration = duration;
   options.progress = !quiet;
+  options.compare_srt = compare_srt;
   options.interrupted = &g_interrupted;
   auto result = RunRoute(*route, programs, options);
   if (!result.ok()) {
@@ -149,13 +151,18 @@ int Main(int argc, char** argv) {
                  "./scenario-out/NAME");
   flags.AddValue("duration", "DURATION", "stream this long instead of the file's duration");
   flags.AddSwitch("quiet", "no progress lines");
+  flags.AddValue("compare", "srt",
+                 "then carry the same test stream through srt-live-transmit over the same link "
+                 "at the same latency and print both (single-link routes; rist: not yet)");
   std::vector<std::string> positional, flag_args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.size() > 1 && a[0] == '-') {
       flag_args.push_back(a);
       // A value flag takes the next argument.
-      if ((a == "--out" || a == "--duration") && i + 1 < argc) flag_args.push_back(argv[++i]);
+      if ((a == "--out" || a == "--duration" || a == "--compare") && i + 1 < argc) {
+        flag_args.push_back(argv[++i]);
+      }
     } else {
       positional.push_back(a);
     }
@@ -173,6 +180,20 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "hitless-scenario: %s\n",
                  std::string(duration.status().message()).c_str());
     return kExitUsage;
+  }
+  bool compare_srt = false;
+  if (const auto compare = flags.GetString("compare")) {
+    for (const absl::string_view system : absl::StrSplit(*compare, ',')) {
+      if (system == "srt") {
+        compare_srt = true;
+      } else {
+        std::fprintf(stderr,
+                     "hitless-scenario: --compare %s: only srt is available (rist is not built "
+                     "yet)\n",
+                     std::string(system).c_str());
+        return kExitUsage;
+      }
+    }
   }
   if (positional.size() != 2 ||
       (positional[0] != "run" && positional[0] != "run-all" && positional[0] != "list")) {
@@ -230,7 +251,8 @@ int Main(int argc, char** argv) {
   };
   if (command == "run") {
     bool passed = false;
-    return RunOne(target, *programs, out_for(target), *duration, flags.GetSwitch("quiet"), &passed);
+    return RunOne(target, *programs, out_for(target), *duration, flags.GetSwitch("quiet"),
+                  compare_srt, &passed);
   }
   std::string error;
   const auto files = ScenarioFiles(target, &error);
@@ -242,7 +264,8 @@ int Main(int argc, char** argv) {
   std::vector<std::pair<std::string, int>> results;
   for (const std::string& f : files) {
     bool passed = false;
-    const int code = RunOne(f, *programs, out_for(f), *duration, flags.GetSwitch("quiet"), &passed);
+    const int code =
+        RunOne(f, *programs, out_for(f), *duration, flags.GetSwitch("quiet"), compare_srt, &passed);
     results.emplace_back(f, code);
     if (code == kExitInterrupted) break;
   }
