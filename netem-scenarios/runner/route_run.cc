@@ -254,6 +254,24 @@ absl::Status Run::Wire() {
     if (!port.ok()) return port.status();
     sender_targets[l.to].push_back(*port);
   }
+  // The stream starts once the route is up: every calling receiver
+  // connected (its series says so within a second), then time for relays'
+  // upstream pulls to connect (a handshake across every link), so the first
+  // packets are not lost to a subscriber still joining.
+  Duration settle = Duration::Milliseconds(300);
+  for (const RouteLink& l : route_.links) settle = settle + l.media.params.delay.delay * 4;
+  for (const auto& p : procs_) {
+    if (p->name.rfind("recv-", 0) != 0 || p->port != 0) continue;
+    for (int i = 0; i < 100; ++i) {
+      if (LastLine(Path(p->name + ".series.jsonl")).find("\"state\": \"connected\"") !=
+          std::string::npos) {
+        break;
+      }
+      if (options_.interrupted != nullptr && options_.interrupted->load()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(settle.ToMilliseconds()));
   // The sender: one destination (host) = paths; several = routes.
   std::vector<std::string> argv = {programs_.send,
                                    absl::StrCat("gen://?bitrate=", route_.stream.bitrate_text,
