@@ -25,6 +25,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "netem-scenarios/runner/child.h"
+#include "netem-scenarios/runner/netns.h"
 #include "transport/base/clock.h"
 
 namespace hitless::scenario {
@@ -87,17 +88,25 @@ class Run {
       : route_(route), programs_(programs), options_(options) {
     duration_ = options.duration.value_or(route.duration);
   }
-  ~Run() { StopAll(); }
+  ~Run() {
+    StopAll();
+    netns_.Destroy();
+  }
 
   absl::StatusOr<RunResult> Go();
 
  private:
   std::string Path(const std::string& file) const { return options_.out_dir + "/" + file; }
+  // `ns`: the network namespace to run in (netns mode; ignored otherwise).
   absl::StatusOr<Proc*> Start(const std::string& name, const std::string& host,
-                              std::vector<std::string> argv, bool listens);
-  absl::StatusOr<uint16_t> StartLink(size_t index, bool receiver_calls, uint16_t to_port);
+                              std::vector<std::string> argv, bool listens,
+                              const std::string& ns = "");
+  // Starts link `index`'s emulator; returns the address its caller dials.
+  // `callee_port`: where the callee listens (loopback mode).
+  absl::StatusOr<std::string> StartLink(size_t index, bool receiver_calls, uint16_t callee_port);
+  std::string ListenAddress() const { return netns_.active() ? "0.0.0.0:9000" : "127.0.0.1:0"; }
   absl::Status Wire();
-  std::string HitlessUrl(uint16_t port, bool first) const;
+  std::string HitlessUrl(const std::string& address, bool first) const;
   void Watch(Time start);
   void Progress(double elapsed_s);
   void StopAll();
@@ -113,13 +122,19 @@ class Run {
   Duration duration_;
   std::vector<std::unique_ptr<Proc>> procs_;
   std::map<std::string, uint16_t> relay_ports_;
+  Netns netns_;
   std::vector<std::string> problems_;
   bool interrupted_ = false;
   SteadyClock clock_;
 };
 
 absl::StatusOr<Proc*> Run::Start(const std::string& name, const std::string& host,
-                                 std::vector<std::string> argv, bool listens) {
+                                 std::vector<std::string> argv, bool listens,
+                                 const std::string& ns) {
+  if (netns_.active() && !ns.empty()) {
+    std::vector<std::string> exec = netns_.Exec(ns);
+    argv.insert(argv.begin(), exec.begin(), exec.end());
+  }
   auto p = std::make_unique<Proc>();
   p->name = name;
   p->host = host;
@@ -136,26 +151,30 @@ absl::StatusOr<Proc*> Run::Start(const std::string& name, const std::string& hos
   return procs_.back().get();
 }
 
-absl::StatusOr<uint16_t> Run::StartLink(size_t index, bool receiver_calls, uint16_t to_port) {
+absl::StatusOr<std::string> Run::StartLink(size_t index, bool receiver_calls,
+                                           uint16_t callee_port) {
   const RouteLink& link = route_.links[index];
   const std::string stem = absl::StrFormat("link%d-%s-%s", index + 1, link.from, link.to);
   const std::string file = Path(stem + ".toml");
   if (!WriteFile(file, receiver_calls ? link.netem_toml_swapped : link.netem_toml)) {
     return absl::InternalError(absl::StrCat("cannot write ", file));
   }
-  auto p = Start(
-      stem, "",
-      {programs_.netem, "--listen", "127.0.0.1:0", "--forward", absl::StrCat("127.0.0.1:", to_port),
-       "--scenario", file, "--quiet", "--stats-json", Path(stem + ".json")},
-      true);
+  const bool ns = netns_.active();
+  const std::string listen = ns ? Netns::CallerFacing(index) + ":7000" : "127.0.0.1:0";
+  const std::string forward =
+      ns ? Netns::Callee(index) + ":9000" : absl::StrCat("127.0.0.1:", callee_port);
+  auto p = Start(stem, "",
+                 {programs_.netem, "--listen", listen, "--forward", forward, "--scenario", file,
+                  "--quiet", "--stats-json", Path(stem + ".json")},
+                 true, ns ? netns_.LinkNs(index) : "");
   if (!p.ok()) return p.status();
-  return (*p)->port;
+  return ns ? listen : absl::StrCat("127.0.0.1:", (*p)->port);
 }
 
-std::string Run::HitlessUrl(uint16_t port, bool first) const {
-  if (!first) return absl::StrCat("hitless://127.0.0.1:", port);
+std::string Run::HitlessUrl(const std::string& address, bool first) const {
+  if (!first) return absl::StrCat("hitless://", address);
   const netem::RouteStream& s = route_.stream;
-  return absl::StrCat("hitless://127.0.0.1:", port, "?stream=", route_.name,
+  return absl::StrCat("hitless://", address, "?stream=", route_.name,
                       "&latency=", s.latency.ToMilliseconds(), "ms&fec=", s.fec,
                       "&arq=", s.arq ? "on" : "off");
 }
@@ -184,27 +203,29 @@ absl::Status Run::Wire() {
             absl::StrCat(l.where, ": relay \"", l.from, "\" feeds \"", name,
                          "\" but is not fed itself before it (a loop?)"));
       }
-      auto port = StartLink(i, true, up->second);
-      if (!port.ok()) return port.status();
-      absl::StrAppend(&config, "\n[[upstream]]\naddress = \"127.0.0.1:", *port, "\"\nstream = \"",
+      auto dial = StartLink(i, true, up->second);
+      if (!dial.ok()) return dial.status();
+      absl::StrAppend(&config, "\n[[upstream]]\naddress = \"", *dial, "\"\nstream = \"",
                       route_.name, "\"\nlatency = \"", latency, "\"\n");
     }
     const std::string config_file = Path("relay-" + name + ".toml");
     if (!WriteFile(config_file, config)) return absl::InternalError("cannot write " + config_file);
     auto p =
         Start("relay-" + name, name,
-              {programs_.relay, "--listen", "127.0.0.1:0", "--config", config_file, "--latency",
+              {programs_.relay, "--listen", ListenAddress(), "--config", config_file, "--latency",
                latency, "--stats-json", Path("relay-" + name + ".json"), "--status-interval", "1s"},
-              true);
+              true, netns_.active() ? netns_.HostNs(name) : "");
     if (!p.ok()) return p.status();
     relay_ports_[name] = (*p)->port;
-    // A restart must come back on the same port: the links forward there.
-    std::vector<std::string> argv = (*p)->child->argv();
-    argv[2] = absl::StrCat("127.0.0.1:", (*p)->port);
-    (*p)->child->set_argv(std::move(argv));
+    if (!netns_.active()) {
+      // A restart must come back on the same port: the links forward there.
+      std::vector<std::string> argv = (*p)->child->argv();
+      argv[2] = absl::StrCat("127.0.0.1:", (*p)->port);
+      (*p)->child->set_argv(std::move(argv));
+    }
   }
   // Receivers.
-  std::map<std::string, std::vector<uint16_t>> sender_targets;  // next host -> link ports
+  std::map<std::string, std::vector<std::string>> sender_targets;  // next host -> dial addresses
   for (const RouteHost& h : route_.hosts) {
     if (h.role != HostRole::kReceiver) continue;
     std::vector<std::string> urls;
@@ -216,9 +237,9 @@ absl::Status Run::Wire() {
         direct.push_back(i);
         continue;
       }
-      auto port = StartLink(i, true, relay_ports_.at(l.from));
-      if (!port.ok()) return port.status();
-      urls.push_back(HitlessUrl(*port, urls.empty()));
+      auto dial = StartLink(i, true, relay_ports_.at(l.from));
+      if (!dial.ok()) return dial.status();
+      urls.push_back(HitlessUrl(*dial, urls.empty()));
     }
     if (!direct.empty() && !urls.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -227,8 +248,8 @@ absl::Status Run::Wire() {
     const std::string stem = "recv-" + h.name;
     std::vector<std::string> argv = {programs_.recv};
     if (!direct.empty()) {
-      argv.push_back(absl::StrCat("hitless://127.0.0.1:0?mode=listener&stream=", route_.name,
-                                  "&latency=", latency));
+      argv.push_back(absl::StrCat("hitless://", ListenAddress(),
+                                  "?mode=listener&stream=", route_.name, "&latency=", latency));
     } else {
       argv.insert(argv.end(), urls.begin(), urls.end());
     }
@@ -238,21 +259,22 @@ absl::Status Run::Wire() {
           Path(stem + ".series.jsonl"), std::string("--status-interval"), std::string("1s")}) {
       argv.push_back(a);
     }
-    auto p = Start(stem, h.name, argv, !direct.empty());
+    auto p =
+        Start(stem, h.name, argv, !direct.empty(), netns_.active() ? netns_.HostNs(h.name) : "");
     if (!p.ok()) return p.status();
     for (const size_t i : direct) {
-      auto port = StartLink(i, false, (*p)->port);
-      if (!port.ok()) return port.status();
-      sender_targets[h.name].push_back(*port);
+      auto dial = StartLink(i, false, (*p)->port);
+      if (!dial.ok()) return dial.status();
+      sender_targets[h.name].push_back(*dial);
     }
   }
   // The sender's first hops into relays.
   for (size_t i = 0; i < route_.links.size(); ++i) {
     const RouteLink& l = route_.links[i];
     if (l.from != route_.Sender().name || route_.Host(l.to)->role != HostRole::kRelay) continue;
-    auto port = StartLink(i, false, relay_ports_.at(l.to));
-    if (!port.ok()) return port.status();
-    sender_targets[l.to].push_back(*port);
+    auto dial = StartLink(i, false, relay_ports_.at(l.to));
+    if (!dial.ok()) return dial.status();
+    sender_targets[l.to].push_back(*dial);
   }
   // The stream starts once the route is up: every calling receiver
   // connected (its series says so within a second), then time for relays'
@@ -279,7 +301,7 @@ absl::Status Run::Wire() {
   const bool routes = sender_targets.size() > 1;
   bool first = true;
   for (const auto& [host, ports] : sender_targets) {
-    for (const uint16_t port : ports) {
+    for (const std::string& port : ports) {
       std::string url = HitlessUrl(port, first);
       if (first) {
         if (routes) {
@@ -298,7 +320,8 @@ absl::Status Run::Wire() {
         Path("send.series.jsonl"), std::string("--status-interval"), std::string("1s")}) {
     argv.push_back(a);
   }
-  auto p = Start("send", route_.Sender().name, argv, false);
+  auto p = Start("send", route_.Sender().name, argv, false,
+                 netns_.active() ? netns_.HostNs(route_.Sender().name) : "");
   if (!p.ok()) return p.status();
   return absl::OkStatus();
 }
@@ -694,13 +717,21 @@ absl::StatusOr<RunResult> Run::Go() {
     return absl::InvalidArgumentError(
         absl::StrCat("--out ", options_.out_dir, ": cannot make the directory: ", ec.message()));
   }
+  if (options_.netns) {
+    if (auto made = netns_.Create(route_, static_cast<int>(::getpid()), Path("netns.log"));
+        !made.ok()) {
+      return made;
+    }
+  }
   const Time start = clock_.Now();
   if (auto wired = Wire(); !wired.ok()) {
     StopAll();
+    netns_.Destroy();
     return wired;
   }
   Watch(start);
   StopAll();
+  netns_.Destroy();
   RunResult result;
   result.interrupted = interrupted_;
   result.problems = problems_;

@@ -40,6 +40,8 @@ struct RunOptions {
   // Also carry the same test stream through srt-live-transmit over the same
   // link, at the same latency (single-link routes only), and report both.
   bool compare_srt = false;
+  // One network namespace per host and per link (netns.h; needs root).
+  bool netns = false;
   std::optional<Duration> duration;  // overrides the file's
   bool progress = true;              // a line per second on stderr
   const std::atomic<bool>* interrupted = nullptr;

@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "netem-scenarios/model/route.h"
 #include "netem-scenarios/runner/child.h"
+#include "netem-scenarios/runner/netns.h"
 #include "netem-scenarios/runner/route_run.h"
 #include "transport/apps/flags.h"
 
@@ -110,7 +111,8 @@ void WriteReport(const Programs& programs, const std::string& out_dir) {
 }
 
 int RunOne(const std::string& file, const Programs& programs, const std::string& out_dir,
-           std::optional<Duration> duration, bool quiet, bool compare_srt, bool* passed) {
+           std::optional<Duration> duration, bool quiet, bool compare_srt, bool loopback,
+           bool* passed) {
   auto route = netem::LoadRouteScenarioFile(file);
   if (!route.ok()) {
     std::fprintf(stderr, "hitless-scenario: %s\n", std::string(route.status().message()).c_str());
@@ -121,11 +123,18 @@ int RunOne(const std::string& file, const Programs& programs, const std::string&
                route->name.c_str(), route->description.c_str(), d.ToMillisecondsF() / 1000,
                route->stream.latency.ToMillisecondsF(), route->stream.bitrate_text.c_str(),
                out_dir.c_str());
-  std::fprintf(stderr,
-               "hitless-scenario: loopback mode: each host is a process on 127.0.0.1 with its "
-               "own ports, each link a hitless-netem (one network namespace per host is not "
-               "built yet)\n");
   RunOptions options;
+  options.netns = !loopback && Netns::Available();
+  if (options.netns) {
+    std::fprintf(stderr,
+                 "hitless-scenario: network namespaces: one per host and one per link (its "
+                 "hitless-netem), joined by veth pairs\n");
+  } else {
+    std::fprintf(stderr,
+                 "hitless-scenario: loopback mode: each host is a process on 127.0.0.1 with its "
+                 "own ports, each link a hitless-netem%s\n",
+                 loopback ? "" : " (network namespaces need root and a working 'ip netns')");
+  }
   options.out_dir = out_dir;
   options.duration = duration;
   options.progress = !quiet;
@@ -151,6 +160,9 @@ int Main(int argc, char** argv) {
                  "./scenario-out/NAME");
   flags.AddValue("duration", "DURATION", "stream this long instead of the file's duration");
   flags.AddSwitch("quiet", "no progress lines");
+  flags.AddSwitch("loopback",
+                  "run every host on 127.0.0.1 even as root (default as root: a network "
+                  "namespace per host and per link)");
   flags.AddValue("compare", "srt",
                  "then carry the same test stream through srt-live-transmit over the same link "
                  "at the same latency and print both (single-link routes; rist: not yet)");
@@ -252,7 +264,7 @@ int Main(int argc, char** argv) {
   if (command == "run") {
     bool passed = false;
     return RunOne(target, *programs, out_for(target), *duration, flags.GetSwitch("quiet"),
-                  compare_srt, &passed);
+                  compare_srt, flags.GetSwitch("loopback"), &passed);
   }
   std::string error;
   const auto files = ScenarioFiles(target, &error);
@@ -264,8 +276,8 @@ int Main(int argc, char** argv) {
   std::vector<std::pair<std::string, int>> results;
   for (const std::string& f : files) {
     bool passed = false;
-    const int code =
-        RunOne(f, *programs, out_for(f), *duration, flags.GetSwitch("quiet"), compare_srt, &passed);
+    const int code = RunOne(f, *programs, out_for(f), *duration, flags.GetSwitch("quiet"),
+                            compare_srt, flags.GetSwitch("loopback"), &passed);
     results.emplace_back(f, code);
     if (code == kExitInterrupted) break;
   }

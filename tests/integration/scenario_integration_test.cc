@@ -1,7 +1,8 @@
 // hitless-scenario with the real programs: a fast subset of the route
 // library passes (verdicts, summary.json, series, report), a route that
 // cannot hold fails with exit 1 and the failed line, and Ctrl-C stops every
-// process the runner started.
+// process the runner started and removes its network namespaces. As root
+// (CI) the routes run in network namespaces, otherwise on loopback.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -145,6 +146,17 @@ std::vector<int> ProcessesMentioning(const std::string& needle) {
   return pids;
 }
 
+std::string NetnsList() {
+  std::string out;
+  if (FILE* f = ::popen("ip netns list 2>/dev/null", "r")) {
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) out.append(buffer, n);
+    ::pclose(f);
+  }
+  return out;
+}
+
 TEST(Scenario, CtrlCStopsEveryProcessInOrder) {
   const std::string out = OutDir("interrupted");
   Process p;
@@ -158,9 +170,17 @@ TEST(Scenario, CtrlCStopsEveryProcessInOrder) {
     std::this_thread::sleep_for(Millis(100));
   }
   EXPECT_FALSE(ProcessesMentioning(out).empty());
+  // As root the route runs in network namespaces named after the runner.
+  const std::string prefix = "hl" + std::to_string(p.pid()) + "-";
+  const bool netns = ::geteuid() == 0;
+  if (netns) {
+    EXPECT_NE(NetnsList().find(prefix), std::string::npos) << NetnsList();
+  }
   ::kill(p.pid(), SIGINT);
   EXPECT_EQ(p.Wait(Millis(30'000)), 130) << p.ReadStderr();
   EXPECT_TRUE(ProcessesMentioning(out).empty());
+  // No namespace (and so no veth, which lives in them) is left.
+  EXPECT_EQ(NetnsList().find(prefix), std::string::npos) << NetnsList();
   // Stopped in order (SIGTERM), not killed: each wrote its stats at exit.
   EXPECT_TRUE(Exists(out + "/relay-cloud.json"));
   EXPECT_TRUE(Exists(out + "/recv-studio.json"));
