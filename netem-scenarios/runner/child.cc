@@ -166,6 +166,19 @@ std::optional<double> Child::CpuSeconds() const {
   return cpu_before_ + (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out);
+}
+
 std::string LastLineStartingWith(const std::string& path, const std::string& prefix) {
   std::ifstream in(path);
   std::string line, found;

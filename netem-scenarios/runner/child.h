@@ -60,6 +60,10 @@ class Child {
   double cpu_before_ = 0;  // of the runs already reaped
 };
 
+// A whole small file (empty if it cannot be read); writes one (false on
+// failure).
+std::string ReadFile(const std::string& path);
+bool WriteFile(const std::string& path, const std::string& text);
 // The last line of a text file that starts with `prefix` (empty if none).
 std::string LastLineStartingWith(const std::string& path, const std::string& prefix);
 // The last complete line of a file (empty if none).
