@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "netem-scenarios/model/strings.h"
 #include "netem-scenarios/model/toml_parse.h"
+#include "transport/base/bitrate.h"
 #include "transport/base/status_macros.h"
 
 namespace hitless::netem {
@@ -80,11 +81,9 @@ absl::Status ParseStream(std::string_view source, const toml::table& t, RouteStr
       } else {
         ASSIGN_OR_RETURN(text, GetString(source, node, k));
       }
-      const auto rate = ParseBitrate(text);
-      if (!rate) {
-        return ErrorAt(
-            source, node,
-            Cat("\"bitrate\": expected a rate like \"10M\" (1k..10G bit/s), got \"", text, "\""));
+      const absl::StatusOr<uint64_t> rate = ParseBitrate(text);
+      if (!rate.ok()) {
+        return ErrorAt(source, node, Cat("\"bitrate\": ", rate.status().message()));
       }
       out.bitrate = *rate;
       out.bitrate_text = text;
@@ -340,28 +339,6 @@ const RouteHost& RouteScenario::Sender() const {
     if (h.role == HostRole::kSender) return h;
   }
   return hosts.front();  // never: the parser requires one
-}
-
-std::optional<uint64_t> ParseBitrate(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  double scale = 1;
-  const char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(text.back())));
-  if (unit == 'k' || unit == 'm' || unit == 'g') {
-    scale = unit == 'k' ? 1e3 : unit == 'm' ? 1e6 : 1e9;
-    text.remove_suffix(1);
-  }
-  const std::string number(text);
-  if (number.empty() ||
-      !(std::isdigit(static_cast<unsigned char>(number[0])) || number[0] == '.')) {
-    return std::nullopt;
-  }
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(number.c_str(), &end);
-  if (errno != 0 || end != number.c_str() + number.size() || !std::isfinite(v)) return std::nullopt;
-  const double bits = v * scale;
-  if (bits < 1e3 || bits > 1e10) return std::nullopt;
-  return static_cast<uint64_t>(std::llround(bits));
 }
 
 std::optional<double> ParseFraction(std::string_view text, bool allow_above_one) {

@@ -125,9 +125,6 @@ absl::StatusOr<RouteScenario> ParseRouteScenario(std::string_view toml_text,
 // Reads and parses a file; errors name the file, line and column.
 absl::StatusOr<RouteScenario> LoadRouteScenarioFile(const std::string& path);
 
-// "10M", "2.5m", "800k", "1G", "20000000" -> bits/s; nullopt if malformed
-// or not in 1 kbit/s .. 10 Gbit/s.
-std::optional<uint64_t> ParseBitrate(std::string_view text);
 // "5%", "0.1%", "0" -> fraction 0..1 (a bare number is a fraction); above
 // 1 only with `allow_above_one` ("200%").
 std::optional<double> ParseFraction(std::string_view text, bool allow_above_one = false);

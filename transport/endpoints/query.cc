@@ -19,7 +19,6 @@ namespace {
 absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 constexpr size_t kMaxQuoted = 100;
-constexpr uint64_t kMaxBitrate = 10'000'000'000;
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -136,39 +135,6 @@ absl::StatusOr<QueryParams> ParseQuery(std::string_view query) {
     start = end + 1;
   }
   return params;
-}
-
-absl::StatusOr<uint64_t> ParseBitrate(std::string_view text) {
-  double scale = 1;
-  std::string_view digits = text;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 'k':
-      case 'K':
-        scale = 1e3;
-        break;
-      case 'm':
-      case 'M':
-        scale = 1e6;
-        break;
-      case 'g':
-      case 'G':
-        scale = 1e9;
-        break;
-      default:
-        break;
-    }
-    if (scale != 1) digits.remove_suffix(1);
-  }
-  double value = 0;
-  // SimpleAtod accepts "nan", "inf", hex and exponents: insist on plain digits.
-  const bool plain =
-      !digits.empty() && digits.find_first_not_of("0123456789.") == std::string_view::npos;
-  if (!plain || !absl::SimpleAtod(Av(digits), &value) || !(value * scale >= 1) ||
-      value * scale > static_cast<double>(kMaxBitrate)) {
-    return Bad(text, "a bitrate like 20M, 800k or 1G (1 bit/s up to 10G)");
-  }
-  return static_cast<uint64_t>(std::llround(value * scale));
 }
 
 absl::StatusOr<Duration> ParseDurationText(std::string_view text) {

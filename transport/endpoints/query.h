@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "transport/base/bitrate.h"
 #include "transport/base/time.h"
 
 namespace hitless::endpoints {
@@ -42,9 +43,8 @@ absl::StatusOr<std::string> PercentDecode(std::string_view text);
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 absl::StatusOr<QueryParams> ParseQuery(std::string_view query);
 
-// Bits per second: "20M", "2.5M", "800k", "1G", "1000000" (k/M/G are powers
-// of 1000, either case). Must be > 0 and at most 10G.
-absl::StatusOr<uint64_t> ParseBitrate(std::string_view text);
+// Bits per second (transport/base/bitrate.h).
+using ::hitless::ParseBitrate;
 
 // absl duration syntax: "500ms", "2s", "1m", "1m30s", "1.5s". Must be > 0
 // and finite.
