@@ -376,7 +376,8 @@ std::string StatsJson(const StatsContext& c) {
         "\"data_bytes\": %d, \"retransmitted\": %d, \"retransmitted_bytes\": %d, "
         "\"nacks_received\": %d, \"reports_received\": %d, \"stale_reports\": %d, "
         "\"keepalives_sent\": %d, \"leading_resent\": %d, \"trailing_resent\": %d, "
-        "\"fec_repairs_sent\": %d, \"fec_bytes\": %d, \"fec_m\": %d, \"fec_interleave\": %d, \"fec_reconfigurations\": %d, "
+        "\"fec_repairs_sent\": %d, \"fec_bytes\": %d, \"fec_m\": %d, \"fec_interleave\": %d, "
+        "\"fec_reconfigurations\": %d, "
         "\"fec_loss_estimate\": %.5f, \"fec_burst_estimate\": %.2f, "
         "\"rtt_ms\": %.3f, \"rtt_var_ms\": %.3f, \"min_rtt_ms\": %.3f, \"loss_rate\": %.5f,\n"
         "  \"retransmit_policy\": {\"requested\": %d, \"answered\": %d, \"extra_copies\": %d, "
@@ -388,8 +389,8 @@ std::string StatsJson(const StatsContext& c) {
         st.media_in, st.media_rejected, st.data_sent, st.data_bytes, st.retransmitted,
         st.retransmitted_bytes, st.nacks_received, st.reports_received, st.stale_reports,
         st.keepalives_sent, st.leading_resent, st.trailing_resent, st.fec_repairs_sent,
-        st.fec_bytes, st.fec_m, st.fec_interleave,
-        st.fec_reconfigurations, s->fec_policy() ? s->fec_policy()->loss_estimate() : 0.0,
+        st.fec_bytes, st.fec_m, st.fec_interleave, st.fec_reconfigurations,
+        s->fec_policy() ? s->fec_policy()->loss_estimate() : 0.0,
         s->fec_policy() ? s->fec_policy()->burst_estimate() : 0.0, Ms(s->rtt().srtt()),
         Ms(s->rtt().rttvar()), Ms(s->rtt().min_rtt()), s->loss_rate(), p.nack_seqs, p.retransmitted,
         p.copies, p.last_chance, p.suppressed, p.too_late, p.too_late_in_queue, p.capped,

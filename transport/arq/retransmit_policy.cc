@@ -127,7 +127,8 @@ void RetransmitPolicy::Consider(int64_t seq, Time now, NackKind kind) {
     return;
   }
   int copies = 1;
-  if (kind == NackKind::kUnaskable || deadline - now < Scale(link_.srtt, config_.last_chance_rtts)) {
+  if (kind == NackKind::kUnaskable ||
+      deadline - now < Scale(link_.srtt, config_.last_chance_rtts)) {
     copies = CopiesFor(link_.loss_rate, config_.target_residual_loss, config_.max_copies,
                        config_.min_loss_for_copies);
     if (copies > 1) ++stats_.last_chance;

@@ -247,7 +247,7 @@ class SenderSession : private FecRepairSink {
   Time epoch_;
   int64_t next_seq_;
   std::optional<int64_t> first_seq_;  // the first DATA of this session
-  Time first_data_at_;                 // when it was sent
+  Time first_data_at_;                // when it was sent
   bool leading_checked_ = false;
   Time last_data_at_;      // when the newest sequence (next_seq_ - 1) was first sent
   Time last_media_stamp_;  // the newest DATA stamp (OnMedia's `arrived` never goes below it)
